@@ -1,0 +1,182 @@
+"""Compiles the registry into the gateway snapshot (docs/snapshot.md): deterministic, content-addressed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from typing import Any
+
+import semver
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from registry import specs
+from registry.models import (
+    AccessGrant,
+    AccessLevel,
+    Api,
+    ApiVersion,
+    Application,
+    GrantState,
+    Plan,
+    VersionStatus,
+    utcnow,
+)
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUTS", "FORMAT", "canonical", "compile_snapshot", "snapshot_id"]
+
+FORMAT = 1
+DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 30.0}
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+def canonical(document: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in document.items() if k != "id"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def snapshot_id(document: dict[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(canonical(document)).hexdigest()
+
+
+def _prefix(api: Api, major: int) -> str:
+    return f"/{api.agency.slug}/{api.slug}/v{major}"
+
+
+def _plugin_list(value: Any) -> list[dict[str, Any]]:
+    """`x-agora-plugins` as decK reads `x-kong-plugin-*`: a list of {name, config} (or a name -> config map)."""
+    if isinstance(value, dict):
+        value = [{"name": name, "config": config or {}} for name, config in value.items()]
+    if not isinstance(value, list):
+        return []
+    plugins = [
+        {"name": str(item["name"]), "config": dict(item.get("config") or {})}
+        for item in value
+        if isinstance(item, dict) and "name" in item
+    ]
+    return sorted(plugins, key=lambda p: p["name"])
+
+
+def _access_plugins(level: AccessLevel) -> list[dict[str, Any]]:
+    if level is AccessLevel.OPEN:
+        return []
+    plugins: list[dict[str, Any]] = [{"name": "key-auth", "config": {"key_names": ["apikey"]}}]
+    if level is AccessLevel.RESTRICTED:
+        plugins.append({"name": "access-control", "config": {}})
+    return plugins
+
+
+def _merge(base: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_name = {p["name"]: p for p in base}
+    by_name.update({p["name"]: p for p in extra})  # the spec's own entry configures a default plugin
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]:
+    normalized = row.normalized
+    doc_ext = normalized.get("extensions") or {}
+    gateway_ext = doc_ext.get("x-agora-gateway") or {}
+    routes = []
+    for op in normalized.get("operations", []):
+        ext = op.get("extensions") or {}
+        routes.append(
+            {
+                "operation_id": op["operation_id"],
+                "method": op["method"],
+                "path": op["path"],
+                "plugins": _plugin_list(ext.get("x-agora-plugins")),
+                "sandbox": specs.sandbox_response(op),
+            }
+        )
+    routes.sort(key=lambda r: (r["path"], r["method"]))
+    prefix = _prefix(api, row.major)
+    return {
+        "name": f"{api.agency.slug}.{api.slug}.v{row.major}",
+        "agency": api.agency.slug,
+        "api": api.slug,
+        "title": api.title,
+        "version": row.version,
+        "major": row.major,
+        "prefix": prefix,
+        "upstream": row.upstream_url,
+        "status": row.status.value,
+        "access": api.access_level.value,
+        "sunset": row.sunset_date.isoformat() if row.sunset_date else None,
+        "successor": successor,
+        "changelog": f"/{api.agency.slug}/{api.slug}/changelog/",
+        "timeouts": {
+            "connect": float(gateway_ext.get("connect_timeout", DEFAULT_TIMEOUTS["connect"])),
+            "read": float(gateway_ext.get("read_timeout", DEFAULT_TIMEOUTS["read"])),
+        },
+        "max_body_bytes": int(gateway_ext.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
+        "plugins": _merge(_access_plugins(api.access_level), _plugin_list(doc_ext.get("x-agora-plugins"))),
+        "routes": routes,
+    }
+
+
+def _services(session: Session) -> list[dict[str, Any]]:
+    apis = session.scalars(select(Api).options(selectinload(Api.versions))).unique()
+    services = []
+    for api in apis:
+        by_major: dict[int, list[ApiVersion]] = defaultdict(list)
+        for row in api.versions:
+            if row.status is not VersionStatus.DRAFT:
+                by_major[row.major].append(row)
+        newest = {
+            major: max(rows, key=lambda r: semver.Version.parse(r.version)) for major, rows in by_major.items()
+        }
+        live = sorted(m for m, r in newest.items() if r.status is not VersionStatus.RETIRED)
+        for major, row in newest.items():
+            later = [m for m in live if m > major]
+            successor = _prefix(api, later[-1]) if later else None
+            services.append(_service(api, row, successor))
+    return sorted(services, key=lambda s: s["prefix"])
+
+
+def _consumers(session: Session) -> list[dict[str, Any]]:
+    now = utcnow()
+    grants: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for grant in session.scalars(select(AccessGrant).where(AccessGrant.state == GrantState.APPROVED)):
+        grants[grant.application_id].append(
+            {"api": f"{grant.api.agency.slug}/{grant.api.slug}", "plan": grant.plan.slug}
+        )
+    plans = {plan.id: plan.slug for plan in session.scalars(select(Plan))}
+    consumers = []
+    for app in session.scalars(select(Application).options(selectinload(Application.credentials))).unique():
+        credentials = [
+            {
+                "id": c.id,
+                "prefix": c.prefix,
+                "digest": c.digest,
+                "expires_at": c.expires_at.isoformat() if c.expires_at else None,
+                "sandbox": c.sandbox,
+            }
+            for c in app.credentials
+            if c.revoked_at is None and (c.expires_at is None or c.expires_at > now)
+        ]
+        consumers.append(
+            {
+                "id": app.id,
+                "username": app.name,
+                "developer": app.developer.email,
+                "plan": plans[app.plan_id],
+                "credentials": sorted(credentials, key=lambda c: c["id"]),
+                "grants": sorted(grants.get(app.id, []), key=lambda g: g["api"]),
+            }
+        )
+    return sorted(consumers, key=lambda c: c["id"])
+
+
+def compile_snapshot(session: Session) -> dict[str, Any]:
+    plans = {
+        plan.slug: {"name": plan.name, "limits": plan.limits()} for plan in session.scalars(select(Plan))
+    }
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "services": _services(session),
+        "consumers": _consumers(session),
+        "plans": dict(sorted(plans.items())),
+    }
+    document["id"] = snapshot_id(document)
+    return document

@@ -1,0 +1,35 @@
+"""The registry's tables. Import models from here."""
+
+from registry.models.access import TRANSITIONS, AccessGrant, GrantState
+from registry.models.admin_token import AdminToken, Role
+from registry.models.agency import Agency
+from registry.models.api import AccessLevel, Api, ApiVersion, VersionStatus
+from registry.models.audit import AuditEvent
+from registry.models.base import Base, utcnow
+from registry.models.developer import Application, Credential, Developer
+from registry.models.gateway_config import GatewayConfig
+from registry.models.plan import PERIODS, Plan
+from registry.models.usage import UsageRecord
+
+__all__ = [
+    "PERIODS",
+    "TRANSITIONS",
+    "AccessGrant",
+    "AccessLevel",
+    "AdminToken",
+    "Agency",
+    "Api",
+    "ApiVersion",
+    "Application",
+    "AuditEvent",
+    "Base",
+    "Credential",
+    "Developer",
+    "GatewayConfig",
+    "GrantState",
+    "Plan",
+    "Role",
+    "UsageRecord",
+    "VersionStatus",
+    "utcnow",
+]
