@@ -1,0 +1,110 @@
+"""Serving: `agora admin`, `agora gateway`, `agora seed` and `agora run` (the whole embedded platform)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from agora.cli.common import console, sessions, settings
+from registry import migrate
+from registry.unit_of_work import change
+
+__all__ = ["register"]
+
+CREDENTIALS = Path("var") / "demo-credentials.json"
+
+
+def admin(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
+    port: int = typer.Option(8001, help="Port (Kong's admin port by default)"),
+) -> None:
+    """Serve the admin API."""
+    import uvicorn
+
+    uvicorn.run("registry.admin.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def seed(
+    port_offset: int = typer.Option(0, help="Shift the example upstreams' ports"),
+    credentials: Path = typer.Option(CREDENTIALS, help="Where to keep the demo secrets (owner-only file)"),
+) -> None:
+    """Load the example agencies, their APIs, plans, a demo developer and a bootstrap admin token."""
+    from examples.seed import save_credentials
+    from examples.seed import seed as run_seed
+
+    with change(sessions()) as session:
+        created = run_seed(session, settings(), port_offset=port_offset)
+    if created:
+        save_credentials(credentials, created)
+        console.print(f"example data loaded; new demo secrets saved to {credentials}")
+    else:
+        console.print("example data already present")
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], env=os.environ.copy())
+
+
+def run(
+    workers: int = typer.Option(1, help="Gateway worker processes"),
+) -> None:
+    """Migrate, load the examples, and serve upstreams, admin API, gateway and portal until interrupted."""
+    migrate.upgrade(settings().database_url)
+    seed(port_offset=0, credentials=CREDENTIALS)
+    children = [
+        _spawn(["-m", "examples.upstreams.serve"]),
+        _spawn(["-m", "agora", "admin"]),
+    ]
+    urls = {"admin API": "http://127.0.0.1:8001/admin/openapi.json"}
+    if importlib.util.find_spec("gateway.cli") is not None:
+        children.append(_spawn(["-m", "agora", "gateway", "--workers", str(workers)]))
+        urls["gateway"] = "http://127.0.0.1:8000"
+    if importlib.util.find_spec("devportal.cli") is not None:
+        children.append(_spawn(["-m", "agora", "portal", "serve"]))
+        urls["portal"] = "http://127.0.0.1:8002"
+    console.print("[bold]Agora is running[/bold]")
+    for name, url in urls.items():
+        console.print(f"  {name:10} {url}")
+    if CREDENTIALS.exists():
+        console.print(f"  demo secrets: {CREDENTIALS} ({', '.join(sorted(json.loads(CREDENTIALS.read_text())))})")
+
+    stopping = False
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+    if failed and not stopping:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("admin")(admin)
+    app.command("seed")(seed)
+    app.command("run")(run)
+    if importlib.util.find_spec("gateway.cli") is not None:
+        from gateway.cli import gateway
+
+        app.command("gateway")(gateway)

@@ -1,0 +1,33 @@
+"""Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only)."""
+
+from __future__ import annotations
+
+from agora.errors import Forbidden
+from registry.models import Role
+from registry.services.tokens import Principal
+
+__all__ = ["require_platform_admin", "require_read", "require_write", "scope"]
+
+
+def scope(principal: Principal) -> set[int] | None:
+    """The agency ids a principal's listings are limited to; None means all agencies."""
+    return None if principal.agency_ids is None else set(principal.agency_ids)
+
+
+def require_read(principal: Principal, agency_id: int | None, what: str) -> None:
+    if principal.agency_ids is not None and agency_id not in principal.agency_ids:
+        raise Forbidden(f"{principal.actor} may not read {what}")
+
+
+def require_write(principal: Principal, agency_id: int | None, what: str) -> None:
+    if principal.role is Role.OPS:
+        raise Forbidden(f"{principal.actor} is read-only")
+    if principal.role is Role.PLATFORM_ADMIN:
+        return
+    if agency_id is None or principal.agency_ids is None or agency_id not in principal.agency_ids:
+        raise Forbidden(f"{principal.actor} may not change {what}")
+
+
+def require_platform_admin(principal: Principal, what: str) -> None:
+    if principal.role is not Role.PLATFORM_ADMIN:
+        raise Forbidden(f"only a platform admin may {what}")

@@ -1,0 +1,45 @@
+"""Admin routes: access grants and the agency's decisions on them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from agora.errors import InvalidInput
+from registry.admin.authz import require_write, scope
+from registry.admin.context import context, json_body, principal
+from registry.admin.views import grant_view
+from registry.models import GrantState
+from registry.services import grants
+from registry.unit_of_work import change, read
+
+__all__ = ["routes"]
+
+
+async def list_grants(request: Request) -> JSONResponse:
+    who = principal(request)
+    raw_state = request.query_params.get("state")
+    try:
+        state = GrantState(raw_state) if raw_state else None
+    except ValueError as exc:
+        raise InvalidInput(f"state {raw_state!r} is not one of {[s.value for s in GrantState]}") from exc
+    with read(context(request).sessions) as session:
+        rows = grants.list_grants(session, agency_ids=scope(who), state=state)
+        return JSONResponse([grant_view(g) for g in rows])
+
+
+async def decide(request: Request) -> JSONResponse:
+    who = principal(request)
+    body = await json_body(request, "DecisionInput")
+    with change(context(request).sessions) as session:
+        grant = grants.get_grant(session, int(request.path_params["grant_id"]))
+        require_write(who, grant.api.agency_id, f"access grants of {grant.api.agency.slug}")
+        grants.decide(session, grant, GrantState(body["state"]), reason=body.get("reason"), actor=who.actor)
+        return JSONResponse(grant_view(grant))
+
+
+routes = [
+    Route("/admin/grants", list_grants, methods=["GET"]),
+    Route("/admin/grants/{grant_id:int}/decision", decide, methods=["POST"]),
+]
