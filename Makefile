@@ -1,0 +1,33 @@
+# The few entry points people type. CI (.ci/run) calls `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint typecheck check env clean
+
+env: $(VENV)/.installed
+
+# Reinstall when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+## make run: the embedded platform (SQLite, in-process counters, example agencies) on 8000/8001/8002.
+run: env
+	$(BIN)/agora run
+
+## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
+test: env lint typecheck
+	$(BIN)/pytest
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: env
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var site .mypy_cache .pytest_cache .ruff_cache
