@@ -1,0 +1,1 @@
+"""The data plane: serves every published API from the compiled snapshot (see docs/gateway.md)."""

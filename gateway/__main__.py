@@ -1,0 +1,7 @@
+"""`python -m gateway --port 8000 --snapshot FILE`: the same as `agora gateway`."""
+
+import typer
+
+from .cli import gateway
+
+typer.run(gateway)

@@ -1,0 +1,47 @@
+"""`agora gateway`: serves the data plane (uvicorn, uvloop, httptools, N worker processes)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["gateway"]
+
+
+def gateway(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; each polls the snapshot itself.")
+    ] = 1,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Serve this compiled snapshot file instead of the database."
+        ),
+    ] = None,
+) -> None:
+    """Serve every published API from the compiled snapshot (the database's newest, or --snapshot)."""
+    import uvicorn
+
+    if snapshot is not None:
+        # Workers are separate processes that build the app from the environment.
+        os.environ["AGORA_GATEWAY_SNAPSHOT"] = str(snapshot.resolve())
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,  # X-Forwarded-For is judged by the gateway against its trusted proxies
+        server_header=False,
+        date_header=False,  # the upstream's Date passes through; two would be invalid
+        log_level=os.environ.get("AGORA_LOG_LEVEL", "warning").lower(),
+    )

@@ -1,0 +1,47 @@
+"""Per-request state, created once by `RequestIdMiddleware` and kept in `scope["agora"]`.
+
+Every piece of the stack reads and writes this one object instead of adding its own scope keys, so
+a request allocates it once and the PDK, the proxy and metering agree on what happened.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .types import Headers, Scope
+
+if TYPE_CHECKING:
+    from .config import CompiledConfig
+    from .model import Route, Service
+
+__all__ = ["RequestContext", "context_of"]
+
+
+@dataclass(slots=True, eq=False)
+class RequestContext:
+    request_id: str
+    peer: str  # the TCP peer address from the ASGI scope
+    started: float = field(default_factory=time.perf_counter)
+    config: CompiledConfig | None = None
+    service: Service | None = None
+    route: Route | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    rest: str = ""  # raw path after the service prefix
+    consumer: dict[str, Any] | None = None
+    credential: dict[str, Any] | None = None
+    shared: dict[str, Any] = field(default_factory=dict)  # kong.ctx.shared
+    upstream_headers: dict[str, str] = field(default_factory=dict)  # kong.service.request.set_header
+    response_headers: Headers = field(default_factory=list)  # kong.response.set_header before the response
+    status: int = 0  # 0 until the response starts
+    bytes_in: int = 0
+    bytes_out: int = 0
+    upstream_latency: float | None = None  # seconds from sending upstream to its response headers
+    sandbox: bool = False
+    upstream_response_headers: Headers | None = None
+
+
+def context_of(scope: Scope) -> RequestContext:
+    ctx: RequestContext = scope["agora"]
+    return ctx

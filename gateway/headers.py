@@ -1,0 +1,130 @@
+"""Header rules of a proxy: hop-by-hop removal (RFC 9110 section 7.6.1), `X-Forwarded-*`, `Via`.
+
+Client addresses are trusted only from configured proxies: anyone else could write `X-Forwarded-For`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from .types import Headers
+
+__all__ = ["HOP_BY_HOP", "TrustedProxies", "forwarded_ip", "strip_hop_by_hop", "upstream_headers"]
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Recomputed by the gateway, never copied from the client.
+_REPLACED = frozenset(
+    {
+        b"host",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-prefix",
+        b"via",
+        b"x-request-id",
+        b"expect",
+    }
+)
+VIA = "agora"
+
+
+def strip_hop_by_hop(headers: Headers, also: frozenset[bytes] = frozenset()) -> Headers:
+    """Drops hop-by-hop headers, those the `Connection` header names, and `also`."""
+    listed: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection":
+            listed.update(token.strip().lower() for token in value.split(b","))
+    return [
+        (name, value)
+        for name, value in headers
+        if name not in HOP_BY_HOP and name not in also and (not listed or name not in listed)
+    ]
+
+
+class TrustedProxies:
+    """The networks whose `X-Forwarded-*` headers are believed. Empty: nobody's are."""
+
+    def __init__(self, networks: tuple[str, ...] = ()) -> None:
+        self.networks = tuple(ipaddress.ip_network(n, strict=False) for n in networks)
+        self.contains = lru_cache(maxsize=4096)(self._contains)
+
+    def _contains(self, address: str) -> bool:
+        if not self.networks:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+
+def _get(headers: Headers, name: bytes) -> str | None:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def forwarded_ip(peer: str, headers: Headers, trusted: TrustedProxies) -> str:
+    """The client address: walks `X-Forwarded-For` right to left while the hop is a trusted proxy."""
+    if not trusted.contains(peer):
+        return peer
+    chain = ",".join(v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for")
+    hops = [hop.strip() for hop in chain.split(",") if hop.strip()]
+    client = peer
+    while hops and trusted.contains(client):
+        client = hops.pop()
+    return client
+
+
+def upstream_headers(
+    headers: Headers,
+    *,
+    peer: str,
+    scheme: str,
+    http_version: str,
+    request_id: str,
+    prefix: str,
+    trusted: TrustedProxies,
+    overrides: dict[str, str],
+) -> list[tuple[str, str]]:
+    """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts."""
+    out = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in strip_hop_by_hop(headers, _REPLACED)
+    ]
+    via = _get(headers, b"via")
+    host = _get(headers, b"host") or ""
+    if trusted.contains(peer):
+        incoming_for = ", ".join(v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for")
+        forwarded_for = f"{incoming_for}, {peer}" if incoming_for else peer
+        scheme = _get(headers, b"x-forwarded-proto") or scheme
+        host = _get(headers, b"x-forwarded-host") or host
+    else:
+        forwarded_for = peer
+    out += [
+        ("X-Forwarded-For", forwarded_for),
+        ("X-Forwarded-Proto", scheme),
+        ("X-Forwarded-Host", host),
+        ("X-Forwarded-Prefix", prefix),
+        ("X-Request-ID", request_id),
+        ("Via", f"{via}, {http_version} {VIA}" if via else f"{http_version} {VIA}"),
+    ]
+    if overrides:
+        lowered = {name.lower() for name in overrides}
+        out = [(k, v) for k, v in out if k.lower() not in lowered]
+        out += overrides.items()
+    return out

@@ -1,0 +1,300 @@
+"""The plugin development kit: the `kong` object a plugin's phase methods receive.
+
+It has the shape of Kong's PDK (kong-python-pdk: calls return values), restricted to what Agora's
+plugins use, so a plugin written against it also runs inside Kong unchanged:
+
+    kong.request   get_header get_headers get_path get_raw_path get_method get_query get_query_arg
+                   get_raw_query get_scheme get_host
+    kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
+    kong.response  exit error set_header add_header get_header get_status
+    kong.service.request  set_header set_headers
+    kong.router    get_route get_service
+    kong.ctx.shared            a dict shared by the plugins of one request
+    kong.log       debug info notice warn err crit alert emerg serialize
+
+`kong.agora` is Agora's one addition (absent in Kong): read access to the snapshot's credentials
+and plans, which Kong plugins get from Kong's database instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from agora.errors import PROBLEM_BASE
+
+from .context import RequestContext
+from .headers import TrustedProxies, forwarded_ip
+from .types import Headers, Scope
+
+if TYPE_CHECKING:
+    from .usage import RequestFacts
+
+__all__ = ["Exit", "Kong"]
+
+_log = logging.getLogger("agora.gateway.plugins")
+
+
+class Exit:
+    """What `kong.response.exit` asked for; the plugin runner sends it and skips the upstream."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: bytes, headers: Headers) -> None:
+        self.status, self.body, self.headers = status, body, headers
+
+
+def _encode_headers(headers: dict[str, Any] | None) -> Headers:
+    return [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in (headers or {}).items()]
+
+
+class _Request:
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self._scope = scope
+
+    def get_header(self, name: str) -> str | None:
+        key = name.lower().encode("latin-1")
+        for k, v in self._scope["headers"]:
+            if k == key:
+                return str(v.decode("latin-1"))
+        return None
+
+    def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
+        out: dict[str, str | list[str]] = {}
+        for k, v in self._scope["headers"][:max_headers]:
+            name, value = k.decode("latin-1"), v.decode("latin-1")
+            seen = out.get(name)
+            out[name] = value if seen is None else [*(seen if isinstance(seen, list) else [seen]), value]
+        return out
+
+    def get_path(self) -> str:
+        return str(self._scope["path"])
+
+    def get_raw_path(self) -> str:
+        raw = self._scope.get("raw_path")
+        return raw.decode("latin-1") if raw else str(self._scope["path"])
+
+    def get_method(self) -> str:
+        return str(self._scope["method"])
+
+    def get_raw_query(self) -> str:
+        return str(self._scope.get("query_string", b"").decode("latin-1"))
+
+    def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
+        parsed = parse_qs(self.get_raw_query(), keep_blank_values=True, max_num_fields=max_args)
+        return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
+
+    def get_query_arg(self, name: str) -> str | None:
+        found = self.get_query().get(name)
+        return found[0] if isinstance(found, list) else found
+
+    def get_scheme(self) -> str:
+        return str(self._scope.get("scheme", "http"))
+
+    def get_host(self) -> str:
+        host = self.get_header("host") or ""
+        return host.rsplit(":", 1)[0] if host and not host.endswith("]") else host
+
+
+class _Client:
+    __slots__ = ("_ctx", "_scope", "_trusted")
+
+    def __init__(self, ctx: RequestContext, scope: Scope, trusted: TrustedProxies) -> None:
+        self._ctx, self._scope, self._trusted = ctx, scope, trusted
+
+    def get_ip(self) -> str:
+        return self._ctx.peer
+
+    def get_forwarded_ip(self) -> str:
+        return forwarded_ip(self._ctx.peer, self._scope["headers"], self._trusted)
+
+    def authenticate(self, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
+        """Records who is calling, for the plugins after this one and for metering."""
+        self._ctx.consumer, self._ctx.credential = consumer, credential
+        self._ctx.sandbox = bool(credential and credential.get("sandbox"))
+
+    def get_consumer(self) -> dict[str, Any] | None:
+        return self._ctx.consumer
+
+    def get_credential(self) -> dict[str, Any] | None:
+        return self._ctx.credential
+
+
+class _Response:
+    __slots__ = ("_kong",)
+
+    def __init__(self, kong: Kong) -> None:
+        self._kong = kong
+
+    def exit(self, status: int, body: Any = None, headers: dict[str, Any] | None = None) -> None:
+        encoded = _encode_headers(headers)
+        if isinstance(body, dict | list):
+            payload = json.dumps(body, separators=(",", ":")).encode()
+            if not any(k == b"content-type" for k, _ in encoded):
+                encoded.append((b"content-type", b"application/json; charset=utf-8"))
+        else:
+            payload = body.encode() if isinstance(body, str) else bytes(body or b"")
+        self._kong.exit = Exit(status, payload, encoded)
+
+    def error(self, status: int, message: str | None = None, headers: dict[str, Any] | None = None) -> None:
+        title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        problem = {"type": PROBLEM_BASE + title.lower().replace(" ", "-"), "title": title, "status": status}
+        problem["detail"] = message or title
+        self.exit(status, problem, {"Content-Type": "application/problem+json", **(headers or {})})
+
+    def _target(self) -> Headers:
+        kong = self._kong
+        return kong.response_headers if kong.response_headers is not None else kong.context.response_headers
+
+    def set_header(self, name: str, value: Any) -> None:
+        key = name.lower().encode("latin-1")
+        target = self._target()
+        target[:] = [(k, v) for k, v in target if k != key]
+        target.append((key, str(value).encode("latin-1")))
+
+    def add_header(self, name: str, value: Any) -> None:
+        self._target().append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+
+    def get_header(self, name: str) -> str | None:
+        key = name.lower().encode("latin-1")
+        return next((v.decode("latin-1") for k, v in self._target() if k == key), None)
+
+    def get_status(self) -> int:
+        return self._kong.context.status or (self._kong.exit.status if self._kong.exit else 0)
+
+
+class _ServiceRequest:
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
+
+    def set_header(self, name: str, value: Any) -> None:
+        self._ctx.upstream_headers[name] = str(value)
+
+    def set_headers(self, headers: dict[str, Any]) -> None:
+        for name, value in headers.items():
+            self.set_header(name, value)
+
+
+class _Service:
+    __slots__ = ("request",)
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self.request = _ServiceRequest(ctx)
+
+
+class _Router:
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
+
+    def get_route(self) -> dict[str, Any] | None:
+        service, route = self._ctx.service, self._ctx.route
+        if service is None or route is None:
+            return None
+        return {
+            **route.raw,
+            "id": f"{service.name}:{route.method}:{route.path}",
+            "name": route.operation_id or f"{route.method} {route.path}",
+            "methods": [route.method],
+            "paths": [service.prefix + route.path],
+        }
+
+    def get_service(self) -> dict[str, Any] | None:
+        service = self._ctx.service
+        if service is None:
+            return None
+        raw = {k: v for k, v in service.raw.items() if k != "routes"}
+        return {**raw, "id": service.name, "path": service.upstream_path or "/"}
+
+
+class _Ctx:
+    __slots__ = ("shared",)
+
+    def __init__(self, shared: dict[str, Any]) -> None:
+        self.shared = shared
+
+
+class _Log:
+    __slots__ = ("_kong",)
+
+    def __init__(self, kong: Kong) -> None:
+        self._kong = kong
+
+    def _emit(self, level: int, args: tuple[Any, ...]) -> None:
+        _log.log(level, " ".join(str(a) for a in args), extra={"request_id": self._kong.context.request_id})
+
+    def debug(self, *args: Any) -> None:
+        self._emit(logging.DEBUG, args)
+
+    def info(self, *args: Any) -> None:
+        self._emit(logging.INFO, args)
+
+    def notice(self, *args: Any) -> None:
+        self._emit(logging.INFO, args)
+
+    def warn(self, *args: Any) -> None:
+        self._emit(logging.WARNING, args)
+
+    def err(self, *args: Any) -> None:
+        self._emit(logging.ERROR, args)
+
+    def crit(self, *args: Any) -> None:
+        self._emit(logging.CRITICAL, args)
+
+    alert = emerg = crit
+
+    def serialize(self) -> dict[str, Any]:
+        """The request's facts (status, latencies, bytes, route, service, consumer), for log plugins."""
+        from .usage import facts_of  # usage imports the runner, which imports this module
+
+        facts: RequestFacts = facts_of(self._kong.scope)
+        return facts.as_dict()
+
+
+class _Agora:
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
+
+    def find_credential(self, prefix: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(consumer, credential) whose credential has this public prefix, from the current snapshot."""
+        config = self._ctx.config
+        return config.snapshot.credentials.get(prefix) if config is not None else None
+
+    def get_plan(self, name: str) -> dict[str, Any] | None:
+        config = self._ctx.config
+        plan = config.snapshot.plans.get(name) if config is not None else None
+        return plan if isinstance(plan, dict) else None
+
+
+class Kong:
+    """One per request that has plugins; its parts are created with it (a handful of slots objects)."""
+
+    __slots__ = (
+        "agora", "client", "context", "ctx", "exit", "log", "phase", "request", "response",
+        "response_headers", "router", "scope", "service",
+    )  # fmt: skip
+
+    def __init__(self, ctx: RequestContext, scope: Scope, trusted: TrustedProxies) -> None:
+        self.context = ctx  # Agora's per-request state; `ctx` is Kong's `kong.ctx`
+        self.scope = scope
+        self.phase = "access"
+        self.exit: Exit | None = None
+        self.response_headers: Headers | None = None  # the response's own headers, in the response phase
+        self.request = _Request(scope)
+        self.client = _Client(ctx, scope, trusted)
+        self.response = _Response(self)
+        self.service = _Service(ctx)
+        self.router = _Router(ctx)
+        self.ctx = _Ctx(ctx.shared)
+        self.log = _Log(self)
+        self.agora = _Agora(ctx)

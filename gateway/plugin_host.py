@@ -1,0 +1,172 @@
+"""The plugin registry: plugin name -> class, discovered from `plugins/<name>/handler.py`.
+
+A plugin module has Kong's Python shape: it exposes `Plugin` (constructed with its config dict;
+optional `access(kong)`, `response(kong)`, `log(kong)` methods, sync or async), `Schema`,
+`version` ("x.y.z") and `priority` (higher runs first). `plugins/key_auth/` is the plugin
+"key-auth" (folder names cannot hold a dash). A sync phase method must not do I/O on the event
+loop: it is run in a worker thread when the class sets `run_in_thread = True`.
+
+`Schema` is Kong's field list, `({"field": {"type": ..., "default": ..., "required": bool}}, ...)`;
+the host applies defaults and checks types and required fields before constructing the plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import pkgutil
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from agora.errors import InvalidInput
+
+from .model import PluginConfig, Route, Service
+
+__all__ = ["PhaseCall", "PluginInstance", "PluginRegistry", "PluginSpec", "apply_schema"]
+
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "set": (list, tuple),
+    "map": (dict,),
+    "record": (dict,),
+}
+PhaseCall = Callable[[Any], Awaitable[None]]
+
+
+def apply_schema(schema: Iterable[dict[str, Any]], config: dict[str, Any], where: str) -> dict[str, Any]:
+    """Kong-style field list -> validated config with defaults filled in."""
+    out = dict(config)
+    known: set[str] = set()
+    for entry in schema:
+        for field, rules in entry.items():
+            known.add(field)
+            if field not in out and "default" in rules:
+                out[field] = rules["default"]
+            value = out.get(field)
+            if value is None:
+                if rules.get("required"):
+                    raise InvalidInput(f"{where}: {field!r} is required")
+                continue
+            types = _TYPES.get(str(rules.get("type", "")))
+            if types and (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)):
+                raise InvalidInput(f"{where}: {field!r} must be of type {rules['type']}")
+            if "one_of" in rules and value not in rules["one_of"]:
+                raise InvalidInput(f"{where}: {field!r} must be one of {rules['one_of']}")
+    unknown = set(out) - known
+    if known and unknown:
+        raise InvalidInput(f"{where}: unknown field(s) {sorted(unknown)}")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSpec:
+    name: str
+    plugin: type
+    schema: tuple[dict[str, Any], ...]
+    version: str
+    priority: int
+
+    @classmethod
+    def from_module(cls, name: str, module: ModuleType | Any) -> PluginSpec:
+        missing = [a for a in ("Plugin", "Schema", "version", "priority") if not hasattr(module, a)]
+        if missing:
+            raise InvalidInput(f"plugin {name!r}: handler lacks {', '.join(missing)}")
+        version = str(module.version)
+        if not _VERSION.fullmatch(version):
+            raise InvalidInput(f"plugin {name!r}: version {version!r} is not x.y.z")
+        return cls(name, module.Plugin, tuple(module.Schema or ()), version, int(module.priority))
+
+
+def _phase(instance: Any, name: str, in_thread: bool) -> PhaseCall | None:
+    method = getattr(instance, name, None)
+    if method is None:
+        return None
+    if inspect.iscoroutinefunction(method):
+        return method  # type: ignore[no-any-return]
+    if in_thread:
+
+        async def threaded(kong: Any) -> None:
+            await asyncio.to_thread(method, kong)
+
+        return threaded
+
+    async def inline(kong: Any) -> None:
+        method(kong)
+
+    return inline
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PluginInstance:
+    name: str
+    priority: int
+    instance: Any
+    access: PhaseCall | None
+    response: PhaseCall | None
+    log: PhaseCall | None
+
+
+class PluginRegistry:
+    def __init__(self, specs: Iterable[PluginSpec] = ()) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+
+    @classmethod
+    def discover(cls, package: str = "plugins") -> PluginRegistry:
+        """Every `<package>/<folder>/handler.py`; a folder without one (like `host/`) is skipped."""
+        registry = cls()
+        root = importlib.import_module(package)
+        for info in pkgutil.iter_modules(getattr(root, "__path__", [])):
+            if not info.ispkg:
+                continue
+            try:
+                module = importlib.import_module(f"{package}.{info.name}.handler")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"{package}.{info.name}.handler":
+                    continue
+                raise
+            registry.register(info.name.replace("_", "-"), module)
+        return registry
+
+    def register(self, name: str, module: ModuleType | Any) -> None:
+        self.specs[name] = PluginSpec.from_module(name, module)
+
+    def instantiate(self, config: PluginConfig, where: str) -> PluginInstance:
+        spec = self.specs.get(config.name)
+        if spec is None:
+            raise InvalidInput(f"{where}: unknown plugin {config.name!r}")
+        validated = apply_schema(spec.schema, config.config, f"{where} plugin {config.name!r}")
+        instance = spec.plugin(validated)
+        in_thread = bool(getattr(spec.plugin, "run_in_thread", False))
+        return PluginInstance(
+            name=spec.name,
+            priority=spec.priority,
+            instance=instance,
+            access=_phase(instance, "access", in_thread),
+            response=_phase(instance, "response", in_thread),
+            log=_phase(instance, "log", in_thread),
+        )
+
+    def chains(self, services: Iterable[Service]) -> dict[Route, tuple[PluginInstance, ...]]:
+        """Per route, its service's plugins overridden by its own (same name), highest priority first.
+
+        A service-level plugin is one instance shared by the service's routes, as in Kong.
+        """
+        out: dict[Route, tuple[PluginInstance, ...]] = {}
+        for service in services:
+            shared = {p.name: self.instantiate(p, f"service {service.name!r}") for p in service.plugins}
+            for route in service.routes:
+                merged = dict(shared)
+                for p in route.plugins:
+                    merged[p.name] = self.instantiate(p, f"route {route.method} {service.prefix}{route.path}")
+                if merged:
+                    out[route] = tuple(sorted(merged.values(), key=lambda p: (-p.priority, p.name)))
+        return out

@@ -1,0 +1,71 @@
+"""Runs a route's plugins in priority order: `access` before the upstream call, `response` when the
+response headers are known (before they are sent), `log` after the response has been sent.
+
+A plugin's `kong.response.exit` in access stops the chain and answers instead of the upstream. An
+exception in a log phase is logged and never reaches the client, whose response is already gone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .context import context_of
+from .headers import TrustedProxies
+from .pdk import Kong
+from .types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["PluginMiddleware"]
+
+log = logging.getLogger("agora.gateway.plugins")
+
+
+class PluginMiddleware:
+    def __init__(self, app: ASGIApp, *, trusted: TrustedProxies | None = None) -> None:
+        self.app = app
+        self.trusted = trusted or TrustedProxies()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = context_of(scope)
+        chain = ctx.config.chains.get(ctx.route) if ctx.config is not None and ctx.route is not None else None
+        if not chain:
+            await self.app(scope, receive, send)
+            return
+        kong = Kong(ctx, scope, self.trusted)
+
+        async def send_with_response_phase(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                headers.extend(ctx.response_headers)
+                kong.phase, kong.response_headers = "response", headers
+                ctx.status = message["status"]
+                for plugin in chain:
+                    if plugin.response is not None:
+                        await plugin.response(kong)
+                message["headers"] = headers
+                kong.response_headers = None
+            await send(message)
+
+        try:
+            for plugin in chain:
+                if plugin.access is not None:
+                    await plugin.access(kong)
+                    if kong.exit is not None:
+                        break
+            if kong.exit is not None:
+                answer = kong.exit
+                headers = [*answer.headers, (b"content-length", str(len(answer.body)).encode())]
+                await send_with_response_phase({"type": "http.response.start", "status": answer.status,
+                                                "headers": headers})  # fmt: skip
+                await send_with_response_phase({"type": "http.response.body", "body": answer.body})
+            else:
+                await self.app(scope, receive, send_with_response_phase)
+        finally:
+            kong.phase = "log"
+            for plugin in chain:
+                if plugin.log is not None:
+                    try:
+                        await plugin.log(kong)
+                    except Exception:
+                        log.exception(
+                            "log phase of plugin %s failed (request %s)", plugin.name, ctx.request_id
+                        )

@@ -1,0 +1,50 @@
+"""The upstream seam: the proxy speaks to upstreams only through a `Transport`.
+
+A transport sends one request and returns the upstream's status and headers with a body stream;
+it raises `BadGateway` (refused, reset, malformed) or `GatewayTimeout` (connect or read too slow)
+and nothing else, so the client library's exceptions never leak past it. Tests may pass any object
+with this shape; the gateway ships `AiohttpTransport` (see `transport_aiohttp.py` for why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from .model import Timeouts
+from .types import Headers
+
+__all__ = ["Transport", "UpstreamRequest", "UpstreamResponse"]
+
+
+@dataclass(slots=True)
+class UpstreamRequest:
+    method: str
+    url: str  # already percent-encoded: sent as is
+    headers: list[tuple[str, str]]
+    body: AsyncIterable[bytes] | None
+    timeouts: Timeouts
+
+
+class UpstreamResponse(Protocol):
+    status: int
+    headers: Headers  # raw, as received
+
+    def body(self) -> AsyncIterator[bytes]:
+        """The body in chunks as they arrive; raises `BadGateway`/`GatewayTimeout` mid-stream."""
+        ...
+
+    def close(self) -> None:
+        """Gives the connection back to the pool (or drops it if the body was not read whole)."""
+        ...
+
+
+class Transport(Protocol):
+    async def start(self) -> None:
+        """Called in the running event loop before the first request."""
+        ...
+
+    async def send(self, request: UpstreamRequest) -> UpstreamResponse: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,69 @@
+"""Real processes on loopback: an upstream (aiohttp, `upstream.py`) and gateways (uvicorn, the CLI)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
+
+from gateway_harness import (
+    REPO,
+    UPSTREAM,
+    GatewayProcess,
+    StartGateway,
+    free_port,
+    stop,
+    wait_for,
+    write_snapshot,
+)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(UPSTREAM), str(port)], cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/stats", process)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="module")
+def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartGateway]:
+    """Starts `python -m gateway` (the CLI) on a free port; stopped at the end of the test module."""
+    tmp_path = tmp_path_factory.mktemp("gateway")
+    started: list[GatewayProcess] = []
+
+    def start(
+        document: dict[str, Any] | None = None,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        snapshot_file: Path | None = None,
+    ) -> GatewayProcess:
+        port = free_port()
+        args = [sys.executable, "-m", "gateway", "--port", str(port), "--workers", str(workers)]
+        path = snapshot_file or tmp_path / f"snapshot-{port}.json"
+        if document is not None:
+            write_snapshot(path, document)
+        if snapshot_file is None or document is not None:
+            args += ["--snapshot", str(path)]
+        environment = {**os.environ, "AGORA_GATEWAY_POLL_INTERVAL": "0.2", **(env or {})}
+        process = subprocess.Popen(args, cwd=tmp_path, env=environment)
+        gateway = GatewayProcess(f"http://127.0.0.1:{port}", process, path, environment)
+        started.append(gateway)
+        wait_for(gateway.url + "/healthz", process)
+        return gateway
+
+    yield start
+    for gateway in started:
+        stop(gateway.process)
