@@ -463,6 +463,7 @@ def test_a_retired_service_answers_410_pointing_to_its_successor(config: dict[st
     assert term["status_code"] == 410 and term["content_type"] == "application/problem+json"
     body = yaml.safe_load(term["body"])
     assert body["status"] == 410 and body["successor"] == "/health/records/v2"
+    assert body["type"] == "https://agora.example/problems/gone"
     assert all(r["plugins"] == [] for r in retired["routes"])
     assert kong_route(config, "GET", "/health/records/v1/records/5") == (
         "health.records.v1.getRecord",
@@ -482,16 +483,37 @@ def test_a_sandbox_only_service_answers_from_the_sandbox(config: dict[str, Any])
     buying = plugin(routes(config)["transport.tickets.v1.buyTicket"], "request-termination")["config"]
     assert buying["status_code"] == 501
     assert plugin(tickets, "agora-key-auth")  # a sandbox still wants a key
+    assert plugin(tickets, "response-transformer")["config"] == {"add": {"headers": ["X-Agora-Sandbox:true"]}}
 
 
-def test_a_deprecated_service_announces_sunset_and_successor(config: dict[str, Any]) -> None:
-    headers = plugin(services(config)["commerce.companies.v0"], "response-transformer")["config"]["add"][
-        "headers"
+def test_a_sandbox_example_given_as_a_schema_is_answered_by_agora_s_plugin() -> None:
+    snap = snapshot()
+    tickets = next(s for s in snap["services"] if s["name"] == "transport.tickets.v1")
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    tickets["routes"][1]["sandbox"] = {"status": 201, "content_type": "application/json", "schema": schema}
+    buying = routes(to_kong(snap))["transport.tickets.v1.buyTicket"]
+    assert plugin(buying, "agora-sandbox")["config"]["schema"] == schema
+
+
+def test_a_deprecated_service_announces_itself_as_the_gateway_does(config: dict[str, Any]) -> None:
+    transformer = plugin(services(config)["commerce.companies.v0"], "response-transformer")
+    assert transformer["config"]["add"]["headers"] == [
+        "Deprecation:@0",
+        "Sunset:Tue, 30 Jun 2026 00:00:00 GMT",
+        'Link:</commerce/companies/changelog/>; rel="deprecation"; type="text/html", '
+        '</commerce/companies/v1>; rel="successor-version"',
     ]
-    assert headers == [
+    snap = snapshot()
+    old = next(s for s in snap["services"] if s["name"] == "commerce.companies.v0")
+    old.update(deprecated_at="2025-01-31T12:00:00Z", successor="commerce.companies.v1", changelog=None)
+    headers = plugin(services(to_kong(snap))["commerce.companies.v0"], "response-transformer")
+    assert headers["config"]["add"]["headers"] == [
+        "Deprecation:@1738324800",
         "Sunset:Tue, 30 Jun 2026 00:00:00 GMT",
         'Link:</commerce/companies/v1>; rel="successor-version"',
     ]
+    published = services(config)["commerce.companies.v1"]
+    assert not [p for p in published["plugins"] if p["name"] == "response-transformer"]
 
 
 def test_usage_goes_to_agora_through_one_batching_http_log(config: dict[str, Any]) -> None:
