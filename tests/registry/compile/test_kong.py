@@ -15,10 +15,17 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.orm import Session, sessionmaker
 
 from agora.errors import InvalidInput
+from agora.settings import Settings
 from registry.compile.kong import RedisTarget, dump, plugin_server_settings, python_plugin_names, to_kong
 from registry.compile.kong_routes import capture_names, route_path
+from registry.compile.snapshot import compile_snapshot
+from registry.models import AccessLevel, GrantState
+from registry.services import applications, grants
+from registry.unit_of_work import change
+from tests.registry import factories
 
 DIGESTS = ["9f2c" * 16, "41ab" * 16, "77de" * 16]
 PREFIXES = ["agora_ab12cd34", "agora_ef56ab78", "agora_0badc0de"]
@@ -678,3 +685,40 @@ def test_each_python_plugin_gets_its_own_plugin_server(config: dict[str, Any]) -
     assert plugin_server_settings([]) == {"KONG_PLUGINS": "bundled"}
     with pytest.raises(ValueError):
         plugin_server_settings(["agora-x; reboot"])
+
+
+# --- a snapshot compiled from a real registry --------------------------------------------------------
+
+
+def test_a_compiled_registry_snapshot_exports_without_its_secrets(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    with change(sessions) as session:
+        for slug in ("cadastre", "commerce", "meteo"):
+            factories.agency(session, slug)
+        factories.example_api(session, "addresses", "cadastre", AccessLevel.OPEN)
+        factories.example_api(session, "companies", "commerce", AccessLevel.KEY)
+        warnings = factories.example_api(session, "warnings", "meteo", AccessLevel.RESTRICTED)
+        plan = factories.plan(session)
+        app = factories.application(session, plan)
+        _, secret = applications.issue_key(session, app, hmac_key=settings.hmac_key, actor="t")
+        grant = grants.request_access(session, application=app, api=warnings, plan=plan, actor="t")
+        grants.decide(session, grant, GrantState.APPROVED, reason=None, actor="t")
+    with sessions() as session:
+        doc = compile_snapshot(session)
+
+    config = to_kong(doc, redis=REDIS)
+    text = dump(config)
+    credentials = [c for consumer in doc["consumers"] for c in consumer["credentials"]]
+    assert credentials and secret not in text
+    assert not [c for c in credentials if c["digest"] in text or c["prefix"] in text]
+    assert {s["name"] for s in config["services"]} == {s["name"] for s in doc["services"]}
+    assert len(routes(config)) == sum(len(s["routes"]) for s in doc["services"])
+    warnings_service = services(config)["meteo.warnings.v1"]
+    assert plugin(warnings_service, "acl")["config"]["allow"] == ["grant:meteo/warnings"]
+    assert config["consumers"][0]["acls"] == [{"group": "grant:meteo/warnings", "tags": ["agora"]}]
+    for service in doc["services"]:
+        for route in service["routes"]:
+            concrete = re.sub(r"\{[^}/]+\}", "x1", service["prefix"] + route["path"])
+            found = kong_route(config, route["method"], concrete)
+            assert found is not None and found[0].startswith(service["name"] + "."), (concrete, found)
