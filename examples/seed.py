@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from agora.settings import Settings
 from examples.catalog import EXAMPLES
-from registry.models import AccessLevel, Agency, AdminToken, Api, Developer, GrantState, Role
+from registry.models import AccessLevel, AdminToken, Agency, Api, Developer, GrantState, Role
 from registry.services import agencies, apis, applications, grants, plans, tokens
 
 __all__ = ["DEMO_DEVELOPER", "PLANS", "save_credentials", "seed"]
@@ -27,9 +27,18 @@ ACTOR = "seed:examples"
 # (slug, name, agency slug or None, limits): a modest free tier and a partner tier for the restricted API.
 PLANS: tuple[tuple[str, str, str | None, dict[str, int | None]], ...] = (
     ("free", "Free", None, {"second": 5, "minute": 100, "hour": None, "day": 10_000, "month": None}),
-    ("standard", "Standard", None, {"second": 50, "minute": None, "hour": None, "day": 1_000_000, "month": None}),
-    ("meteo-partners", "Emergency partners", "meteo", {"second": 20, "minute": None, "hour": None,
-                                                        "day": 100_000, "month": None}),
+    (
+        "standard",
+        "Standard",
+        None,
+        {"second": 50, "minute": None, "hour": None, "day": 1_000_000, "month": None},
+    ),
+    (
+        "meteo-partners",
+        "Emergency partners",
+        "meteo",
+        {"second": 20, "minute": None, "hour": None, "day": 100_000, "month": None},
+    ),
 )
 
 
@@ -48,12 +57,20 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
         a = example.agency
         if session.scalar(select(Agency.id).where(Agency.slug == a.slug)) is None:
             agencies.create_agency(
-                session, slug=a.slug, name=a.name, contact_email=a.contact_email, website=a.website, actor=ACTOR
+                session,
+                slug=a.slug,
+                name=a.name,
+                contact_email=a.contact_email,
+                website=a.website,
+                actor=ACTOR,
             )
     _ensure_plans(session)
     for example in EXAMPLES:
         agency = agencies.get_agency(session, example.agency.slug)
-        if session.scalar(select(Api.id).where(Api.agency_id == agency.id, Api.slug == example.api_slug)) is None:
+        if (
+            session.scalar(select(Api.id).where(Api.agency_id == agency.id, Api.slug == example.api_slug))
+            is None
+        ):
             apis.publish(
                 session,
                 agency_slug=agency.slug,
@@ -72,7 +89,9 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
         app = applications.create_application(
             session, developer=developer, name="demo-app", plan=plans.get_plan(session, "free"), actor=ACTOR
         )
-        _, created["demo_api_key"] = applications.issue_key(session, app, hmac_key=settings.hmac_key, actor=ACTOR)
+        _, created["demo_api_key"] = applications.issue_key(
+            session, app, hmac_key=settings.hmac_key, actor=ACTOR
+        )
         _, created["demo_sandbox_key"] = applications.issue_key(
             session, app, hmac_key=settings.hmac_key, sandbox=True, actor=ACTOR
         )
@@ -90,7 +109,11 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
             grants.decide(session, grant, GrantState.APPROVED, reason="demo", actor=ACTOR)
     if session.scalar(select(AdminToken.id).where(AdminToken.name == "bootstrap")) is None:
         _, created["admin_token"] = tokens.create_token(
-            session, name="bootstrap", role=Role.PLATFORM_ADMIN, agencies=[], hmac_key=settings.hmac_key,
+            session,
+            name="bootstrap",
+            role=Role.PLATFORM_ADMIN,
+            agencies=[],
+            hmac_key=settings.hmac_key,
             actor=ACTOR,
         )
     return created

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from agora.errors import AgoraError
+from agora.errors import AgoraError, SpecInvalid
 
 __all__ = ["app", "main"]
 
@@ -50,6 +50,15 @@ def _usage_error(exc: Exception) -> tuple[str, int] | None:
 def main() -> None:
     try:
         result = app(standalone_mode=False)
+    except SpecInvalid as exc:
+        # Every finding would not fit one line: count, first, and where to see them all.
+        first = exc.findings[0]
+        print(
+            f"error: spec refused: {len(exc.findings)} findings, first {first}; "
+            "`agora api check FILE` lists them all, --accept-findings publishes anyway",
+            file=sys.stderr,
+        )
+        sys.exit(exc.exit_code)
     except AgoraError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         sys.exit(exc.exit_code)

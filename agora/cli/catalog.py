@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import typer
 from rich.table import Table
 
 from agora.cli.common import actor, console, print_json, sessions, settings
-from agora.errors import InvalidInput
+from agora.errors import InvalidInput, SpecInvalid
+from registry import specs
 from registry.admin.views import api_view, version_detail_view
 from registry.models import AccessLevel
 from registry.services import agencies, apis
@@ -53,13 +55,35 @@ def _split(ref: str) -> tuple[str, str]:
     return agency, api
 
 
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
+
+
+@api_app.command("check")
+def api_check(file: Path = typer.Argument(..., help="The spec to validate")) -> None:
+    """Validate a spec without publishing it: every finding, one per line, with its JSON location."""
+    document = specs.load_spec(_read(file), file.name)
+    findings = specs.validate_spec(document)
+    for finding in findings:
+        print(f"{finding.location or '/'}: {finding.message}")
+    if findings:
+        print(f"error: {len(findings)} findings in {file}", file=sys.stderr)
+        raise typer.Exit(SpecInvalid.exit_code)
+    print(f"{file}: {specs.spec_kind(document)}, no findings")
+
+
 @api_app.command("publish")
 def api_publish(
     file: Path = typer.Argument(..., help="The spec: JSON or YAML; Swagger 2.0, OpenAPI 3.0 or 3.1"),
     agency: str = typer.Option(..., "--agency", help="Publishing agency's slug"),
     upstream: str | None = typer.Option(None, "--upstream", help="Upstream base URL (none: sandbox only)"),
     api: str | None = typer.Option(None, "--api", help="API slug (default: from the spec's title)"),
-    access: AccessLevel | None = typer.Option(None, "--access", help="open, key or restricted (new APIs: key)"),
+    access: AccessLevel | None = typer.Option(
+        None, "--access", help="open, key or restricted (new APIs: key)"
+    ),
     version: str | None = typer.Option(None, "--version", help="Override the spec's info.version"),
     tag: list[str] | None = typer.Option(None, "--tag", help="Catalogue tag (repeatable)"),
     accept_findings: bool = typer.Option(False, "--accept-findings", help="Publish despite findings"),
@@ -67,10 +91,7 @@ def api_publish(
     draft: bool = typer.Option(False, "--draft", help="Store as a draft; release it later"),
 ) -> None:
     """Validate a spec and publish it as a new version of an API."""
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {file}: {exc.strerror}") from exc
+    data = _read(file)
     with change(sessions()) as session:
         result = apis.publish(
             session,
@@ -90,7 +111,9 @@ def api_publish(
         )
         row = result.version
         ref = f"{agency}/{row.api.slug}"
-        console.print(f"{ref} {row.version} {row.status.value} ({len(row.normalized['operations'])} operations)")
+        console.print(
+            f"{ref} {row.version} {row.status.value} ({len(row.normalized['operations'])} operations)"
+        )
         for finding in result.findings:
             console.print(f"  finding {finding.location or '/'}: {finding.message}", markup=False)
         for item in result.changes:
@@ -124,7 +147,9 @@ def api_show(
 
 
 @api_app.command("release")
-def api_release(ref: str = typer.Argument(..., help="AGENCY/API"), version: str = typer.Argument(...)) -> None:
+def api_release(
+    ref: str = typer.Argument(..., help="AGENCY/API"), version: str = typer.Argument(...)
+) -> None:
     """Publish a draft version."""
     agency, api = _split(ref)
     with change(sessions()) as session:

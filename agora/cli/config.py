@@ -30,7 +30,9 @@ def _write(text: str, output: Path | None) -> None:
 
 @config_app.command("compile")
 def compile_config(
-    output: Path | None = typer.Option(None, "--output", "-o", help="Also write the snapshot here ('-': stdout)"),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Also write the snapshot here ('-': stdout)"
+    ),
 ) -> None:
     """Compile the registry into a snapshot; store it as a new revision when its content changed."""
     with change(sessions()) as session:
@@ -48,7 +50,9 @@ def compile_config(
 def export_kong(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the YAML here (default: stdout)"),
     python_plugins: bool = typer.Option(
-        False, "--python-plugins", help="Run every plugin through Agora's plugin servers, none of Kong's bundled"
+        False,
+        "--python-plugins",
+        help="Run every plugin through Agora's plugin servers, none of Kong's bundled",
     ),
 ) -> None:
     """Write a Kong declarative config (_format_version 3.0) from the newest snapshot."""

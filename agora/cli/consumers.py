@@ -11,7 +11,7 @@ from sqlalchemy import select
 from agora.cli.common import actor, console, sessions, settings
 from agora.errors import InvalidInput, NotFound
 from registry.models import Credential, GrantState
-from registry.services import applications, apis, grants, plans
+from registry.services import apis, applications, grants, plans
 from registry.unit_of_work import change, read
 
 __all__ = ["application_app", "developer_app", "grant_app", "key_app"]
@@ -136,6 +136,12 @@ def grant_list(state: str | None = typer.Option(None, "--state", help="Only this
     with read(sessions()) as session:
         for grant in grants.list_grants(session, state=GrantState(state) if state else None):
             api = f"{grant.api.agency.slug}/{grant.api.slug}"
-            table.add_row(str(grant.id), grant.application_id, api, grant.plan.slug, grant.state.value,
-                          grant.reason or "")
+            table.add_row(
+                str(grant.id),
+                grant.application_id,
+                api,
+                grant.plan.slug,
+                grant.state.value,
+                grant.reason or "",
+            )
     console.print(table)

@@ -67,5 +67,7 @@ def plan_list() -> None:
     table = Table("slug", "name", *PERIODS)
     with read(sessions()) as session:
         for plan in plans.list_plans(session):
-            table.add_row(plan.slug, plan.name, *("-" if v is None else str(v) for v in plan.limits().values()))
+            table.add_row(
+                plan.slug, plan.name, *("-" if v is None else str(v) for v in plan.limits().values())
+            )
     console.print(table)

@@ -75,7 +75,9 @@ def run(
     for name, url in urls.items():
         console.print(f"  {name:10} {url}")
     if CREDENTIALS.exists():
-        console.print(f"  demo secrets: {CREDENTIALS} ({', '.join(sorted(json.loads(CREDENTIALS.read_text())))})")
+        console.print(
+            f"  demo secrets: {CREDENTIALS} ({', '.join(sorted(json.loads(CREDENTIALS.read_text())))})"
+        )
 
     stopping = False
 

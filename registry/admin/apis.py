@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -16,7 +17,6 @@ from registry.models import AccessLevel, ApiVersion
 from registry.services import agencies, apis
 from registry.services.tokens import Principal
 from registry.unit_of_work import change, read
-from sqlalchemy.orm import Session
 
 __all__ = ["routes"]
 
@@ -116,7 +116,9 @@ async def deprecate(request: Request) -> JSONResponse:
         except ValueError as exc:
             raise InvalidInput(f"sunset {body['sunset']!r} is not a date (YYYY-MM-DD)") from exc
     with change(context(request).sessions) as session:
-        row = apis.deprecate(session, _version(session, request, who, write=True), sunset=sunset, actor=who.actor)
+        row = apis.deprecate(
+            session, _version(session, request, who, write=True), sunset=sunset, actor=who.actor
+        )
         return JSONResponse(version_view(row))
 
 

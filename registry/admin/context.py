@@ -62,7 +62,9 @@ async def json_body(request: Request, schema_name: str, *, optional: bool = Fals
     try:
         body = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"request body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+        raise InvalidInput(
+            f"request body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from exc
     errors = sorted(_validator(schema_name).iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/" + "/".join(str(p) for p in errors[0].absolute_path)

@@ -34,7 +34,9 @@ async def create_plan(request: Request) -> JSONResponse:
     body = await json_body(request, "PlanInput")
     with change(context(request).sessions) as session:
         agency = agencies.get_agency(session, body["agency"]) if body.get("agency") else None
-        require_write(who, agency.id if agency else None, "platform-wide plans" if agency is None else "plans")
+        require_write(
+            who, agency.id if agency else None, "platform-wide plans" if agency is None else "plans"
+        )
         plan = plans.create_plan(
             session,
             slug=body["slug"],

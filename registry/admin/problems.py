@@ -36,7 +36,8 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     titles = {404: "Not found", 405: "Method not allowed"}
     body = {
-        "type": PROBLEM_BASE + {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
+        "type": PROBLEM_BASE
+        + {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error"),
         "title": titles.get(exc.status_code, "HTTP error"),
         "status": exc.status_code,
         "detail": f"{request.method} {request.url.path}: {exc.detail}",

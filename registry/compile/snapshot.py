@@ -24,7 +24,14 @@ from registry.models import (
     utcnow,
 )
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUTS", "FORMAT", "canonical", "compile_snapshot", "snapshot_id"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_TIMEOUTS",
+    "FORMAT",
+    "canonical",
+    "compile_snapshot",
+    "snapshot_id",
+]
 
 FORMAT = 1
 DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 30.0}
@@ -45,7 +52,7 @@ def _prefix(api: Api, major: int) -> str:
 
 
 def _plugin_list(value: Any) -> list[dict[str, Any]]:
-    """`x-agora-plugins` as decK reads `x-kong-plugin-*`: a list of {name, config} (or a name -> config map)."""
+    """`x-agora-plugins` (as decK reads `x-kong-plugin-*`): {name, config} entries or a name -> config map."""
     if isinstance(value, dict):
         value = [{"name": name, "config": config or {}} for name, config in value.items()]
     if not isinstance(value, list):
@@ -124,7 +131,8 @@ def _services(session: Session) -> list[dict[str, Any]]:
             if row.status is not VersionStatus.DRAFT:
                 by_major[row.major].append(row)
         newest = {
-            major: max(rows, key=lambda r: semver.Version.parse(r.version)) for major, rows in by_major.items()
+            major: max(rows, key=lambda r: semver.Version.parse(r.version))
+            for major, rows in by_major.items()
         }
         live = sorted(m for m, r in newest.items() if r.status is not VersionStatus.RETIRED)
         for major, row in newest.items():
@@ -142,9 +150,9 @@ def _consumers(session: Session) -> list[dict[str, Any]]:
             {"api": f"{grant.api.agency.slug}/{grant.api.slug}", "plan": grant.plan.slug}
         )
     plans = {plan.id: plan.slug for plan in session.scalars(select(Plan))}
-    consumers = []
+    consumers: list[dict[str, Any]] = []
     for app in session.scalars(select(Application).options(selectinload(Application.credentials))).unique():
-        credentials = [
+        credentials: list[dict[str, Any]] = [
             {
                 "id": c.id,
                 "prefix": c.prefix,

@@ -42,7 +42,9 @@ class AccessGrant(Base):
     api_id: Mapped[int] = mapped_column(ForeignKey("apis.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="RESTRICT"))
     state: Mapped[GrantState] = mapped_column(
-        Enum(GrantState, name="grant_state", native_enum=False, values_callable=lambda e: [m.value for m in e])
+        Enum(
+            GrantState, name="grant_state", native_enum=False, values_callable=lambda e: [m.value for m in e]
+        )
     )
     justification: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str | None] = mapped_column(Text)

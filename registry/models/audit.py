@@ -25,4 +25,3 @@ class AuditEvent(Base):
     before_digest: Mapped[str | None] = mapped_column(String(71))
     after_digest: Mapped[str | None] = mapped_column(String(71))
     detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
-

@@ -20,7 +20,8 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 def check_slug(value: str, what: str) -> str:
     if not SLUG_RE.match(value):
         raise InvalidInput(
-            f"{what} slug {value!r} must be 1-63 lowercase letters, digits or hyphens, not starting or ending with '-'"
+            f"{what} slug {value!r} must be 1-63 lowercase letters, digits or hyphens, "
+            "not starting or ending with '-'"
         )
     return value
 

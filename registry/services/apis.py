@@ -11,7 +11,15 @@ import semver
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agora.errors import BreakingChange, Conflict, Finding, InvalidInput, InvalidTransition, NotFound, SpecInvalid
+from agora.errors import (
+    BreakingChange,
+    Conflict,
+    Finding,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    SpecInvalid,
+)
 from registry import specs
 from registry.models import AccessLevel, Agency, Api, ApiVersion, VersionStatus, utcnow
 from registry.services import audit

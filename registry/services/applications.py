@@ -62,7 +62,9 @@ def create_application(
 ) -> Application:
     if not name.strip():
         raise InvalidInput("application name must not be empty")
-    application = Application(developer=developer, name=name.strip(), plan_id=plan.id, description=description)
+    application = Application(
+        developer=developer, name=name.strip(), plan_id=plan.id, description=description
+    )
     session.add(application)
     session.flush()
     audit.record(
@@ -95,7 +97,11 @@ def issue_key(
     """Returns the stored credential and the secret, which is never stored nor shown again."""
     secret = new_secret(hmac_key)
     credential = Credential(
-        application=application, prefix=secret.prefix, digest=secret.digest, sandbox=sandbox, expires_at=expires_at
+        application=application,
+        prefix=secret.prefix,
+        digest=secret.digest,
+        sandbox=sandbox,
+        expires_at=expires_at,
     )
     session.add(credential)
     session.flush()

@@ -56,7 +56,9 @@ def request_access(
     return _move(session, grant, GrantState.PENDING, reason=None, actor=actor)
 
 
-def _move(session: Session, grant: AccessGrant, to: GrantState, *, reason: str | None, actor: str) -> AccessGrant:
+def _move(
+    session: Session, grant: AccessGrant, to: GrantState, *, reason: str | None, actor: str
+) -> AccessGrant:
     if to not in TRANSITIONS[grant.state]:
         raise InvalidTransition(f"access grant is {grant.state.value}; it cannot become {to.value}")
     before = grant_state(grant)
@@ -80,10 +82,14 @@ def _move(session: Session, grant: AccessGrant, to: GrantState, *, reason: str |
     return grant
 
 
-def decide(session: Session, grant: AccessGrant, to: GrantState, *, reason: str | None, actor: str) -> AccessGrant:
+def decide(
+    session: Session, grant: AccessGrant, to: GrantState, *, reason: str | None, actor: str
+) -> AccessGrant:
     """Approve, refuse or revoke. Refusing and revoking need a reason: the developer is told why."""
     if to in (GrantState.REFUSED, GrantState.REVOKED) and not (reason or "").strip():
-        raise InvalidInput(f"a reason is required to {'refuse' if to is GrantState.REFUSED else 'revoke'} access")
+        raise InvalidInput(
+            f"a reason is required to {'refuse' if to is GrantState.REFUSED else 'revoke'} access"
+        )
     return _move(session, grant, to, reason=reason, actor=actor)
 
 

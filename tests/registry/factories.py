@@ -19,8 +19,9 @@ def agency(session: Session, slug: str = "cadastre") -> Agency:
 
 
 def plan(session: Session, slug: str = "free", owner: Agency | None = None, **limits: Any) -> Plan:
-    return plans.create_plan(session, slug=slug, name=slug.title(), limits={**FREE, **limits}, agency=owner,
-                             actor=ACTOR)
+    return plans.create_plan(
+        session, slug=slug, name=slug.title(), limits={**FREE, **limits}, agency=owner, actor=ACTOR
+    )
 
 
 def example_api(session: Session, api_slug: str, agency_slug: str, access: AccessLevel) -> Api:
@@ -39,6 +40,10 @@ def example_api(session: Session, api_slug: str, agency_slug: str, access: Acces
     return result.version.api
 
 
-def application(session: Session, plan_row: Plan, email: str = "dev@example.org", name: str = "app") -> Application:
+def application(
+    session: Session, plan_row: Plan, email: str = "dev@example.org", name: str = "app"
+) -> Application:
     developer = applications.create_developer(session, email=email, actor=ACTOR)
-    return applications.create_application(session, developer=developer, name=name, plan=plan_row, actor=ACTOR)
+    return applications.create_application(
+        session, developer=developer, name=name, plan=plan_row, actor=ACTOR
+    )

@@ -89,7 +89,9 @@ def test_ops_reads_everything_and_changes_nothing(world: World) -> None:
     _forbidden(c.post("/admin/agencies", headers=world.ops, json={"slug": "x", "name": "X"}))
     _forbidden(c.post("/admin/agencies/meteo/apis/warnings/versions/1.0.0/retire", headers=world.ops))
     _forbidden(c.patch("/admin/plans/free", headers=world.ops, json={"name": "y"}))
-    _forbidden(c.post(f"/admin/grants/{world.grant_a}/decision", headers=world.ops, json={"state": "approved"}))
+    _forbidden(
+        c.post(f"/admin/grants/{world.grant_a}/decision", headers=world.ops, json={"state": "approved"})
+    )
 
 
 def test_only_platform_admin_creates_agencies(world: World) -> None:

@@ -60,7 +60,10 @@ def test_snapshot_describes_services_routes_consumers_and_plans(
     spec_ops = yaml.safe_load(by_api_slug("companies").spec_text())["paths"]
     assert {r["path"] for r in companies["routes"]} == set(spec_ops)
     assert all(r["sandbox"]["status"] // 100 == 2 for r in companies["routes"])
-    assert [p["name"] for p in _service(doc, "/meteo/warnings/v1")["plugins"]] == ["access-control", "key-auth"]
+    assert [p["name"] for p in _service(doc, "/meteo/warnings/v1")["plugins"]] == [
+        "access-control",
+        "key-auth",
+    ]
     assert _service(doc, "/cadastre/addresses/v1")["plugins"] == []
 
     (consumer,) = doc["consumers"]
@@ -102,7 +105,12 @@ def test_retired_major_points_to_its_successor(sessions: sessionmaker[Session], 
         for version in ("1.0.0", "2.0.0"):
             spec["info"]["version"] = version
             apis.publish(
-                session, agency_slug="commerce", spec=json.dumps(spec), upstream=None, api_slug="companies", actor="t"
+                session,
+                agency_slug="commerce",
+                spec=json.dumps(spec),
+                upstream=None,
+                api_slug="companies",
+                actor="t",
             )
         apis.retire(session, apis.get_version(session, "commerce", "companies", "1.0.0"), actor="t")
     with sessions() as session:

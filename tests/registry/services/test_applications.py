@@ -55,7 +55,9 @@ def test_rotation_keeps_the_old_key_for_the_overlap_only(
     assert actions[-2:] == ["credential.issue", "credential.rotate"]
 
 
-def test_revoked_key_cannot_be_revoked_or_rotated_again(sessions: sessionmaker[Session], settings: Settings) -> None:
+def test_revoked_key_cannot_be_revoked_or_rotated_again(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
     with sessions.begin() as session:
         app = factories.application(session, factories.plan(session))
         key, _ = applications.issue_key(session, app, hmac_key=settings.hmac_key, actor="t")

@@ -35,7 +35,9 @@ def test_request_approve_revoke_and_ask_again(sessions: sessionmaker[Session]) -
         api = factories.example_api(session, "warnings", "meteo", AccessLevel.RESTRICTED)
         plan = factories.plan(session)
         app = factories.application(session, plan)
-        grant = grants.request_access(session, application=app, api=api, plan=plan, justification="why", actor="dev")
+        grant = grants.request_access(
+            session, application=app, api=api, plan=plan, justification="why", actor="dev"
+        )
         grants.decide(session, grant, GrantState.APPROVED, reason=None, actor="agency")
         assert grant.decided_by == "agency" and grant.decided_at is not None
         with pytest.raises(InvalidInput, match="reason"):

@@ -1,4 +1,4 @@
-"""Publishing specs: validation refuses and stores nothing; findings can be accepted; versions are compared."""
+"""Publishing specs: refusals store nothing; findings can be accepted; versions are compared."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ def test_publish_stores_spec_verbatim_normalized_and_audits(sessions: sessionmak
     assert actions[-2:] == ["api.create", "version.publish"]
 
 
-def test_invalid_spec_is_refused_with_every_finding_and_nothing_is_stored(sessions: sessionmaker[Session]) -> None:
+def test_invalid_spec_is_refused_with_every_finding_and_nothing_is_stored(
+    sessions: sessionmaker[Session],
+) -> None:
     doc = _companies()
     first_path = next(iter(doc["paths"]))
     doc["paths"][first_path]["get"]["responses"] = "not a mapping"
@@ -70,10 +72,17 @@ def test_invalid_spec_is_refused_with_every_finding_and_nothing_is_stored(sessio
     locations = [f.location for f in refused.value.findings]
     assert len(locations) >= 2, locations
     assert "/info/title" in locations
-    assert any(loc.startswith("/paths/" + first_path.replace("~", "~0").replace("/", "~1")) for loc in locations)
+    assert any(
+        loc.startswith("/paths/" + first_path.replace("~", "~0").replace("/", "~1")) for loc in locations
+    )
     with sessions() as session:
         assert _count(session, ApiVersion) == 0
-        assert session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "agency.create")) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AuditEvent).where(AuditEvent.action != "agency.create")
+            )
+            == 0
+        )
 
 
 def test_findings_can_be_accepted_and_are_recorded(sessions: sessionmaker[Session]) -> None:
@@ -101,7 +110,9 @@ def test_new_version_is_diffed_and_breaking_change_needs_a_new_major(sessions: s
 
     added = _companies()
     added["info"]["version"] = "1.1.0"
-    added["paths"]["/health-check"] = {"get": {"operationId": "healthCheck", "responses": {"200": {"description": "ok"}}}}
+    added["paths"]["/health-check"] = {
+        "get": {"operationId": "healthCheck", "responses": {"200": {"description": "ok"}}}
+    }
     with change(sessions) as session:
         result = _publish(session, added)
     assert result.changes and not any(c["breaking"] for c in result.changes)
@@ -142,9 +153,17 @@ def test_versions_are_immutable_and_increase(sessions: sessionmaker[Session]) ->
 
 @pytest.mark.parametrize(
     "upstream",
-    ["ftp://x.example", "http://169.254.169.254/latest", "http://10.0.0.5", "http://[fe80::1]/", "http://metadata.google.internal"],
+    [
+        "ftp://x.example",
+        "http://169.254.169.254/latest",
+        "http://10.0.0.5",
+        "http://[fe80::1]/",
+        "http://metadata.google.internal",
+    ],
 )
-def test_upstreams_in_private_or_metadata_ranges_are_refused(sessions: sessionmaker[Session], upstream: str) -> None:
+def test_upstreams_in_private_or_metadata_ranges_are_refused(
+    sessions: sessionmaker[Session], upstream: str
+) -> None:
     with change(sessions) as session:
         factories.agency(session, "commerce")
     with pytest.raises(InvalidInput), change(sessions) as session:
@@ -154,7 +173,9 @@ def test_upstreams_in_private_or_metadata_ranges_are_refused(sessions: sessionma
 def test_operator_allow_list_admits_a_private_upstream(sessions: sessionmaker[Session]) -> None:
     with change(sessions) as session:
         factories.agency(session, "commerce")
-        result = _publish(session, _companies(), upstream="http://10.0.0.5:8080/", allowed_upstream_hosts=("10.0.0.5",))
+        result = _publish(
+            session, _companies(), upstream="http://10.0.0.5:8080/", allowed_upstream_hosts=("10.0.0.5",)
+        )
     assert result.version.upstream_url == "http://10.0.0.5:8080"
 
 

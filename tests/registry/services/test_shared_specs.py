@@ -25,8 +25,9 @@ EXPECTED_LOCATION = {
     "properties/value/type",
     "urssaf.fr__tiers-de-prestation__1.29.1.json": "/properties/nomUsage/pattern",
     "impactco2.fr__impactco2__1.0.0.json": "/paths/~1chauffage/get/parameters/2",
-    "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json": "/components/schemas/BodySchema/properties/"
-    "dateNaissance/type",
+    "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json": (
+        "/components/schemas/BodySchema/properties/dateNaissance/type"
+    ),
 }
 
 

@@ -33,6 +33,8 @@ def test_scope_must_fit_the_role(sessions: sessionmaker[Session], settings: Sett
     with sessions.begin() as session:
         a = factories.agency(session, "a")
         with pytest.raises(InvalidInput):
-            tokens.create_token(session, name="x", role=Role.AGENCY_ADMIN, agencies=[], hmac_key=b"k", actor="t")
+            tokens.create_token(
+                session, name="x", role=Role.AGENCY_ADMIN, agencies=[], hmac_key=b"k", actor="t"
+            )
         with pytest.raises(InvalidInput):
             tokens.create_token(session, name="x", role=Role.OPS, agencies=[a], hmac_key=b"k", actor="t")

@@ -1,0 +1,115 @@
+"""The `agora` command, run as a real process against a real database: one clear line on errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED_SPECS
+
+VALID = SHARED_SPECS / "dwd.de__warnwetter__1.2.0.yaml"
+INVALID = SHARED_SPECS / "impactco2.fr__impactco2__1.0.0.json"
+
+
+class Agora:
+    def __init__(self, tmp_path: Path, database_url: str) -> None:
+        self.env = {
+            **os.environ,
+            "AGORA_DATABASE_URL": database_url,
+            "AGORA_STATE_DIR": str(tmp_path / "state"),
+            "COLUMNS": "200",
+        }
+        self.cwd = tmp_path
+
+    def __call__(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "agora", *args],
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        if code:
+            lines = done.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+        return done
+
+
+@pytest.fixture
+def agora(tmp_path: Path) -> Agora:
+    """The CLI on a fresh SQLite file (start-up cost makes every process count; the next test also runs
+    on PostgreSQL)."""
+    return Agora(tmp_path, f"sqlite:///{tmp_path / 'agora.db'}")
+
+
+def test_publish_lifecycle_and_compile_from_the_command_line(tmp_path: Path, database_url: str) -> None:
+    agora = Agora(tmp_path, database_url)
+    agora("db", "upgrade")
+    agora("agency", "create", "dwd", "--name", "Deutscher Wetterdienst", "--contact", "api@dwd.example")
+    assert "Deutscher Wetterdienst" in agora("agency", "list").stdout
+    out = agora(
+        "api",
+        "publish",
+        str(VALID),
+        "--agency",
+        "dwd",
+        "--api",
+        "warnwetter",
+        "--upstream",
+        "http://127.0.0.1:9999",
+        "--access",
+        "open",
+    ).stdout
+    assert "dwd/warnwetter 1.2.0 published (11 operations)" in out
+    shown = json.loads(agora("api", "show", "dwd/warnwetter").stdout)
+    assert shown["access_level"] == "open" and shown["versions"][0]["version"] == "1.2.0"
+    agora("api", "deprecate", "dwd/warnwetter", "1.2.0", "--sunset", "2999-12-31")
+    agora("plan", "create", "gold", "--name", "Gold", "--per-second", "10", "--per-day", "1000")
+    assert "gold" in agora("plan", "list").stdout
+
+    first = agora("config", "compile", "-o", str(tmp_path / "a.json"))
+    second = agora("config", "compile", "-o", str(tmp_path / "b.json"))
+    assert "(unchanged)" in second.stderr
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    snapshot = json.loads((tmp_path / "a.json").read_text())
+    assert snapshot["id"] in first.stderr
+    (service,) = snapshot["services"]
+    assert service["prefix"] == "/dwd/warnwetter/v1" and service["status"] == "deprecated"
+    assert service["sunset"] == "2999-12-31"
+
+    agora("api", "retire", "dwd/warnwetter", "1.2.0")
+    agora("api", "retire", "dwd/warnwetter", "1.2.0", code=6)  # already retired
+
+
+def test_invalid_spec_is_refused_in_one_line_and_can_be_accepted(agora: Agora) -> None:
+    agora("db", "upgrade")
+    agora("agency", "create", "impactco2", "--name", "ADEME")
+    refused = agora("api", "publish", str(INVALID), "--agency", "impactco2", code=3)
+    assert "10 findings" in refused.stderr and "agora api check" in refused.stderr
+    listed = agora("api", "check", str(INVALID), code=3)
+    assert "/paths/~1chauffage/get/parameters/2: Unevaluated properties" in listed.stdout
+    assert len(listed.stdout.strip().splitlines()) == 10
+    assert "no findings" in agora("api", "check", str(VALID)).stdout
+    assert "dwd" not in agora("api", "list").stdout and "impact" not in agora("api", "list").stdout.lower()
+    accepted = agora("api", "publish", str(INVALID), "--agency", "impactco2", "--accept-findings").stdout
+    assert "finding /paths/~1chauffage/get/parameters/2" in accepted
+
+
+def test_errors_are_one_line_with_an_exit_code(agora: Agora, tmp_path: Path) -> None:
+    agora("db", "upgrade")
+    agora("agency", "create", "Bad Slug", "--name", "x", code=2)
+    agora("api", "publish", str(VALID), "--agency", "nobody", code=5)
+    agora("api", "publish", str(tmp_path / "missing.yaml"), "--agency", "nobody", code=2)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.0.0\ninfo: [unclosed\n")
+    agora("agency", "create", "a", "--name", "A")
+    assert "line 3" in agora("api", "publish", str(broken), "--agency", "a", code=3).stderr
+    agora("api", "show", "a", code=2)
+    agora("agency", "create", code=2)
