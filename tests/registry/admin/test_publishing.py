@@ -1,0 +1,98 @@
+"""Publishing through the admin API: findings in the problem body, mass assignment ignored, audit trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import SHARED_SPECS
+from tests.registry.admin.conftest import World
+
+INVALID = SHARED_SPECS / "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json"
+VALID = SHARED_SPECS / "gov.bc.ca__mpcm__1.4.0.json"
+
+
+def test_invalid_spec_gives_a_problem_listing_every_finding(world: World) -> None:
+    response = world.client.post(
+        "/admin/agencies/cadastre/apis", headers=world.admin_a, json={"spec": INVALID.read_text()}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"].endswith("/spec-invalid") and body["status"] == 422
+    locations = [f["location"] for f in body["findings"]]
+    assert "/components/schemas/BodySchema/properties/dateNaissance/type" in locations
+    assert str(len(locations)) in body["detail"]
+
+
+def test_unparsable_spec_gives_line_and_column(world: World) -> None:
+    response = world.client.post(
+        "/admin/agencies/cadastre/apis", headers=world.admin_a, json={"spec": "openapi: 3.0.0\ninfo: [x\n"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"].endswith("/spec-unparsable") and body["line"] == 3
+
+
+def test_publish_ignores_fields_the_caller_may_not_set(world: World, sessions: sessionmaker[Session]) -> None:
+    from registry.models import ApiVersion
+
+    body = {
+        "spec": VALID.read_text(),
+        "upstream": "http://127.0.0.1:9999",
+        "accept_findings": False,
+        "status": "retired",  # not a publish field: ignored
+        "findings": [{"location": "/", "message": "planted"}],
+        "agency_id": 999,
+    }
+    response = world.client.post("/admin/agencies/cadastre/apis", headers=world.admin_a, json=body)
+    assert response.status_code == 201, response.text
+    result = response.json()
+    assert result["version"]["status"] == "published" and result["findings"] == []
+    assert result["api"]["agency"] == "cadastre"
+    with sessions() as session:
+        row = session.scalars(select(ApiVersion).order_by(ApiVersion.id.desc())).first()
+        assert row is not None and row.findings == []
+
+
+def test_malformed_bodies_are_422_problems(world: World) -> None:
+    c = world.client
+    for payload in ({"slug": "ok"}, {"slug": 5, "name": "x"}, {"slug": "UPPER", "name": "x"}):
+        response = c.post("/admin/agencies", headers=world.platform, json=payload)
+        assert response.status_code == 422, (payload, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    raw = c.post(
+        "/admin/agencies", headers={**world.platform, "content-type": "application/json"}, content=b"{"
+    )
+    assert raw.status_code == 422 and "line 1" in raw.json()["detail"]
+    assert c.post("/admin/agencies/nope/apis", headers=world.platform, json={"spec": "{}"}).status_code == 404
+    wrong_method = c.delete("/admin/agencies", headers=world.platform)
+    assert (
+        wrong_method.status_code == 405 and wrong_method.headers["content-type"] == "application/problem+json"
+    )
+
+
+def test_every_change_is_audited_with_who_what_and_digests(world: World) -> None:
+    c = world.client
+    before = {e["id"] for e in c.get("/admin/audit?limit=1000", headers=world.platform).json()}
+    c.post(
+        "/admin/agencies/cadastre/apis/addresses/versions/1.0.0/deprecate",
+        headers=world.admin_a,
+        json={"sunset": "2999-01-01"},
+    )
+    c.patch("/admin/plans/cadastre-gold", headers=world.admin_a, json={"limits": {"day": 9}})
+    c.post(
+        f"/admin/grants/{world.grant_a}/decision",
+        headers=world.admin_a,
+        json={"state": "refused", "reason": "incomplete form"},
+    )
+    events = [
+        e for e in c.get("/admin/audit?limit=1000", headers=world.platform).json() if e["id"] not in before
+    ]
+    assert [e["action"] for e in reversed(events)] == ["version.deprecate", "plan.update", "grant.refused"]
+    for event in events:
+        assert event["actor"] == "token:admin-a"
+        assert event["before_digest"].startswith("sha256:") and event["after_digest"].startswith("sha256:")
+        assert event["before_digest"] != event["after_digest"]
+        assert event["at"]
+    assert events[0]["detail"]["reason"] == "incomplete form"
