@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the helpers module beside this file
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))  # the helpers module beside this file
 
-from gateway_harness import (
+from gateway_harness import (  # noqa: E402  (after the sys.path line)
     REPO,
     UPSTREAM,
     GatewayProcess,
@@ -57,7 +58,14 @@ def start_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartGat
             write_snapshot(path, document)
         if snapshot_file is None or document is not None:
             args += ["--snapshot", str(path)]
-        environment = {**os.environ, "AGORA_GATEWAY_POLL_INTERVAL": "0.2", **(env or {})}
+        environment = {
+            **os.environ,
+            "AGORA_GATEWAY_POLL_INTERVAL": "0.2",
+            # The small plugins of these tests live beside this file.
+            "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO), os.environ.get("PYTHONPATH", "")]),
+            "AGORA_GATEWAY_PLUGIN_PACKAGES": "plugins,gateway_test_plugins",
+            **(env or {}),
+        }
         process = subprocess.Popen(args, cwd=tmp_path, env=environment)
         gateway = GatewayProcess(f"http://127.0.0.1:{port}", process, path, environment)
         started.append(gateway)

@@ -109,3 +109,17 @@ class GatewayProcess:
 
 
 StartGateway = Callable[..., GatewayProcess]
+
+
+def consumer_with_key(username: str, key: str, *, sandbox: bool = False) -> dict[str, Any]:
+    """A consumer whose credential prefix is the whole key (what `demo-key` in the test plugins checks)."""
+    return {
+        "id": f"app-{username}",
+        "username": username,
+        "developer": f"{username}@example.org",
+        "plan": "free",
+        "credentials": [
+            {"id": f"cred-{key}", "prefix": key, "digest": "", "expires_at": None, "sandbox": sandbox}
+        ],
+        "grants": [],
+    }
