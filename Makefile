@@ -3,9 +3,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck check env clean
+.PHONY: run test lint typecheck check env clean devportal-assets
 
-env: $(VENV)/.installed
+env: $(VENV)/.installed devportal-assets
+
+# The portal's vendored browser assets (Swagger UI, Chart.js) and axe-core, from devportal/package-lock.json.
+# --ignore-scripts: none of them needs an install script, and one would phone home.
+devportal-assets: devportal/node_modules/.installed
+
+devportal/node_modules/.installed: devportal/package-lock.json
+	cd devportal && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Reinstall when the pinned dependencies change.
 $(VENV)/.installed: pyproject.toml
