@@ -8,6 +8,8 @@ from registry.models.audit import AuditEvent
 from registry.models.base import Base, utcnow
 from registry.models.developer import Application, Credential, Developer
 from registry.models.gateway_config import GatewayConfig
+from registry.models.identity import ExternalIdentity
+from registry.models.membership import AgencyMembership, MemberRole
 from registry.models.plan import PERIODS, Plan
 from registry.models.usage import UsageRecord
 
@@ -18,6 +20,7 @@ __all__ = [
     "AccessLevel",
     "AdminToken",
     "Agency",
+    "AgencyMembership",
     "Api",
     "ApiVersion",
     "Application",
@@ -25,8 +28,10 @@ __all__ = [
     "Base",
     "Credential",
     "Developer",
+    "ExternalIdentity",
     "GatewayConfig",
     "GrantState",
+    "MemberRole",
     "Plan",
     "Role",
     "UsageRecord",
