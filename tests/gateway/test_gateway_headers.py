@@ -1,0 +1,70 @@
+"""Hop-by-hop removal, forwarding headers, trusted proxies, path checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import BadRequest
+from gateway.headers import TrustedProxies, forwarded_ip, strip_hop_by_hop, upstream_headers
+from gateway.routing import check_path
+
+TRUSTED = TrustedProxies(("10.0.0.0/8",))
+
+
+def test_strip_hop_by_hop_and_connection_listed() -> None:
+    headers = [(b"connection", b"close, x-a"), (b"x-a", b"1"), (b"te", b"trailers"), (b"x-b", b"2")]
+    assert strip_hop_by_hop(headers) == [(b"x-b", b"2")]
+
+
+def test_forwarded_ip_only_through_trusted_proxies() -> None:
+    headers = [(b"x-forwarded-for", b"203.0.113.9, 10.1.1.1")]
+    assert forwarded_ip("198.51.100.7", headers, TRUSTED) == "198.51.100.7"
+    assert forwarded_ip("10.2.2.2", headers, TRUSTED) == "203.0.113.9"
+    assert forwarded_ip("10.2.2.2", [], TRUSTED) == "10.2.2.2"
+
+
+def test_upstream_headers_from_untrusted_and_trusted_peers() -> None:
+    incoming = [
+        (b"host", b"api.example"),
+        (b"x-forwarded-for", b"1.2.3.4"),
+        (b"x-forwarded-proto", b"https"),
+        (b"via", b"1.1 edge"),
+        (b"connection", b"keep-alive"),
+        (b"accept", b"*/*"),
+    ]
+    common = {
+        "scheme": "http",
+        "http_version": "1.1",
+        "request_id": "r",
+        "prefix": "/a/b/v1",
+        "overrides": {},
+    }
+    untrusted = dict(upstream_headers(incoming, peer="198.51.100.7", trusted=TRUSTED, **common))  # type: ignore[arg-type]
+    assert untrusted["X-Forwarded-For"] == "198.51.100.7"
+    assert untrusted["X-Forwarded-Proto"] == "http" and untrusted["X-Forwarded-Host"] == "api.example"
+    assert untrusted["Via"] == "1.1 edge, 1.1 agora" and untrusted["accept"] == "*/*"
+    assert "connection" not in untrusted and "host" not in untrusted
+    trusted = dict(upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **common))  # type: ignore[arg-type]
+    assert trusted["X-Forwarded-For"] == "1.2.3.4, 10.0.0.1" and trusted["X-Forwarded-Proto"] == "https"
+    overridden = dict(
+        upstream_headers(
+            incoming, peer="10.0.0.1", trusted=TRUSTED, **{**common, "overrides": {"Accept": "x"}}
+        )  # type: ignore[arg-type]
+    )
+    assert overridden["Accept"] == "x" and "accept" not in overridden
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/a/b/v1/../x", "/a/b/v1/./x", "/a/b/v1/%2e%2E/x", "/a/b/v1/x%2F..%2F..", "/a/b/v1/x\\..", "/a/%00"],
+)
+def test_escaping_paths_are_refused(path: str) -> None:
+    with pytest.raises(BadRequest):
+        check_path(path)
+
+
+@pytest.mark.parametrize(
+    "path", ["/a/b/v1/x", "/a/b/v1/report.v2.pdf", "/a/b/v1/a%2Fb", "/a/b/v1/...", "/a/b/v1/.x"]
+)
+def test_ordinary_paths_pass(path: str) -> None:
+    check_path(path)
