@@ -160,9 +160,13 @@ class ProxyEndpoint:
             else:
                 headers.append((b"via", via))
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
-            async for chunk in response.body():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            exchange.finishing = True
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            while True:
+                chunk = await response.read()
+                # The last chunk ends the response: one send fewer per request.
+                last = not chunk or response.at_eof()
+                exchange.finishing = last
+                await send({"type": "http.response.body", "body": chunk, "more_body": not last})
+                if last:
+                    return
         finally:
             response.close()

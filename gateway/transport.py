@@ -8,7 +8,7 @@ with this shape; the gateway ships `AiohttpTransport` (see `transport_aiohttp.py
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,8 +31,14 @@ class UpstreamResponse(Protocol):
     status: int
     headers: Headers  # raw, as received
 
-    def body(self) -> AsyncIterator[bytes]:
-        """The body in chunks as they arrive; raises `BadGateway`/`GatewayTimeout` mid-stream."""
+    async def read(self) -> bytes:
+        """The next chunk of the body as it arrives, b"" at the end; raises `BadGateway` or
+        `GatewayTimeout` mid-stream. (A method, not an async generator: those cost a task each
+        when left early.)"""
+        ...
+
+    def at_eof(self) -> bool:
+        """True once the whole body has been handed out (lets the last chunk end the response)."""
         ...
 
     def close(self) -> None:

@@ -6,7 +6,6 @@ connection in O(1), where httpx's scans its pool per request and collapses under
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 from yarl import URL
@@ -18,8 +17,6 @@ from .types import Headers
 
 __all__ = ["AiohttpTransport"]
 
-_CHUNK = 64 * 1024
-
 
 class _Response:
     __slots__ = ("_response", "headers", "status")
@@ -29,18 +26,16 @@ class _Response:
         self.status = response.status
         self.headers: Headers = [(k.lower(), v) for k, v in response.raw_headers]
 
-    async def body(self) -> AsyncIterator[bytes]:
-        content = self._response.content
+    async def read(self) -> bytes:
         try:
-            while True:
-                chunk = await content.readany()
-                if not chunk:
-                    return
-                yield chunk
+            return await self._response.content.readany()
         except TimeoutError as exc:
             raise GatewayTimeout("the upstream stopped sending its body in time") from exc
         except aiohttp.ClientError as exc:
             raise BadGateway(f"the upstream broke off its body: {type(exc).__name__}") from exc
+
+    def at_eof(self) -> bool:
+        return self._response.content.at_eof()
 
     def close(self) -> None:
         self._response.release() if self._response.content.at_eof() else self._response.close()

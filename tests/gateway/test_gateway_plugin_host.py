@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -142,8 +141,12 @@ class EchoResponse:
         self.headers = [(b"x-up", b"1"), (b"content-length", str(len(payload)).encode())]
         self.payload = payload
 
-    async def body(self) -> AsyncIterator[bytes]:
-        yield self.payload
+    async def read(self) -> bytes:
+        payload, self.payload = self.payload, b""
+        return payload
+
+    def at_eof(self) -> bool:
+        return not self.payload
 
     def close(self) -> None:
         pass
