@@ -1,0 +1,139 @@
+"""What a developer does to their own things in the portal: applications (rename, delete), keys,
+and access (subscribe to open and key APIs at once, ask for restricted ones).
+
+The `own_*` lookups check ownership (NotFound otherwise, so ids of others are not revealed).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from agora.errors import InvalidInput, NotFound
+from registry.models import (
+    AccessGrant,
+    AccessLevel,
+    Api,
+    Application,
+    Credential,
+    Developer,
+    GrantState,
+    Plan,
+)
+from registry.services import audit, grants
+
+__all__ = [
+    "default_plan",
+    "delete_application",
+    "developer_grants",
+    "offered_plans",
+    "own_application",
+    "own_applications",
+    "own_credential",
+    "rename_application",
+    "subscribe",
+]
+
+DEFAULT_PLAN = "free"
+
+
+def own_applications(session: Session, developer: Developer) -> list[Application]:
+    query = select(Application).where(Application.developer_id == developer.id).order_by(Application.name)
+    return list(session.scalars(query).unique())
+
+
+def own_application(session: Session, developer: Developer, application_id: str) -> Application:
+    application = session.get(Application, application_id)
+    if application is None or application.developer_id != developer.id:
+        # The same answer for "not yours" and "absent": ids of others' applications are not revealed.
+        raise NotFound("no such application")
+    return application
+
+
+def own_credential(session: Session, developer: Developer, credential_id: str) -> Credential:
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.application.developer_id != developer.id:
+        raise NotFound("no such key")
+    return credential
+
+
+def default_plan(session: Session) -> Plan:
+    """The plan new applications start on: `free` if the platform has it, else the first platform-wide."""
+    plan = session.scalar(select(Plan).where(Plan.slug == DEFAULT_PLAN, Plan.agency_id.is_(None)))
+    plan = plan or session.scalar(select(Plan).where(Plan.agency_id.is_(None)).order_by(Plan.id))
+    if plan is None:
+        raise NotFound("the platform offers no plan yet; applications cannot be created")
+    return plan
+
+
+def offered_plans(session: Session, api: Api) -> list[Plan]:
+    """Plans an API may be used under: the platform's and its own agency's."""
+    query = select(Plan).where(or_(Plan.agency_id.is_(None), Plan.agency_id == api.agency_id))
+    return list(session.scalars(query.order_by(Plan.agency_id.is_(None), Plan.slug)))
+
+
+def rename_application(session: Session, application: Application, name: str, *, actor: str) -> Application:
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("an application name has 1 to 200 characters")
+    before = {"name": application.name}
+    application.name = name.strip()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="application.rename",
+        target_type="application",
+        target=application.id,
+        before=before,
+        after={"name": application.name},
+    )
+    return application
+
+
+def delete_application(session: Session, application: Application, *, actor: str) -> None:
+    """Deletes the application with its keys and grants (cascade): the gateway stops accepting them
+    as soon as the unit of work recompiles the snapshot."""
+    audit.record(
+        session,
+        actor=actor,
+        action="application.delete",
+        target_type="application",
+        target=application.id,
+        before={"name": application.name, "keys": len(application.credentials)},
+    )
+    for grant in session.scalars(select(AccessGrant).where(AccessGrant.application_id == application.id)):
+        session.delete(grant)
+    session.delete(application)
+    session.flush()
+
+
+def subscribe(
+    session: Session, application: Application, api: Api, plan: Plan, *, justification: str, actor: str
+) -> AccessGrant:
+    """Open and key APIs: approved at once. Restricted APIs: a pending request the agency decides."""
+    if plan.agency_id is not None and plan.agency_id != api.agency_id:
+        raise InvalidInput(f"plan {plan.slug} is not offered for {api.agency.slug}/{api.slug}")
+    restricted = api.access_level is AccessLevel.RESTRICTED
+    if restricted and len(justification.strip()) < 10:
+        raise InvalidInput("tell the agency what your application does with this API (10 characters or more)")
+    existing = session.scalar(
+        select(AccessGrant).where(AccessGrant.application_id == application.id, AccessGrant.api_id == api.id)
+    )
+    if existing is not None and existing.state in (GrantState.PENDING, GrantState.APPROVED):
+        return existing
+    grant = grants.request_access(
+        session, application=application, api=api, plan=plan, justification=justification, actor=actor
+    )
+    if not restricted:
+        grants.decide(session, grant, GrantState.APPROVED, reason="self-service", actor="portal:self-service")
+    return grant
+
+
+def developer_grants(session: Session, developer: Developer) -> list[AccessGrant]:
+    query = (
+        select(AccessGrant)
+        .join(Application, Application.id == AccessGrant.application_id)
+        .where(Application.developer_id == developer.id)
+        .order_by(AccessGrant.id.desc())
+    )
+    return list(session.scalars(query).unique())
