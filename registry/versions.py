@@ -21,7 +21,9 @@ def coerce_semver(raw: str) -> semver.Version:
         return semver.Version.parse(text)
     match = _LOOSE.match(text)
     if match is None:
-        raise InvalidInput(f"version {raw!r} is not semantic versioning; pass an explicit version such as 1.0.0")
+        raise InvalidInput(
+            f"version {raw!r} is not semantic versioning; pass an explicit version such as 1.0.0"
+        )
     major, minor, patch, rest = match.groups()
 
     def number(part: str | None) -> int:

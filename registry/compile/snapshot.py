@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from registry import specs
+from registry.compile.plugins import plugin_list, service_plugins
 from registry.models import (
     AccessGrant,
-    AccessLevel,
     Api,
     ApiVersion,
     Application,
@@ -51,35 +51,6 @@ def _prefix(api: Api, major: int) -> str:
     return f"/{api.agency.slug}/{api.slug}/v{major}"
 
 
-def _plugin_list(value: Any) -> list[dict[str, Any]]:
-    """`x-agora-plugins` (as decK reads `x-kong-plugin-*`): {name, config} entries or a name -> config map."""
-    if isinstance(value, dict):
-        value = [{"name": name, "config": config or {}} for name, config in value.items()]
-    if not isinstance(value, list):
-        return []
-    plugins = [
-        {"name": str(item["name"]), "config": dict(item.get("config") or {})}
-        for item in value
-        if isinstance(item, dict) and "name" in item
-    ]
-    return sorted(plugins, key=lambda p: p["name"])
-
-
-def _access_plugins(level: AccessLevel) -> list[dict[str, Any]]:
-    if level is AccessLevel.OPEN:
-        return []
-    plugins: list[dict[str, Any]] = [{"name": "key-auth", "config": {"key_names": ["apikey"]}}]
-    if level is AccessLevel.RESTRICTED:
-        plugins.append({"name": "access-control", "config": {}})
-    return plugins
-
-
-def _merge(base: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_name = {p["name"]: p for p in base}
-    by_name.update({p["name"]: p for p in extra})  # the spec's own entry configures a default plugin
-    return [by_name[name] for name in sorted(by_name)]
-
-
 def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]:
     normalized = row.normalized
     doc_ext = normalized.get("extensions") or {}
@@ -92,7 +63,7 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
                 "operation_id": op["operation_id"],
                 "method": op["method"],
                 "path": op["path"],
-                "plugins": _plugin_list(ext.get("x-agora-plugins")),
+                "plugins": plugin_list(ext.get("x-agora-plugins")),
                 "sandbox": specs.sandbox_response(op),
             }
         )
@@ -109,6 +80,7 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
         "upstream": row.upstream_url,
         "status": row.status.value,
         "access": api.access_level.value,
+        "deprecated_at": row.deprecated_at.isoformat() if row.deprecated_at else None,
         "sunset": row.sunset_date.isoformat() if row.sunset_date else None,
         "successor": successor,
         "changelog": f"/{api.agency.slug}/{api.slug}/changelog/",
@@ -117,7 +89,7 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
             "read": float(gateway_ext.get("read_timeout", DEFAULT_TIMEOUTS["read"])),
         },
         "max_body_bytes": int(gateway_ext.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
-        "plugins": _merge(_access_plugins(api.access_level), _plugin_list(doc_ext.get("x-agora-plugins"))),
+        "plugins": service_plugins(api.access_level, doc_ext),
         "routes": routes,
     }
 

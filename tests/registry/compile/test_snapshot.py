@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import yaml
@@ -56,15 +55,15 @@ def test_snapshot_describes_services_routes_consumers_and_plans(
     ]
     companies = _service(doc, "/commerce/companies/v1")
     assert companies["upstream"] == "http://127.0.0.1:9102" and companies["access"] == "key"
-    assert [p["name"] for p in companies["plugins"]] == ["key-auth"]
+    assert [p["name"] for p in companies["plugins"]] == ["key-auth", "rate-limiting", "usage-metering"]
     spec_ops = yaml.safe_load(by_api_slug("companies").spec_text())["paths"]
     assert {r["path"] for r in companies["routes"]} == set(spec_ops)
     assert all(r["sandbox"]["status"] // 100 == 2 for r in companies["routes"])
-    assert [p["name"] for p in _service(doc, "/meteo/warnings/v1")["plugins"]] == [
-        "access-control",
-        "key-auth",
-    ]
-    assert _service(doc, "/cadastre/addresses/v1")["plugins"] == []
+    restricted = [p["name"] for p in _service(doc, "/meteo/warnings/v1")["plugins"]]
+    assert restricted == ["access-control", "key-auth", "rate-limiting", "usage-metering"]
+    (limit, meter) = _service(doc, "/cadastre/addresses/v1")["plugins"]
+    assert limit["name"] == "rate-limiting" and limit["config"]["limit_by"] == "ip"
+    assert meter["name"] == "usage-metering"
 
     (consumer,) = doc["consumers"]
     assert consumer["id"] == ids["app"] and consumer["plan"] == "free"
@@ -83,7 +82,7 @@ def test_snapshot_is_deterministic_and_changes_only_with_content(
         second = compile_snapshot(session)
         assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
         shuffled = dict(first)
-        shuffled["services"] = random.sample(first["services"], len(first["services"]))
+        shuffled["services"] = list(reversed(first["services"]))
         assert snapshot_id(shuffled) != first["id"]  # order is part of the content, so compile must sort
         stored = snapshots.latest(session)
         assert stored is not None and stored.id == first["id"]
