@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from agora.settings import Settings
 from examples.catalog import EXAMPLES
+from examples.portal_seed import seed_portal
 from registry.models import AccessLevel, AdminToken, Agency, Api, Developer, GrantState, Role
 from registry.services import agencies, apis, applications, grants, plans, tokens
 
@@ -116,6 +117,7 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
             hmac_key=settings.hmac_key,
             actor=ACTOR,
         )
+    created.update(seed_portal(session, DEMO_DEVELOPER))  # portal passwords, the meteo agency admin
     return created
 
 

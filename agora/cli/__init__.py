@@ -20,7 +20,8 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from agora.cli import catalog, config, consumers, db, plans, serve, tokens
+    from agora.cli import catalog, config, consumers, db, members, plans, serve, tokens
+    from devportal import cli as portal
 
     app.add_typer(db.app, name="db")
     app.add_typer(catalog.agency_app, name="agency")
@@ -34,6 +35,8 @@ def _register() -> None:
     app.add_typer(config.config_app, name="config")
     app.add_typer(config.export_app, name="export")
     serve.register(app)
+    members.register(catalog.agency_app)
+    app.add_typer(portal.app, name="portal")
 
 
 _register()

@@ -26,6 +26,7 @@ __all__ = [
     "is_agency_admin",
     "link_identity",
     "mark_verified",
+    "set_password",
     "sign_up",
 ]
 
@@ -57,6 +58,16 @@ def sign_up(session: Session, *, email: str, password: str, name: str = "") -> D
     developer.password_hash = _hasher.hash(password)
     session.flush()
     return developer
+
+
+def set_password(session: Session, developer: Developer, password: str, *, actor: str) -> None:
+    """An operator's act (the demo seed, a reset): the account keeps its verification state."""
+    _check_password(password)
+    developer.password_hash = _hasher.hash(password)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="developer.set-password", target_type="developer", target=developer.email
+    )
 
 
 def mark_verified(session: Session, developer_id: int, email: str) -> Developer:

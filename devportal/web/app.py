@@ -1,0 +1,94 @@
+"""Builds the portal's Starlette application: account pages first, then the built site."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from agora.errors import AgoraError
+from agora.settings import Settings, load_settings
+from devportal.web import routes_access, routes_apps, routes_auth, routes_console, routes_oidc, routes_usage
+from devportal.web.context import PortalContext
+from devportal.web.errors import agora_error, http_error, unexpected_error
+from devportal.web.headers import SecurityHeaders
+from devportal.web.mailer import Mailer, mailer_from_env
+from registry.db import make_engine, make_sessionmaker
+
+__all__ = ["PORTAL_DIR_ENV", "create_app", "create_portal_app"]
+
+PORTAL_DIR_ENV = "AGORA_PORTAL_DIR"
+SESSION_HOURS = 8
+_STATIC = Path(__file__).parent / "static"
+
+
+def create_portal_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    site_dir: Path,
+    mailer: Mailer,
+    oidc: Any | None = None,
+    lifespan: Any = None,
+) -> Starlette:
+    ctx = PortalContext(settings=settings, sessions=sessions, mailer=mailer, site_dir=site_dir, oidc=oidc)
+    routes = [
+        *routes_auth.routes,
+        *routes_apps.routes,
+        *routes_access.routes,
+        *routes_usage.routes,
+        *routes_console.routes,
+        *routes_oidc.routes,
+        Mount("/account/static", app=StaticFiles(directory=_STATIC), name="account-static"),
+        Mount("/", app=StaticFiles(directory=site_dir, html=True, check_dir=False), name="site"),
+    ]
+    middleware = [
+        Middleware(
+            SecurityHeaders,
+            site_dir=site_dir,
+            gateway_url=settings.gateway_url,
+            oidc_issuer=os.environ.get("AGORA_OIDC_ISSUER"),
+        ),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret,
+            session_cookie="agora_portal",
+            max_age=SESSION_HOURS * 3600,
+            same_site="lax",
+            https_only=ctx.secure_cookies,
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={AgoraError: agora_error, HTTPException: http_error, Exception: unexpected_error},
+        lifespan=lifespan,
+    )
+    app.state.portal = ctx
+    return app
+
+
+def create_app() -> Starlette:
+    """Factory for `agora portal serve` (uvicorn --factory): settings from the environment; the site
+    is (re)built from the registry in the background (see `devportal.rebuild`)."""
+    from devportal.rebuild import rebuild_lifespan
+
+    settings = load_settings()
+    out = Path(os.environ.get(PORTAL_DIR_ENV) or Path.cwd() / "var" / "portal")
+    sessions = make_sessionmaker(make_engine(settings.database_url))
+    return create_portal_app(
+        settings,
+        sessions,
+        site_dir=out / "site",
+        mailer=mailer_from_env(out.parent / "outbox"),
+        oidc=routes_oidc.oidc_client_from_env(),
+        lifespan=rebuild_lifespan(settings, sessions, out),
+    )
