@@ -21,6 +21,7 @@ from devportal.web.context import PortalContext
 from devportal.web.errors import agora_error, http_error, unexpected_error
 from devportal.web.headers import SecurityHeaders
 from devportal.web.mailer import Mailer, mailer_from_env
+from devportal.web.site import SiteFiles
 from registry.db import make_engine, make_sessionmaker
 
 __all__ = ["PORTAL_DIR_ENV", "create_app", "create_portal_app"]
@@ -48,7 +49,7 @@ def create_portal_app(
         *routes_console.routes,
         *routes_oidc.routes,
         Mount("/account/static", app=StaticFiles(directory=_STATIC), name="account-static"),
-        Mount("/", app=StaticFiles(directory=site_dir, html=True, check_dir=False), name="site"),
+        Mount("/", app=SiteFiles(site_dir), name="site"),
     ]
     middleware = [
         Middleware(
