@@ -36,6 +36,7 @@ class RequestContext:
     response_headers: Headers = field(default_factory=list)  # kong.response.set_header before the response
     status: int = 0  # 0 until the response starts
     bytes_in: int = 0
+    body: bytes | None = None  # the request body, read whole only for a plugin that asked (gateway/body.py)
     bytes_out: int = 0
     upstream_latency: float | None = None  # seconds from sending upstream to its response headers
     sandbox: bool = False

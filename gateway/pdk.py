@@ -4,7 +4,7 @@ It has the shape of Kong's PDK (kong-python-pdk: calls return values), restricte
 plugins use, so a plugin written against it also runs inside Kong unchanged:
 
     kong.request   get_header get_headers get_path get_raw_path get_method get_query get_query_arg
-                   get_raw_query get_scheme get_host
+                   get_raw_query get_raw_body get_scheme get_host
     kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
     kong.response  exit error set_header add_header get_header get_status
     kong.service.request  set_header set_headers
@@ -92,6 +92,12 @@ class _Request:
     def get_query_arg(self, name: str) -> str | None:
         found = self.get_query().get(name)
         return found[0] if isinstance(found, list) else found
+
+    def get_raw_body(self) -> bytes | None:
+        """The request body, read by the gateway before the access phase when a plugin of the route
+        declares `body_limit` (gateway/body.py); None on other routes, whose bodies stream."""
+        ctx: RequestContext = self._scope["agora"]
+        return ctx.body
 
     def get_scheme(self) -> str:
         return str(self._scope.get("scheme", "http"))

@@ -113,6 +113,7 @@ class PluginInstance:
     access: PhaseCall | None
     response: PhaseCall | None
     log: PhaseCall | None
+    body_limit: int = 0  # > 0: the plugin reads the request body (gateway/body.py), up to this many bytes
 
 
 class PluginRegistry:
@@ -153,6 +154,7 @@ class PluginRegistry:
             access=_phase(instance, "access", in_thread),
             response=_phase(instance, "response", in_thread),
             log=_phase(instance, "log", in_thread),
+            body_limit=int(getattr(instance, "body_limit", 0) or 0),
         )
 
     def chains(self, services: Iterable[Service]) -> dict[Route, tuple[PluginInstance, ...]]:

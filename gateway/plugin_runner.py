@@ -3,12 +3,14 @@ response headers are known (before they are sent), `log` after the response has 
 
 A plugin's `kong.response.exit` in access stops the chain and answers instead of the upstream. An
 exception in a log phase is logged and never reaches the client, whose response is already gone.
+A chain with a plugin that declares `body_limit` has the request body read first (gateway/body.py).
 """
 
 from __future__ import annotations
 
 import logging
 
+from .body import read_body, replaying
 from .context import context_of
 from .headers import TrustedProxies
 from .pdk import Kong
@@ -46,6 +48,14 @@ class PluginMiddleware:
             await send(message)
 
         try:
+            body_limit = max(plugin.body_limit for plugin in chain)
+            if body_limit and ctx.service is not None:
+                limit = min(body_limit, ctx.service.max_body_bytes)
+                ctx.body = await read_body(receive, scope["headers"], ctx, limit)
+                if ctx.body is None:  # the client left while sending: nobody to answer
+                    ctx.status = 499
+                    return
+                receive = replaying(receive, ctx.body, ctx)
             for plugin in chain:
                 if plugin.access is not None:
                     await plugin.access(kong)
