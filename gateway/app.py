@@ -56,8 +56,10 @@ class Gateway:
         trusted: TrustedProxies | None = None,
         hooks: Sequence[UsageHook] = (),
         source_description: str = "static",
+        plugins: PluginRegistry | None = None,
     ) -> None:
         self.holder = holder
+        self.plugins = plugins  # told on shutdown, so plugins can flush what they buffer
         self.transport = transport
         self.reloader = reloader
         trusted = trusted or TrustedProxies()
@@ -90,6 +92,8 @@ class Gateway:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
+        if self.plugins is not None:
+            await self.plugins.shutdown()
         await self.transport.aclose()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -140,4 +144,5 @@ def create_app(
         trusted=TrustedProxies(settings.trusted_proxies),
         hooks=hooks,
         source_description=source.description if source is not None else "static",
+        plugins=registry,
     )

@@ -99,7 +99,7 @@ def upstream_headers(
     request_id: str,
     prefix: str,
     trusted: TrustedProxies,
-    overrides: dict[str, str],
+    overrides: dict[str, str | None],
 ) -> list[tuple[str, str]]:
     """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts."""
     out = [
@@ -126,5 +126,5 @@ def upstream_headers(
     if overrides:
         lowered = {name.lower() for name in overrides}
         out = [(k, v) for k, v in out if k.lower() not in lowered]
-        out += overrides.items()
+        out += [(name, value) for name, value in overrides.items() if value is not None]  # None: cleared
     return out

@@ -7,13 +7,13 @@ plugins use, so a plugin written against it also runs inside Kong unchanged:
                    get_raw_query get_raw_body get_scheme get_host
     kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
     kong.response  exit error set_header add_header get_header get_status
-    kong.service.request  set_header set_headers
+    kong.service.request  set_header set_headers clear_header set_raw_query
     kong.router    get_route get_service
     kong.ctx.shared            a dict shared by the plugins of one request
     kong.log       debug info notice warn err crit alert emerg serialize
 
-`kong.agora` is Agora's one addition (absent in Kong): read access to the snapshot's credentials
-and plans, which Kong plugins get from Kong's database instead.
+`kong.agora` is Agora's one addition (absent in Kong): read access to the snapshot's credentials,
+consumers and plans, which Kong plugins get from Kong's database instead.
 """
 
 from __future__ import annotations
@@ -187,6 +187,14 @@ class _ServiceRequest:
         for name, value in headers.items():
             self.set_header(name, value)
 
+    def clear_header(self, name: str) -> None:
+        """The header is not sent upstream (also when the client sent it)."""
+        self._ctx.upstream_headers[name] = None
+
+    def set_raw_query(self, query: str) -> None:
+        """The query string sent upstream instead of the client's (without the leading "?")."""
+        self._ctx.upstream_query = query
+
 
 class _Service:
     __slots__ = ("request",)
@@ -275,6 +283,14 @@ class _Agora:
         """(consumer, credential) whose credential has this public prefix, from the current snapshot."""
         config = self._ctx.config
         return config.snapshot.credentials.get(prefix) if config is not None else None
+
+    def find_consumer(self, id_or_username: str) -> dict[str, Any] | None:
+        """The snapshot's consumer with this id, else this username (as Kong loads `anonymous`).
+        A scan of the consumers: callers cache the answer for the snapshot they run under."""
+        config = self._ctx.config
+        consumers = config.snapshot.consumers if config is not None else ()
+        found = next((c for c in consumers if c.get("id") == id_or_username), None)
+        return found or next((c for c in consumers if c.get("username") == id_or_username), None)
 
     def get_plan(self, name: str) -> dict[str, Any] | None:
         config = self._ctx.config

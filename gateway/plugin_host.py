@@ -8,6 +8,9 @@ loop: it is run in a worker thread when the class sets `run_in_thread = True`.
 
 `Schema` is Kong's field list, `({"field": {"type": ..., "default": ..., "required": bool}}, ...)`;
 the host applies defaults and checks types and required fields before constructing the plugin.
+
+A module may also expose `shutdown()` (sync or async; Agora's addition, Kong ignores it): the gateway
+calls it once on a graceful stop, after the last request, so a plugin can flush what it buffers.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import logging
 import pkgutil
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -40,6 +44,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "record": (dict,),
 }
 PhaseCall = Callable[[Any], Awaitable[None]]
+log = logging.getLogger("agora.gateway.plugins")
 
 
 def apply_schema(schema: Iterable[dict[str, Any]], config: dict[str, Any], where: str) -> dict[str, Any]:
@@ -74,6 +79,7 @@ class PluginSpec:
     schema: tuple[dict[str, Any], ...]
     version: str
     priority: int
+    shutdown: Callable[[], Any] | None = None
 
     @classmethod
     def from_module(cls, name: str, module: ModuleType | Any) -> PluginSpec:
@@ -83,7 +89,11 @@ class PluginSpec:
         version = str(module.version)
         if not _VERSION.fullmatch(version):
             raise InvalidInput(f"plugin {name!r}: version {version!r} is not x.y.z")
-        return cls(name, module.Plugin, tuple(module.Schema or ()), version, int(module.priority))
+        shutdown = getattr(module, "shutdown", None)
+        return cls(
+            name, module.Plugin, tuple(module.Schema or ()), version, int(module.priority),
+            shutdown if callable(shutdown) else None,
+        )  # fmt: skip
 
 
 def _phase(instance: Any, name: str, in_thread: bool) -> PhaseCall | None:
@@ -139,6 +149,19 @@ class PluginRegistry:
 
     def register(self, name: str, module: ModuleType | Any) -> None:
         self.specs[name] = PluginSpec.from_module(name, module)
+
+    async def shutdown(self) -> None:
+        """Each plugin module's `shutdown()`; a sync one runs in a thread (it may join threads or do I/O)."""
+        for spec in self.specs.values():
+            if spec.shutdown is None:
+                continue
+            try:
+                if inspect.iscoroutinefunction(spec.shutdown):
+                    await spec.shutdown()
+                else:
+                    await asyncio.to_thread(spec.shutdown)
+            except Exception:
+                log.exception("shutdown of plugin %s failed", spec.name)
 
     def instantiate(self, config: PluginConfig, where: str) -> PluginInstance:
         spec = self.specs.get(config.name)

@@ -104,10 +104,12 @@ class ProxyEndpoint:
         body = _request_body(receive, ctx, service.max_body_bytes, exchange) if _has_body(headers) else None
         if body is None:
             exchange.watch(receive)
-        query = scope.get("query_string", b"")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if ctx.upstream_query is not None:  # a plugin rewrote it (e.g. key-auth hiding the key)
+            query = ctx.upstream_query
         url = service.upstream_origin + service.upstream_path + ctx.rest
         if query:
-            url += "?" + query.decode("latin-1")
+            url += "?" + query
         http_version = scope.get("http_version", "1.1")
         request = UpstreamRequest(
             method=scope["method"],

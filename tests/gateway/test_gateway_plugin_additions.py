@@ -1,0 +1,106 @@
+"""What plugins needed from the host: a shutdown hook, clearing upstream headers, rewriting the upstream
+query, and looking up a consumer (Kong's `anonymous`)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+
+from gateway.app import create_app
+from gateway.config import compile_snapshot
+from gateway.plugin_host import PluginRegistry
+from gateway.settings import GatewaySettings
+from tests.gateway.test_gateway_plugin_host import EchoTransport, plugin_module
+
+
+def test_module_shutdown_hooks_run_once_on_lifespan_shutdown() -> None:
+    calls: list[str] = []
+
+    async def async_hook() -> None:
+        calls.append("async")
+
+    def failing_hook() -> None:
+        calls.append("failing")
+        raise RuntimeError("a broken plugin does not stop the others")
+
+    registry = PluginRegistry()
+    registry.register("a", SimpleNamespace(**vars(plugin_module(object)), shutdown=async_hook))
+    registry.register("b", SimpleNamespace(**vars(plugin_module(object)), shutdown=failing_hook))
+    registry.register(
+        "c", SimpleNamespace(**vars(plugin_module(object)), shutdown=lambda: calls.append("sync"))
+    )
+    registry.register("d", plugin_module(object))  # no hook
+    gateway = create_app(
+        GatewaySettings(), registry=registry, config=compile_snapshot({"format": 1}, registry)
+    )
+
+    async def lifespan() -> None:
+        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+        sent: list[str] = []
+
+        async def receive() -> dict[str, Any]:
+            return next(messages)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message["type"])
+
+        await gateway({"type": "lifespan"}, receive, send)
+        assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+    asyncio.run(lifespan())
+    assert calls == ["async", "failing", "sync"]
+
+
+class Rewriter:
+    found: dict[str, Any] = {}  # noqa: RUF012  (a test probe)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        pass
+
+    def access(self, kong: Any) -> None:
+        kong.service.request.clear_header("X-Secret")
+        kong.service.request.clear_header("X-Consumer-ID")
+        kong.service.request.set_raw_query("kept=1&b=%2F")
+        Rewriter.found["by_id"] = kong.agora.find_consumer("app-1")
+        Rewriter.found["by_name"] = kong.agora.find_consumer("acme")
+        Rewriter.found["missing"] = kong.agora.find_consumer("nobody")
+
+
+def test_clear_header_set_raw_query_and_find_consumer() -> None:
+    registry = PluginRegistry()
+    registry.register("rewriter", plugin_module(Rewriter))
+    doc = {
+        "format": 1,
+        "services": [
+            {
+                "name": "gov.api.v1",
+                "prefix": "/gov/api/v1",
+                "upstream": "http://127.0.0.1:9",
+                "plugins": [{"name": "rewriter"}],
+                "routes": [{"method": "GET", "path": "/items"}],
+            }
+        ],
+        "consumers": [{"id": "app-1", "username": "acme"}, {"id": "app-2", "username": "app-1x"}],
+    }
+    upstream = EchoTransport()
+    gateway = create_app(
+        GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry), transport=upstream
+    )
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=gateway, client=("127.0.0.1", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            headers = {"X-Secret": "s", "x-consumer-id": "spoofed", "X-Other": "o"}
+            return await client.get("/gov/api/v1/items?apikey=k&kept=1&b=%2F", headers=headers)
+
+    assert asyncio.run(call()).status_code == 200
+    sent = upstream.requests[0]
+    names = {name.lower() for name, _ in sent.headers}
+    assert "x-secret" not in names and "x-consumer-id" not in names and "x-other" in names
+    assert sent.url == "http://127.0.0.1:9/items?kept=1&b=%2F"
+    assert Rewriter.found["by_id"]["username"] == "acme"
+    assert Rewriter.found["by_name"]["id"] == "app-1"
+    assert Rewriter.found["missing"] is None
