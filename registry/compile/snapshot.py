@@ -1,4 +1,10 @@
-"""Compiles the registry into the gateway snapshot (docs/snapshot.md): deterministic, content-addressed."""
+"""Compiles the registry into the gateway snapshot (docs/snapshot.md): deterministic, content-addressed.
+
+Each route carries its operation's effective `security` requirements and, derived from them, the
+`scopes` a bearer token needs (the jwt plugin reads them). A `request-validator` entry, wherever the
+spec enables it, is compiled onto each route with that operation's parameter and body schemas in its
+config, so the plugin (in Agora's gateway or in Kong) needs nothing but its config.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from registry import specs
-from registry.compile.plugins import plugin_list, service_plugins
+from registry.compile.plugins import merge_plugins, plugin_list, service_plugins
 from registry.models import (
     AccessGrant,
     Api,
@@ -36,6 +42,8 @@ __all__ = [
 FORMAT = 1
 DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 30.0}
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+BEARER_SCHEMES = ("oauth2", "openIdConnect")  # security scheme types whose requirements name scopes
+VALIDATOR = "request-validator"
 
 
 def canonical(document: dict[str, Any]) -> bytes:
@@ -51,19 +59,61 @@ def _prefix(api: Api, major: int) -> str:
     return f"/{api.agency.slug}/{api.slug}/v{major}"
 
 
+def _scopes(security: list[dict[str, list[str]]], schemes: dict[str, Any]) -> list[list[str]]:
+    """One entry per requirement that names an OAuth 2 / OpenID Connect scheme: the scopes a token needs
+    to meet that requirement (requirements are alternatives; `[]` means "a valid token, any scope")."""
+    out = []
+    for requirement in security:
+        bearer = [name for name in requirement if (schemes.get(name) or {}).get("type") in BEARER_SCHEMES]
+        if bearer:
+            out.append(sorted({scope for name in bearer for scope in requirement[name]}))
+    return out
+
+
+def _validator(op: dict[str, Any], kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The request-validator entry of one route: the spec's config plus the operation's schemas."""
+    body = op.get("request_body")
+    return {
+        "name": VALIDATOR,
+        "config": {
+            **config,
+            "openapi": "3.1" if kind == "openapi-3.1" else "3.0",  # Swagger 2 schemas read as 3.0 ones
+            "parameters": [{k: p[k] for k in ("name", "in", "required", "schema")} for p in op["parameters"]],
+            "body": None
+            if body is None
+            else {
+                "required": body["required"],
+                "content": {media: entry["schema"] for media, entry in sorted(body["content"].items())},
+            },
+        },
+    }
+
+
 def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]:
     normalized = row.normalized
     doc_ext = normalized.get("extensions") or {}
     gateway_ext = doc_ext.get("x-agora-gateway") or {}
+    schemes = normalized.get("security_schemes") or {}
+    plugins = service_plugins(api.access_level, doc_ext)
+    # A document-level request-validator moves onto every route, each with its own operation's schemas.
+    validator = next((p for p in plugins if p["name"] == VALIDATOR), None)
+    plugins = [p for p in plugins if p["name"] != VALIDATOR]
     routes = []
     for op in normalized.get("operations", []):
         ext = op.get("extensions") or {}
+        own = plugin_list(ext.get("x-agora-plugins"))
+        wanted = next((p for p in own if p["name"] == VALIDATOR), validator)
+        if wanted is not None:
+            own = merge_plugins(own, [_validator(op, normalized.get("kind", ""), wanted["config"])])
+        security = op.get("security") or []
         routes.append(
             {
                 "operation_id": op["operation_id"],
                 "method": op["method"],
                 "path": op["path"],
-                "plugins": plugin_list(ext.get("x-agora-plugins")),
+                "plugins": own,
+                "security": security,
+                "scopes": _scopes(security, schemes),
                 "sandbox": specs.sandbox_response(op),
             }
         )
@@ -89,7 +139,7 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
             "read": float(gateway_ext.get("read_timeout", DEFAULT_TIMEOUTS["read"])),
         },
         "max_body_bytes": int(gateway_ext.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)),
-        "plugins": service_plugins(api.access_level, doc_ext),
+        "plugins": plugins,
         "routes": routes,
     }
 

@@ -59,6 +59,10 @@ def test_snapshot_describes_services_routes_consumers_and_plans(
     spec_ops = yaml.safe_load(by_api_slug("companies").spec_text())["paths"]
     assert {r["path"] for r in companies["routes"]} == set(spec_ops)
     assert all(r["sandbox"]["status"] // 100 == 2 for r in companies["routes"])
+    security = {r["operation_id"]: r["security"] for r in companies["routes"]}
+    assert security.pop("getHealth") == []  # `security: []` in the spec: the operation is public
+    assert security and all(s == [{"apikey": []}] for s in security.values())  # the document's default
+    assert all(r["scopes"] == [] for r in companies["routes"])  # an API key is no bearer scheme
     restricted = [p["name"] for p in _service(doc, "/meteo/warnings/v1")["plugins"]]
     assert restricted == ["access-control", "key-auth", "rate-limiting", "usage-metering"]
     (limit, meter) = _service(doc, "/cadastre/addresses/v1")["plugins"]
@@ -119,3 +123,76 @@ def test_retired_major_points_to_its_successor(sessions: sessionmaker[Session], 
     assert v1["status"] == "retired" and v1["successor"] == "/commerce/companies/v2"
     assert _service(doc, "/commerce/companies/v2")["successor"] is None
     assert v1["upstream"] is None  # published without an upstream: sandbox only
+
+
+def _bearer_companies(validator_at: str) -> dict[str, Any]:
+    """The companies spec behind OpenID Connect: reads need `filings:read` (or an API key), filings
+    need `filings:write`; jwt enabled for the document, request-validator at `validator_at` level."""
+    spec = yaml.safe_load(by_api_slug("companies").spec_text())
+    spec["components"]["securitySchemes"]["oidc"] = {
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://id.example/.well-known/openid-configuration",
+    }
+    spec["security"] = [{"oidc": ["filings:read"]}, {"apikey": []}]
+    create = spec["paths"]["/companies/{company_id}/filings"]["post"]
+    create["security"] = [{"oidc": ["filings:write", "filings:read"]}]
+    jwt = {"name": "jwt", "config": {"issuers": [{"issuer": "https://id.example", "audiences": ["a"]}]}}
+    validator = {"name": "request-validator", "config": {"max_body_bytes": 4096}}
+    if validator_at == "document":
+        spec["x-agora-plugins"] = [jwt, validator]
+    else:
+        spec["x-agora-plugins"] = [jwt]
+        create["x-agora-plugins"] = [jwt, validator]
+    return spec
+
+
+def _publish(sessions: sessionmaker[Session], spec: dict[str, Any]) -> dict[str, Any]:
+    with change(sessions) as session:
+        factories.agency(session, "commerce")
+        apis.publish(
+            session,
+            agency_slug="commerce",
+            spec=json.dumps(spec),
+            upstream=None,
+            api_slug="companies",
+            access_level=AccessLevel.OPEN,
+            actor="t",
+        )
+    with sessions() as session:
+        return _service(compile_snapshot(session), "/commerce/companies/v1")
+
+
+def test_routes_carry_security_scopes_and_validator_schemas(sessions: sessionmaker[Session]) -> None:
+    service = _publish(sessions, _bearer_companies("operation"))
+    routes = {r["operation_id"]: r for r in service["routes"]}
+    create = routes["createFiling"]
+    assert create["security"] == [{"oidc": ["filings:write", "filings:read"]}]
+    assert create["scopes"] == [["filings:read", "filings:write"]]
+    search = routes["searchCompanies"]
+    assert search["security"] == [{"oidc": ["filings:read"]}, {"apikey": []}]
+    assert search["scopes"] == [["filings:read"]]  # the API-key alternative is not the jwt plugin's
+    assert routes["getHealth"]["security"] == [] and routes["getHealth"]["scopes"] == []
+    assert "jwt" in [p["name"] for p in service["plugins"]]
+
+    # Only the operation that asked for it validates; its entry carries that operation's schemas.
+    (validator,) = [p for p in create["plugins"] if p["name"] == "request-validator"]
+    config = validator["config"]
+    assert config["max_body_bytes"] == 4096 and config["openapi"] == "3.0"
+    (company_id,) = config["parameters"]
+    assert (company_id["name"], company_id["in"], company_id["required"]) == ("company_id", "path", True)
+    assert company_id["schema"]["pattern"] == "^RC[0-9]{6}$"
+    body = config["body"]
+    assert body["required"] is True and list(body["content"]) == ["application/json"]
+    assert body["content"]["application/json"]["required"] == ["type", "submitted_by"]  # $ref expanded
+    others = [r for r in service["routes"] if r is not create]
+    assert not any(p["name"] == "request-validator" for r in others for p in r["plugins"])
+
+
+def test_document_level_validator_moves_onto_every_route(sessions: sessionmaker[Session]) -> None:
+    service = _publish(sessions, _bearer_companies("document"))
+    assert "request-validator" not in [p["name"] for p in service["plugins"]]
+    for route in service["routes"]:
+        (validator,) = [p for p in route["plugins"] if p["name"] == "request-validator"]
+        names = {p["name"] for p in validator["config"]["parameters"]}
+        assert ("limit" in names) == (route["operation_id"] == "searchCompanies")
+        assert (validator["config"]["body"] is not None) == (route["method"] == "POST")
