@@ -1,0 +1,117 @@
+"""Steps of the developer's journey in the browser, shared by the journey tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from tests.devportal.browser.stack import Stack
+
+PASSWORD = "a long journey passphrase"
+JUSTIFICATION = "We alert farmers in the region of severe weather, by SMS."
+
+# The code samples of one operation: the tabbed block after its heading; the first tab is curl.
+SAMPLE_JS = """(anchor) => {
+  let node = document.getElementById(anchor);
+  while (node && !(node.classList && node.classList.contains('tabbed-set'))) node = node.nextElementSibling;
+  return node.querySelector('pre code').textContent;
+}"""
+
+
+class Journey:
+    def __init__(self, stack: Stack, page: Any, shots: Path) -> None:
+        self.stack = stack
+        self.page = page
+        self.shots = shots
+        self.step = 0
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.shots / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def url(self, path: str) -> str:
+        return self.stack.portal_url + path
+
+    def sign_up_and_verify(self, email: str) -> None:
+        page = self.page
+        page.goto(self.url("/"))
+        assert page.title().startswith("API catalogue")
+        self.shot("catalogue")
+        page.goto(self.url("/account/signup"))
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit] >> text=Sign up")
+        page.wait_for_selector("text=Check your email")
+        self.shot("signed-up")
+        mails = sorted(self.stack.outbox.glob("*.eml"))
+        body = message_from_bytes(mails[-1].read_bytes(), policy=policy.default).get_content()  # type: ignore[attr-defined]
+        link = re.search(r"http://\S+", body)
+        assert link, body
+        page.goto(link.group(0))
+        page.wait_for_selector("text=Your email is confirmed")
+        self.shot("email-verified")
+
+    def create_app_and_key(self, name: str) -> str:
+        page = self.page
+        page.fill("#app-name", name)
+        page.click("button:has-text('Create application')")
+        page.wait_for_selector(f"h1:has-text('Application {name}')")
+        self.shot("application-created")
+        page.click("button:has-text('Issue a new key')")
+        key = str(page.inner_text("#api-key")).strip()
+        assert key.startswith("agora_")
+        self.shot("key-shown-once")
+        return key
+
+    def copy_curl_sample(self, api_path: str, anchor: str) -> str:
+        page = self.page
+        page.goto(self.url(api_path))
+        sample = str(page.evaluate(SAMPLE_JS, anchor))
+        page.locator(f"#{anchor}").scroll_into_view_if_needed()
+        self.shot("curl-sample")
+        return sample
+
+    def request_access(self, api: str, plan: str) -> None:
+        page = self.page
+        page.goto(self.url(f"/account/access?api={api}"))
+        page.select_option("#plan", plan)
+        page.fill("#justification", JUSTIFICATION)
+        page.click("button:has-text('Request access')")
+        page.wait_for_selector("p.notice:has-text('requested')")
+        self.shot("access-requested")
+
+    def agency_admin_approves(self, browser: Any, email: str, password: str) -> None:
+        context = browser.new_context()
+        admin = context.new_page()
+        admin.goto(self.url("/account/signin"))
+        admin.fill("#email", email)
+        admin.fill("#password", password)
+        admin.click("button[type=submit] >> text=Sign in")
+        admin.goto(self.url("/agency-console/"))
+        admin.wait_for_selector(f"text={JUSTIFICATION}")
+        admin.screenshot(path=str(self.shots / f"{self.step + 1:02d}-agency-console.png"), full_page=True)
+        admin.fill("textarea[name=reason]", "Approved for the farmers' alert service")
+        admin.click("button[value=approve]")
+        admin.wait_for_selector("text=the developer has been emailed")
+        self.step += 1
+        admin.screenshot(path=str(self.shots / f"{self.step + 1:02d}-approved.png"), full_page=True)
+        self.step += 1
+        context.close()
+
+    def sees_state(self, text: str) -> None:
+        self.page.goto(self.url("/account/access"))
+        self.page.wait_for_selector(f"td.state-{text}")
+        self.shot(f"developer-sees-{text}")
+
+    def usage_chart(self) -> list[dict[str, Any]]:
+        page = self.page
+        page.goto(self.url("/account/usage"))
+        page.wait_for_selector("#usage-chart")
+        # Chart.js draws on the canvas once loaded (under the portal's CSP, from the vendored copy).
+        page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length > 0")
+        self.shot("usage-chart")
+        rows: list[dict[str, Any]] = json.loads(str(page.inner_text("#usage-data")))
+        return rows
