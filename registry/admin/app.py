@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute
 
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
-from registry.admin import agencies, apis, grants, plans, platform
+from registry.admin import agencies, apis, grants, plans, platform, usage
 from registry.admin.context import AdminContext
 from registry.admin.problems import agora_error_handler, http_error_handler, unexpected_error_handler
 from registry.db import make_engine, make_sessionmaker
@@ -17,6 +17,7 @@ from registry.db import make_engine, make_sessionmaker
 __all__ = ["ROUTES", "create_admin_app", "create_app"]
 
 ROUTES: list[BaseRoute] = [*platform.routes, *agencies.routes, *apis.routes, *plans.routes, *grants.routes]
+ROUTES += usage.routes
 
 
 def create_admin_app(settings: Settings, sessions: sessionmaker[Session]) -> Starlette:
