@@ -1,0 +1,150 @@
+"""`key-auth`: API keys, with Kong's key-auth semantics so existing Kong clients keep working.
+
+For each of `key_names` in order, the header (`key_in_header`) then the query parameter
+(`key_in_query`) is looked at; the first found is the key. A key sent twice is refused. With
+`hide_credentials` the key is removed from the upstream request as soon as it is found. A valid key
+authenticates its application (`kong.client.authenticate`: later plugins and metering see it; a
+sandbox key sends the call to the sandbox) and the upstream receives `X-Consumer-ID`,
+`X-Consumer-Username` and `X-Credential-Identifier` (the client's own copies are replaced or cleared,
+so they cannot be spoofed). It also sets `kong.ctx.shared["agora.plan"]` (`plugins.CTX_PLAN`) to the
+application's plan slug, which access-control may replace with a grant's plan.
+
+Refusals are 401 problem documents with `WWW-Authenticate: Key realm="<realm>"`, unless `anonymous`
+names a consumer to fall back to.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from agora.errors import InvalidInput
+from agora.settings import load_settings
+from plugins import CTX_PLAN
+from plugins.key_auth.credentials import Outcome, check_key
+from plugins.key_auth.schema import Schema
+
+__all__ = [
+    "ERR_DUPLICATE_API_KEY",
+    "ERR_EXPIRED_KEY",
+    "ERR_INVALID_AUTH_CRED",
+    "ERR_NO_API_KEY",
+    "PRIORITY",
+    "VERSION",
+    "Plugin",
+    "Schema",
+    "priority",
+    "version",
+]
+
+PRIORITY = 1250  # Kong's key-auth: after cors and ip-restriction, before acl (950) and rate-limiting
+VERSION = "1.0.0"
+priority, version = PRIORITY, VERSION
+
+ERR_NO_API_KEY = "No API key found in request"
+ERR_INVALID_AUTH_CRED = "Unauthorized"
+ERR_DUPLICATE_API_KEY = "Duplicate API key found"
+ERR_EXPIRED_KEY = "API key has expired"  # said only to a caller who holds the whole key
+ERR_NO_ANONYMOUS = "anonymous consumer {!r} is not in the snapshot"
+ERR_KEY_IN_BODY = "key-auth: key_in_body is not supported (request bodies are streamed, never buffered)"
+
+CONSUMER_ID, CONSUMER_USERNAME = "X-Consumer-ID", "X-Consumer-Username"
+CREDENTIAL_IDENTIFIER, ANONYMOUS = "X-Credential-Identifier", "X-Anonymous-Consumer"
+CONSUMER_CUSTOM_ID = "X-Consumer-Custom-ID"  # Kong sends it; Agora's consumers have none: always cleared
+
+
+@lru_cache(maxsize=4)
+def _platform_key(_env_key: str | None, _state_dir: str | None) -> bytes:
+    return load_settings().hmac_key  # the registry's key, from the environment or the secrets file
+
+
+def platform_hmac_key() -> bytes:
+    """Cached per environment: every service's key-auth instance is rebuilt on each snapshot reload."""
+    return _platform_key(os.environ.get("AGORA_HMAC_KEY"), os.environ.get("AGORA_STATE_DIR"))
+
+
+class Plugin:
+    def __init__(self, config: dict[str, Any]) -> None:
+        names = config["key_names"]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise InvalidInput("key-auth: key_names must be a non-empty list of names")
+        if config["key_in_body"]:
+            raise InvalidInput(ERR_KEY_IN_BODY)
+        self.key_names: tuple[str, ...] = tuple(names)
+        self.hide_credentials: bool = config["hide_credentials"]
+        self.in_header: bool = config["key_in_header"]
+        self.in_query: bool = config["key_in_query"]
+        self.run_on_preflight: bool = config["run_on_preflight"]
+        self.anonymous: str | None = config["anonymous"] or None
+        self.challenge = f'Key realm="{config["realm"]}"'
+        self.hmac_key = platform_hmac_key()
+        self._anonymous_consumer: dict[str, Any] | None = None  # this instance lives for one snapshot
+
+    def access(self, kong: Any) -> None:
+        if not self.run_on_preflight and kong.request.get_method() == "OPTIONS":
+            return
+        key, error = self._find_key(kong)
+        if error is None and key is None:
+            error = ERR_NO_API_KEY
+        if error is None:
+            assert key is not None
+            checked = check_key(key, hmac_key=self.hmac_key, find=kong.agora.find_credential)
+            if checked.outcome is Outcome.VALID:
+                assert checked.consumer is not None
+                self._authenticate(kong, checked.consumer, checked.credential)
+                return
+            error = ERR_EXPIRED_KEY if checked.outcome is Outcome.EXPIRED else ERR_INVALID_AUTH_CRED
+        if self.anonymous is None:
+            kong.response.error(401, error, {"WWW-Authenticate": self.challenge})
+            return
+        consumer = self._anonymous_consumer or kong.agora.find_consumer(self.anonymous)
+        if consumer is None:
+            kong.log.err(ERR_NO_ANONYMOUS.format(self.anonymous))
+            kong.response.error(500, "An unexpected error occurred")
+            return
+        self._anonymous_consumer = consumer
+        self._authenticate(kong, consumer, None)
+
+    def _find_key(self, kong: Any) -> tuple[str | None, str | None]:
+        """(key, None), (None, an error), or (None, None) when no key was sent."""
+        headers = kong.request.get_headers() if self.in_header else {}
+        query = kong.request.get_query() if self.in_query else {}
+        for name in self.key_names:
+            for source, values in (("header", headers), ("query", query)):
+                value = values.get(name.lower() if source == "header" else name)
+                if isinstance(value, list):
+                    return None, ERR_DUPLICATE_API_KEY
+                if value:
+                    if self.hide_credentials:
+                        self._hide(kong, source, name)
+                    return value, None
+        return None, None
+
+    def _hide(self, kong: Any, source: str, name: str) -> None:
+        if source == "header":
+            kong.service.request.clear_header(name)
+            return
+        # The other parameters keep their exact encoding: only the key's pairs are dropped.
+        kept = [
+            part
+            for part in kong.request.get_raw_query().split("&")
+            if part and unquote_plus(part.split("=", 1)[0]) != name
+        ]
+        kong.service.request.set_raw_query("&".join(kept))
+
+    def _authenticate(self, kong: Any, consumer: dict[str, Any], credential: dict[str, Any] | None) -> None:
+        kong.client.authenticate(consumer, credential)
+        upstream = kong.service.request
+        upstream.set_header(CONSUMER_ID, consumer.get("id", ""))
+        upstream.set_header(CONSUMER_USERNAME, consumer.get("username", ""))
+        upstream.clear_header(CONSUMER_CUSTOM_ID)
+        if credential is not None:
+            upstream.set_header(CREDENTIAL_IDENTIFIER, credential.get("id", ""))
+            upstream.clear_header(ANONYMOUS)
+        else:
+            upstream.clear_header(CREDENTIAL_IDENTIFIER)
+            upstream.set_header(ANONYMOUS, "true")
+        if consumer.get("plan"):
+            kong.ctx.shared[CTX_PLAN] = consumer["plan"]
