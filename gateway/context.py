@@ -29,6 +29,9 @@ class RequestContext:
     route: Route | None = None
     params: dict[str, str] = field(default_factory=dict)
     rest: str = ""  # raw path after the service prefix
+    # A CORS preflight routed to the operation it asks about (routing.py): the path's Allow list, for
+    # the 405 the plugin runner answers when no plugin (cors) answers it. Empty for other requests.
+    preflight: tuple[str, ...] = ()
     consumer: dict[str, Any] | None = None
     credential: dict[str, Any] | None = None
     shared: dict[str, Any] = field(default_factory=dict)  # kong.ctx.shared

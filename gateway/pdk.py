@@ -6,7 +6,7 @@ plugins use, so a plugin written against it also runs inside Kong unchanged:
     kong.request   get_header get_headers get_path get_raw_path get_method get_query get_query_arg
                    get_raw_query get_raw_body get_scheme get_host
     kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
-    kong.response  exit error set_header add_header get_header get_status
+    kong.response  exit error set_header add_header clear_header get_header get_status
     kong.service.request  set_header set_headers clear_header set_raw_query
     kong.router    get_route get_service
     kong.ctx.shared            a dict shared by the plugins of one request
@@ -165,6 +165,12 @@ class _Response:
 
     def add_header(self, name: str, value: Any) -> None:
         self._target().append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
+
+    def clear_header(self, name: str) -> None:
+        """Removes the header from the response (also the upstream's, in the response phase)."""
+        key = name.lower().encode("latin-1")
+        target = self._target()
+        target[:] = [(k, v) for k, v in target if k != key]
 
     def get_header(self, name: str) -> str | None:
         key = name.lower().encode("latin-1")

@@ -4,6 +4,8 @@ response headers are known (before they are sent), `log` after the response has 
 A plugin's `kong.response.exit` in access stops the chain and answers instead of the upstream. An
 exception in a log phase is logged and never reaches the client, whose response is already gone.
 A chain with a plugin that declares `body_limit` has the request body read first (gateway/body.py).
+A CORS preflight routed to the operation it asks about (routing.py) must be answered by a plugin:
+otherwise it gets the 405 its path has for OPTIONS, and never reaches the upstream or the sandbox.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 
 from .body import read_body, replaying
 from .context import context_of
+from .errors import MethodNotAllowed
 from .headers import TrustedProxies
 from .pdk import Kong
 from .types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +22,10 @@ from .types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["PluginMiddleware"]
 
 log = logging.getLogger("agora.gateway.plugins")
+
+
+def _unanswered(allow: tuple[str, ...]) -> MethodNotAllowed:
+    return MethodNotAllowed("OPTIONS is not offered at this path", allow)
 
 
 class PluginMiddleware:
@@ -30,6 +37,8 @@ class PluginMiddleware:
         ctx = context_of(scope)
         chain = ctx.config.chains.get(ctx.route) if ctx.config is not None and ctx.route is not None else None
         if not chain:
+            if ctx.preflight:
+                raise _unanswered(ctx.preflight)
             await self.app(scope, receive, send)
             return
         kong = Kong(ctx, scope, self.trusted)
@@ -67,6 +76,8 @@ class PluginMiddleware:
                 await send_with_response_phase({"type": "http.response.start", "status": answer.status,
                                                 "headers": headers})  # fmt: skip
                 await send_with_response_phase({"type": "http.response.body", "body": answer.body})
+            elif ctx.preflight:
+                raise _unanswered(ctx.preflight)
             else:
                 await self.app(scope, receive, send_with_response_phase)
         finally:

@@ -3,6 +3,9 @@
 Nothing is buffered whole: request chunks go upstream as ASGI delivers them, response chunks go
 to the client as the upstream sends them, and both sides apply back-pressure. A client that
 disconnects cancels the upstream call (the connection is dropped, not returned to the pool).
+
+The request body is limited to the API's `max_body_bytes`, or less when a plugin lowered the limit
+for this request in `kong.ctx.shared[BODY_LIMIT]` (request-size-limiting, for chunked bodies).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from .headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_headers
 from .transport import Transport, UpstreamRequest
 from .types import Headers, Receive, Scope, Send
 
-__all__ = ["ProxyEndpoint"]
+__all__ = ["BODY_LIMIT", "ProxyEndpoint"]
+
+BODY_LIMIT = "agora.max_body_bytes"
 
 
 class _Exchange:
@@ -95,13 +100,12 @@ class ProxyEndpoint:
         service = ctx.service
         assert service is not None and service.upstream_origin is not None
         headers: Headers = scope["headers"]
+        limit = min(service.max_body_bytes, ctx.shared.get(BODY_LIMIT, service.max_body_bytes))
         declared = _content_length(headers)
-        if declared is not None and declared > service.max_body_bytes:
-            raise PayloadTooLarge(
-                f"the request body ({declared} bytes) exceeds this API's limit of {service.max_body_bytes}"
-            )
+        if declared is not None and declared > limit:
+            raise PayloadTooLarge(f"the request body ({declared} bytes) exceeds this API's limit of {limit}")
         exchange = _Exchange()
-        body = _request_body(receive, ctx, service.max_body_bytes, exchange) if _has_body(headers) else None
+        body = _request_body(receive, ctx, limit, exchange) if _has_body(headers) else None
         if body is None:
             exchange.watch(receive)
         query = scope.get("query_string", b"").decode("latin-1")
