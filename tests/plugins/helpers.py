@@ -3,6 +3,7 @@ with plugin entries, and a migrated SQLite registry to meter into."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,10 @@ from registry.db import make_engine, make_sessionmaker
 from registry.models import UsageRecord
 from registry.secrets import new_secret
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway" / "integration"))
-from gateway_harness import route, service, snapshot  # the gateway tests' builders
+HERE = Path(__file__).resolve().parent
+INTEGRATION = HERE.parent / "gateway" / "integration"
+sys.path.insert(0, str(INTEGRATION))
+from gateway_harness import REPO, route, service, snapshot  # noqa: E402  (the gateway tests' builders)
 
 __all__ = [
     "HMAC_HEX",
@@ -24,6 +27,7 @@ __all__ = [
     "consumer",
     "count_records",
     "credential",
+    "platform_env",
     "records",
     "route",
     "service",
@@ -33,6 +37,18 @@ __all__ = [
 
 HMAC_HEX = "5a" * 32
 HMAC_KEY = bytes.fromhex(HMAC_HEX)
+
+
+def platform_env(state_dir: Path, **extra: str) -> dict[str, str]:
+    """A gateway's environment: the test platform key, and the probe plugins (tests/plugins/probe_plugins)
+    discovered beside the real ones."""
+    return {
+        "AGORA_HMAC_KEY": HMAC_HEX,
+        "AGORA_STATE_DIR": str(state_dir),
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(INTEGRATION), str(REPO)]),
+        "AGORA_GATEWAY_PLUGIN_PACKAGES": "plugins,probe_plugins",
+        **extra,
+    }
 
 
 def credential(

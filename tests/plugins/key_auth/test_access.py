@@ -9,7 +9,7 @@ import httpx
 import pytest
 from gateway_harness import GatewayProcess, StartGateway
 
-from tests.plugins.helpers import HMAC_HEX, consumer, credential, route, service, snapshot
+from tests.plugins.helpers import consumer, credential, platform_env, route, service, snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def gateway(
         consumer("app-guest", "guest", []),
     ]
     state = tmp_path_factory.mktemp("state")
-    return start_gateway(document, env={"AGORA_HMAC_KEY": HMAC_HEX, "AGORA_STATE_DIR": str(state)})
+    return start_gateway(document, env=platform_env(state))
 
 
 def get(gateway: GatewayProcess, path: str, **kwargs: Any) -> httpx.Response:

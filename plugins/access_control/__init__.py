@@ -1,0 +1,1 @@
+"""The `access-control` plugin: restricted APIs answer only applications holding an approved grant."""
