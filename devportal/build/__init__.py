@@ -25,7 +25,7 @@ from devportal.build.assets import asset_files
 from devportal.build.catalog import load_catalogue
 from devportal.build.csp import write_hashes
 from devportal.build.incremental import SyncReport, sync
-from devportal.build.pages import source_files
+from devportal.build.pages import source_files, theme_files
 from devportal.build.plugin_docs import describe_plugins
 from devportal.build.site_config import mkdocs_config, nav
 
@@ -90,7 +90,8 @@ def build_portal(
     src, site = out / "src", out / "site"
     catalogue = load_catalogue(session, gateway_url=gateway_url)
     plugins = describe_plugins(plugins_package)
-    report = sync(src / "docs", source_files(catalogue, plugins), asset_files(), src / ".manifest.json")
+    files = [*source_files(catalogue, plugins), *theme_files()]
+    report = sync(src / "docs", files, asset_files(), src / ".manifest.json")
     config_file = src / "mkdocs.yml"
     config_text = mkdocs_config(src, site, nav_items=nav(catalogue, plugins), site_url=portal_url)
     config_changed = not config_file.exists() or config_file.read_text() != config_text

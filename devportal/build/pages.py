@@ -13,7 +13,7 @@ from devportal.build.operations import operation_view
 from devportal.build.render import html_environment, markdown_environment
 from devportal.build.specfiles import console_spec, spec_downloads
 
-__all__ = ["TEMPLATE_VERSION", "SourceFile", "source_files"]
+__all__ = ["TEMPLATE_VERSION", "SourceFile", "source_files", "theme_files"]
 
 TEMPLATE_VERSION = "1"  # part of every hash: bump it, or change a template, and every page is rebuilt
 
@@ -134,3 +134,16 @@ def source_files(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> It
 
 
 _SUMMARY = ("version", "slug", "status", "published_at", "sunset", "changelog")
+
+
+def theme_files() -> list[SourceFile]:
+    """The theme overrides, written next to the docs directory (`overrides/`, mkdocs' custom_dir)."""
+    from devportal.build.theme import overrides
+
+    def constant(text: str) -> Callable[[], str]:
+        return lambda: text
+
+    return [
+        SourceFile(f"../overrides/{path}", _digest(text), constant(text))
+        for path, text in overrides().items()
+    ]

@@ -55,6 +55,7 @@ def mkdocs_config(src: Path, site: Path, *, nav_items: list[Any], site_url: str)
         "strict": True,  # a warning fails the build: broken links never reach developers
         "theme": {
             "name": "material",
+            "custom_dir": str(src / "overrides"),
             "font": False,  # no Google Fonts: nothing is loaded from a CDN
             "language": "en",
             "features": ["navigation.indexes", "content.code.copy", "content.tabs.link", "search.highlight"],

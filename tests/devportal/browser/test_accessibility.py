@@ -1,0 +1,85 @@
+"""axe-core in Chromium finds no serious or critical violation on the portal's main pages: the home,
+an agency, an API version, the account pages and the agency console (public-sector sites must be
+accessible)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.devportal.browser.conftest import requires_chromium
+from tests.devportal.browser.stack import AXE, Stack, artifacts_dir, start_stack
+
+pytestmark = [pytest.mark.integration, requires_chromium]
+
+PUBLIC = [
+    "/",
+    "/meteo/",
+    "/meteo/warnings/1.0.0/",
+    "/commerce/companies/1.0.0/",
+    "/getting-started/",
+    "/account/signup",
+    "/account/signin",
+]
+DEVELOPER = ["/account/", "/account/apps", "/account/access?api=meteo/warnings", "/account/usage"]
+AGENCY_ADMIN = ["/agency-console/meteo/"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    started = start_stack(tmp_path_factory.mktemp("a11y"), gateway=False)
+    yield started
+    started.stop()
+
+
+def _violations(page: Any) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def _audit(context: Any, stack: Stack, paths: list[str], shots: Path) -> dict[str, list[str]]:
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        page.goto(stack.portal_url + path)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(
+            path=str(shots / (path.strip("/").replace("/", "_").replace("?", "_") or "home")) + ".png"
+        )
+        bad = _violations(page)
+        if bad:
+            found[path] = [f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}" for v in bad]
+    page.close()
+    return found
+
+
+def _sign_in(context: Any, stack: Stack, email: str, password: str) -> None:
+    page = context.new_page()
+    page.goto(stack.portal_url + "/account/signin")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit] >> text=Sign in")
+    page.wait_for_url("**/account/")
+    page.close()
+
+
+def test_public_account_and_console_pages_pass_axe(browser: Any, stack: Stack) -> None:
+    shots = artifacts_dir("accessibility")
+    creds = json.loads((stack.root / "credentials.json").read_text())
+    # bypass_csp: axe is injected as an inline script, which the portal's policy rightly refuses.
+    public = browser.new_context(bypass_csp=True)
+    found = _audit(public, stack, PUBLIC, shots)
+    developer = browser.new_context(bypass_csp=True)
+    _sign_in(developer, stack, "demo@agora.example", creds["demo_portal_password"])
+    found.update(_audit(developer, stack, DEVELOPER, shots))
+    admin = browser.new_context(bypass_csp=True)
+    _sign_in(admin, stack, "admin@meteo.example.gov", creds["meteo_admin_portal_password"])
+    found.update(_audit(admin, stack, AGENCY_ADMIN, shots))
+    for context in (public, developer, admin):
+        context.close()
+    assert found == {}, json.dumps(found, indent=1)
