@@ -15,6 +15,11 @@ devportal/node_modules/.installed: devportal/package-lock.json
 	cd devportal && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The OpenID Provider the jwt plugin's tests start (oidc-provider, from tests/oidc_provider/package-lock.json).
+tests/oidc_provider/node_modules/.installed: tests/oidc_provider/package-lock.json
+	npm ci --prefix tests/oidc_provider --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Reinstall when the pinned dependencies change.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +32,7 @@ run: env
 	$(BIN)/agora run
 
 ## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
-test: env lint typecheck
+test: env lint typecheck tests/oidc_provider/node_modules/.installed
 	$(BIN)/pytest
 
 lint: env
