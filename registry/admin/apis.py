@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -35,6 +37,11 @@ async def list_apis(request: Request) -> JSONResponse:
 async def publish(request: Request) -> JSONResponse:
     who = principal(request)
     body = await json_body(request, "PublishInput")
+    # Validating a large spec takes up to a second: keep it off the event loop.
+    return await run_in_threadpool(_publish, request, who, body)
+
+
+def _publish(request: Request, who: Principal, body: dict[str, Any]) -> JSONResponse:
     ctx = context(request)
     with change(ctx.sessions) as session:
         agency = agencies.get_agency(session, request.path_params["agency"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.models import AccessGrant, Agency, Api, ApiVersion, AuditEvent, Plan
+from registry.services.agencies import agency_state
 from registry.services.tokens import Principal
 
 __all__ = [
@@ -20,12 +21,7 @@ __all__ = [
 
 
 def agency_view(agency: Agency) -> dict[str, Any]:
-    return {
-        "slug": agency.slug,
-        "name": agency.name,
-        "contact_email": agency.contact_email,
-        "website": agency.website,
-    }
+    return agency_state(agency)
 
 
 def version_view(row: ApiVersion) -> dict[str, Any]:
