@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import SHARED_SPECS
 
@@ -83,6 +84,11 @@ def test_publish_lifecycle_and_compile_from_the_command_line(tmp_path: Path, dat
     (service,) = snapshot["services"]
     assert service["prefix"] == "/dwd/warnwetter/v1" and service["status"] == "deprecated"
     assert service["sunset"] == "2999-12-31"
+
+    kong = yaml.safe_load(agora("export", "kong").stdout)
+    assert kong["_format_version"] == "3.0"
+    assert [s["name"] for s in kong["services"]] == ["dwd.warnwetter.v1"]
+    assert len(kong["services"][0]["routes"]) == 11
 
     agora("api", "retire", "dwd/warnwetter", "1.2.0")
     agora("api", "retire", "dwd/warnwetter", "1.2.0", code=6)  # already retired
