@@ -4,7 +4,7 @@ It has the shape of Kong's PDK (kong-python-pdk: calls return values), restricte
 plugins use, so a plugin written against it also runs inside Kong unchanged:
 
     kong.request   get_header get_headers get_path get_raw_path get_method get_query get_query_arg
-                   get_raw_query get_raw_body get_scheme get_host
+                   get_raw_query get_raw_body get_uri_captures get_scheme get_host
     kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
     kong.response  exit error set_header add_header clear_header get_header get_status
     kong.service.request  set_header set_headers clear_header set_raw_query
@@ -22,7 +22,7 @@ import json
 import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from agora.errors import PROBLEM_BASE
 
@@ -98,6 +98,12 @@ class _Request:
         declares `body_limit` (gateway/body.py); None on other routes, whose bodies stream."""
         ctx: RequestContext = self._scope["agora"]
         return ctx.body
+
+    def get_uri_captures(self) -> dict[str, Any]:
+        """The route's path parameters, percent-decoded, as Kong's: `{"unnamed": [...], "named": {...}}`."""
+        ctx: RequestContext = self._scope["agora"]
+        named = {name: unquote(value) for name, value in ctx.params.items()}
+        return {"unnamed": list(named.values()), "named": named}
 
     def get_scheme(self) -> str:
         return str(self._scope.get("scheme", "http"))

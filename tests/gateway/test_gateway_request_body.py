@@ -40,8 +40,11 @@ class HeaderOnly:
     def __init__(self, config: dict[str, Any]) -> None:
         pass
 
+    captures: ClassVar[list[dict[str, Any]]] = []
+
     def access(self, kong: Any) -> None:
         BodyReader.seen.append(kong.request.get_raw_body())
+        HeaderOnly.captures.append(kong.request.get_uri_captures())
 
 
 def _registry() -> PluginRegistry:
@@ -76,6 +79,7 @@ async def _scenario(calls: list[tuple[str, Any]]) -> list[httpx.Response]:
                 "routes": [
                     {"method": "POST", "path": "/read", "plugins": [{"name": "body-reader"}]},
                     {"method": "POST", "path": "/stream", "plugins": [{"name": "header-only"}]},
+                    {"method": "POST", "path": "/things/{kind}/{name}", "plugins": [{"name": "header-only"}]},
                 ],
             }
         ],
@@ -127,3 +131,11 @@ def test_body_over_the_plugins_limit_is_413_before_the_upstream() -> None:
     assert counted.status_code == 413  # no Content-Length: counted while reading
     assert small.status_code == 200 and small.json()["bytes"] == 64
     assert BodyReader.seen == [b"x" * 64]  # the plugin never ran on the refused ones
+
+
+def test_uri_captures_are_the_path_parameters_decoded() -> None:
+    HeaderOnly.captures.clear()
+    (response,) = asyncio.run(_scenario([("/things/tools/a%20b%2Fc", b"")]))
+    assert response.status_code == 200
+    named = {"kind": "tools", "name": "a b/c"}
+    assert HeaderOnly.captures == [{"unnamed": ["tools", "a b/c"], "named": named}]
