@@ -1,0 +1,51 @@
+"""Where usage records are written: one two-function interface, `write(rows)` and `close()`.
+
+    database    the registry's `usage_records` table (SQLAlchemy; SQLite or PostgreSQL)
+    http        POST to the admin API's `/admin/usage/ingest` (gateways without a database)
+
+`write` runs in the recorder's flusher thread, never on the event loop; it raises to have the batch
+retried at the next interval, and returns normally once the batch is stored or deliberately dropped.
+Both stores are idempotent on `request_id`, so a batch retried after an ambiguous failure is stored once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from agora.errors import InvalidInput
+
+__all__ = ["INGEST_TOKEN_ENV", "INGEST_URL_ENV", "UsageStore", "make_store", "store_target"]
+
+INGEST_URL_ENV = "AGORA_USAGE_INGEST_URL"
+INGEST_TOKEN_ENV = "AGORA_USAGE_INGEST_TOKEN"
+
+
+class UsageStore(Protocol):
+    def write(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def store_target(backend: str | None, http_endpoint: str | None) -> tuple[str, str]:
+    """(backend, where): the config's choice, else the deployment's environment."""
+    endpoint = http_endpoint or os.environ.get(INGEST_URL_ENV) or ""
+    backend = backend or ("http" if endpoint else "database")
+    if backend == "http":
+        if not endpoint:
+            raise InvalidInput(f"usage-metering: the http backend needs http_endpoint or {INGEST_URL_ENV}")
+        return backend, endpoint
+    from agora.settings import load_settings
+
+    return backend, load_settings().database_url
+
+
+def make_store(backend: str, where: str) -> UsageStore:
+    if backend == "http":
+        from plugins.usage_metering.backends.http import HttpStore
+
+        return HttpStore(where, os.environ.get(INGEST_TOKEN_ENV, ""))
+    from plugins.usage_metering.backends.database import DatabaseStore
+
+    return DatabaseStore(where)

@@ -1,0 +1,97 @@
+"""`usage-metering`: one usage record per request that reached an API's operation.
+
+A record holds when the request started, agency, API, version and operation id (from the snapshot's
+service and route), the application and credential ids (from key-auth's `kong.client.authenticate`),
+the status, total and upstream latency, bytes in and out, and the client address truncated to its
+/24 (IPv4) or /48 (IPv6). Never a body, a header, a query string or a key. Refusals by other plugins
+(401, 403, 429) are recorded too: the log phase runs for every request of the route.
+
+The log phase runs after the response has been sent and only appends a tuple to the process's
+recorder (recorder.py), which writes batches from its own thread to the backend (backends/).
+Priority 12, Kong's http-log: after every plugin that could change the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agora.errors import InvalidInput
+from plugins.usage_metering.backends import make_store, store_target
+from plugins.usage_metering.record import Usage
+from plugins.usage_metering.recorder import Recorder, recorder_for
+from plugins.usage_metering.recorder import shutdown as shutdown_recorders
+from plugins.usage_metering.schema import Schema
+
+__all__ = ["PRIORITY", "VERSION", "Plugin", "Schema", "priority", "shutdown", "version"]
+
+PRIORITY = 12  # Kong's http-log
+VERSION = "1.0.0"
+priority, version = PRIORITY, VERSION
+
+ERR_INTERVAL = "usage-metering: flush_interval must be more than 0 seconds"
+ERR_BATCH = "usage-metering: batch_size and max_pending must be at least 1"
+
+
+def shutdown() -> None:
+    """Called once by the gateway on a graceful stop: every pending record is written."""
+    shutdown_recorders()
+
+
+class Plugin:
+    run_in_thread = False  # the log phase does no I/O: it appends to a deque
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        interval, batch, most = float(config["flush_interval"]), config["batch_size"], config["max_pending"]
+        if interval <= 0:
+            raise InvalidInput(ERR_INTERVAL)
+        if batch < 1 or most < 1:
+            raise InvalidInput(ERR_BATCH)
+        backend, where = store_target(config["backend"], config["http_endpoint"])
+        self.key = (backend, where, interval, batch, most)
+        self.recorder = self._recorder()
+        # service name -> (agency, api, version); an instance lives for one snapshot, so this stays true.
+        self._services: dict[str, tuple[str, str, str]] = {}
+
+    def _recorder(self) -> Recorder:
+        backend, where, interval, batch, most = self.key
+
+        def make() -> Recorder:
+            store = make_store(backend, where)
+            return Recorder(
+                store, flush_interval=interval, batch_size=batch, max_pending=most, name=f"-{backend}"
+            )
+
+        return recorder_for(self.key, make)
+
+    def log(self, kong: Any) -> None:
+        facts = kong.log.serialize()
+        name = facts["service"]
+        if name is None:
+            return
+        service = self._services.get(name)
+        if service is None:
+            raw = kong.router.get_service() or {}
+            service = self._services[name] = (
+                str(raw.get("agency")),
+                str(raw.get("api")),
+                str(raw.get("version")),
+            )
+        recorder = self.recorder
+        if recorder.closed:  # the gateway stopped one; a request still finishing gets a fresh one
+            recorder = self.recorder = self._recorder()
+        recorder.add(
+            Usage(
+                next(recorder.seq),
+                facts["started_at"],
+                *service,
+                facts["route"],
+                facts["consumer"],
+                facts["credential"],
+                facts["status"],
+                facts["latency_total_ms"],
+                facts["latency_upstream_ms"],
+                facts["bytes_in"],
+                facts["bytes_out"],
+                kong.client.get_forwarded_ip(),
+            )
+        )

@@ -1,0 +1,136 @@
+"""The recorder: pending usage records and the thread that writes them, one per store and settings.
+
+The request path only appends a tuple to a deque (thread-safe, O(1), no lock, no I/O). A flusher
+thread wakes every `flush_interval`, or earlier when `batch_size` records are pending, and writes
+everything pending in batches of `batch_size`. So a record waits at most one interval (plus the write
+before it): that is all a crash (SIGKILL) can lose. A graceful stop (`shutdown()`, called by the
+gateway after the last request) writes everything left.
+
+A batch whose write fails is kept and retried at the next interval; meanwhile new records wait in the
+deque, of which at most `max_pending` are kept (the oldest dropped, and counted) so that an outage of
+the store cannot exhaust memory.
+
+Recorders are shared process-wide by key: plugin instances are rebuilt on every snapshot reload, the
+pending records and the thread must survive that.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from plugins.usage_metering.backends import UsageStore
+from plugins.usage_metering.record import Usage, to_row
+
+__all__ = ["Recorder", "recorder_for", "shutdown"]
+
+log = logging.getLogger("agora.plugins.usage_metering")
+
+
+class Recorder:
+    def __init__(
+        self, store: UsageStore, *, flush_interval: float, batch_size: int, max_pending: int, name: str = ""
+    ) -> None:
+        self.store = store
+        self.flush_interval, self.batch_size, self.max_pending = flush_interval, batch_size, max_pending
+        self.id_prefix = secrets.token_hex(8)  # per recorder, so ids never collide across workers
+        self.seq = itertools.count()  # `next()` is atomic under the GIL
+        self.written = self.dropped = 0
+        self.closed = False
+        self._pending: deque[Usage] = deque()
+        self._failed: list[Usage] = []  # the batch whose write failed, retried first
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=f"usage-metering{name}", daemon=True)
+        self._thread.start()
+
+    def add(self, usage: Usage) -> None:
+        """On the event loop, after the response: one append, a wake-up when a batch is full."""
+        pending = self._pending
+        pending.append(usage)
+        if len(pending) >= self.batch_size and not self._wake.is_set():
+            self._wake.set()
+        if len(pending) > self.max_pending:
+            try:
+                pending.popleft()
+                self.dropped += 1
+            except IndexError:  # the flusher emptied it meanwhile
+                pass
+
+    def pending(self) -> int:
+        return len(self._pending) + len(self._failed)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Writes what is pending and stops the thread (blocking: call it from a thread)."""
+        if self.closed:
+            return
+        self.closed = True
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        left = self.pending()
+        if left or self.dropped:
+            log.error("usage metering stopped with %d records unwritten, %d dropped", left, self.dropped)
+        self.store.close()
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + self.flush_interval
+        while True:
+            self._wake.wait(max(0.0, deadline - time.monotonic()))
+            self._wake.clear()
+            deadline = time.monotonic() + self.flush_interval
+            stopping = self._stopping
+            self._drain()
+            if stopping:
+                return
+
+    def _take(self) -> list[Usage]:
+        batch: list[Usage] = []
+        pending = self._pending
+        try:
+            while len(batch) < self.batch_size:
+                batch.append(pending.popleft())
+        except IndexError:
+            pass
+        return batch
+
+    def _drain(self) -> None:
+        while True:
+            batch, self._failed = self._failed or self._take(), []
+            if not batch:
+                return
+            try:
+                self.store.write([to_row(usage, self.id_prefix) for usage in batch])
+            except Exception as exc:
+                self._failed = batch
+                log.warning("usage store write failed (%d records kept for retry): %s", len(batch), exc)
+                return
+            self.written += len(batch)
+
+
+_recorders: dict[tuple[Any, ...], Recorder] = {}
+_lock = threading.Lock()
+
+
+def recorder_for(key: tuple[Any, ...], make: Callable[[], Recorder]) -> Recorder:
+    """The live recorder for `key` (backend, target and settings), created once per process."""
+    with _lock:
+        recorder = _recorders.get(key)
+        if recorder is None or recorder.closed:
+            recorder = _recorders[key] = make()
+        return recorder
+
+
+def shutdown() -> None:
+    """Flushes and stops every recorder; the gateway calls it on a graceful stop."""
+    with _lock:
+        recorders = list(_recorders.values())
+        _recorders.clear()
+    for recorder in recorders:
+        recorder.close()

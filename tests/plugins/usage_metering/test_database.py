@@ -1,0 +1,67 @@
+"""The `database` backend on SQLite and on the real PostgreSQL: batches land in `usage_records`,
+a retried batch is stored once, and a recorder over it loses nothing on close."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from plugins.usage_metering.backends.database import DatabaseStore
+from plugins.usage_metering.record import Usage, to_row
+from plugins.usage_metering.recorder import Recorder
+from registry.models import UsageRecord
+
+
+def rows(count: int, prefix: str = "p") -> list[dict[str, object]]:
+    made = []
+    for seq in range(count):
+        usage = Usage(
+            seq, 1_700_000_000.5 + seq, "cadastre", "addresses", "1.2.0", "getAddress", "app-1", "cred-1",
+            200, 4.5, 3.0, 0, 100 + seq, "203.0.113.77",
+        )  # fmt: skip
+        made.append(to_row(usage, prefix))
+    return made
+
+
+def stored(sessions: sessionmaker[Session]) -> list[UsageRecord]:
+    with sessions() as session:
+        return list(session.scalars(select(UsageRecord).order_by(UsageRecord.at)))
+
+
+def test_batches_are_inserted_once(database_url: str, sessions: sessionmaker[Session]) -> None:
+    store = DatabaseStore(database_url)
+    batch = rows(3)
+    store.write(batch)
+    store.write(batch)  # as after a commit whose answer was lost
+    store.close()
+    got = stored(sessions)
+    assert [r.request_id for r in got] == ["p-0", "p-1", "p-2"]
+    first = got[0]
+    assert first.at == datetime.fromtimestamp(1_700_000_000.5, UTC)
+    assert (first.agency, first.api, first.version, first.operation_id) == (
+        "cadastre", "addresses", "1.2.0", "getAddress",
+    )  # fmt: skip
+    assert (first.application_id, first.credential_id, first.status) == ("app-1", "cred-1", 200)
+    assert (first.latency_ms, first.upstream_latency_ms, first.bytes_in, first.bytes_out) == (
+        4.5,
+        3.0,
+        0,
+        100,
+    )
+    assert first.client_ip == "203.0.113.0/24"
+
+
+def test_a_recorder_over_the_database_writes_every_record(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    recorder = Recorder(DatabaseStore(database_url), flush_interval=0.1, batch_size=100, max_pending=10_000)
+    for _ in range(1000):
+        recorder.add(
+            Usage(next(recorder.seq), 1.0, "g", "a", "1", None, None, None, 200, 1.0, None, 0, 0, "::1")
+        )
+    recorder.close()
+    got = stored(sessions)
+    assert len(got) == 1000 and len({r.request_id for r in got}) == 1000
+    assert recorder.written == 1000 and recorder.dropped == 0
