@@ -1,0 +1,1 @@
+"""The `request-validator` plugin: a request's parameters and body checked against its operation's schemas."""
