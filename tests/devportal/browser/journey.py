@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -106,10 +107,15 @@ class Journey:
         self.page.wait_for_selector(f"td.state-{text}")
         self.shot(f"developer-sees-{text}")
 
-    def usage_chart(self) -> list[dict[str, Any]]:
+    def usage_chart(self, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The chart's rows, once the metering has written the calls (the page is reloaded until then)."""
         page = self.page
+        deadline = time.monotonic() + timeout
         page.goto(self.url("/account/usage"))
-        page.wait_for_selector("#usage-chart")
+        while page.locator("#usage-chart").count() == 0:
+            assert time.monotonic() < deadline, "no usage shown"
+            time.sleep(0.5)
+            page.reload()
         # Chart.js draws on the canvas once loaded (under the portal's CSP, from the vendored copy).
         page.wait_for_function("() => window.Chart && Object.keys(window.Chart.instances).length > 0")
         self.shot("usage-chart")
