@@ -10,7 +10,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .context import context_of
@@ -40,9 +40,12 @@ class RequestFacts:
     started_at: float  # Unix time
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a scalar, so a shallow copy equals `dataclasses.asdict` (a recursive deep copy,
+        # ~20 us): this runs for every request a log plugin (usage-metering) serializes.
+        return {name: getattr(self, name) for name in _FIELDS}
 
 
+_FIELDS = tuple(f.name for f in fields(RequestFacts))
 UsageHook = Callable[[RequestFacts], Awaitable[None] | None]
 
 

@@ -4,6 +4,7 @@ query, and looking up a consumer (Kong's `anonymous`)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,7 @@ from gateway.app import create_app
 from gateway.config import compile_snapshot
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
+from gateway.usage import RequestFacts
 from tests.gateway.test_gateway_plugin_host import EchoTransport, plugin_module
 
 
@@ -104,3 +106,14 @@ def test_clear_header_set_raw_query_and_find_consumer() -> None:
     assert Rewriter.found["by_id"]["username"] == "acme"
     assert Rewriter.found["by_name"]["id"] == "app-1"
     assert Rewriter.found["missing"] is None
+
+
+def test_serialized_facts_equal_a_deep_copy() -> None:
+    facts = RequestFacts(
+        "r-1", "GET", "/gov/api/v1/items", 200, "gov.api.v1", "getItem", "app", "cred", "203.0.113.9",
+        10, 20, 3.5, 1.25, False, 1_700_000_000.0,
+    )  # fmt: skip
+    shallow = facts.as_dict()
+    assert shallow == asdict(facts) and list(shallow) == list(asdict(facts))
+    shallow["status"] = 500
+    assert facts.as_dict()["status"] == 200
