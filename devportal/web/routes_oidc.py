@@ -58,6 +58,13 @@ async def callback(request: Request) -> Response:
             f"the identity provider did not sign you in: {exc.description or exc.error}"
         ) from exc
     claims = dict(token.get("userinfo") or {})
+    if "email" not in claims:
+        # Conforming providers put only `sub` in the ID token when an access token is issued; the
+        # email comes from the userinfo endpoint (for the same subject, checked below).
+        extra = dict(await ctx.oidc.userinfo(token=token))
+        if extra.get("sub") != claims.get("sub"):
+            raise Unauthorized("the identity provider answered for another subject")
+        claims.update(extra)
     metadata = await ctx.oidc.load_server_metadata()
     issuer = str(claims.get("iss") or metadata.get("issuer"))
 

@@ -115,9 +115,11 @@ class Stack:
                 process.wait()
 
 
-def start_stack(root: Path, *, gateway: bool) -> Stack:
+def start_stack(
+    root: Path, *, gateway: bool, extra_env: dict[str, str] | None = None, portal_port: int | None = None
+) -> Stack:
     """Migrate and seed a fresh registry; start the portal (and the upstreams and gateway if asked)."""
-    portal_port, gateway_port = free_port(), free_port()
+    portal_port, gateway_port = portal_port or free_port(), free_port()
     env = {
         **os.environ,
         "AGORA_DATABASE_URL": f"sqlite:///{root / 'agora.db'}",
@@ -127,6 +129,7 @@ def start_stack(root: Path, *, gateway: bool) -> Stack:
         "AGORA_OUTBOX_DIR": str(root / "outbox"),
         "AGORA_PORTAL_REBUILD_SECONDS": "1",
         "AGORA_LOG_LEVEL": "warning",
+        **(extra_env or {}),
     }
     env.pop("AGORA_SMTP_URL", None)
     stack = Stack(
