@@ -86,7 +86,10 @@ class _Request:
         return str(self._scope.get("query_string", b"").decode("latin-1"))
 
     def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
-        parsed = parse_qs(self.get_raw_query(), keep_blank_values=True, max_num_fields=max_args)
+        # Kong's semantics: the first `max_args` arguments of a longer query (parse_qs would raise,
+        # so any client could turn a plugin's query lookup into a 500).
+        first = "&".join(self.get_raw_query().split("&", max_args)[:max_args])
+        parsed = parse_qs(first, keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 
     def get_query_arg(self, name: str) -> str | None:

@@ -117,3 +117,45 @@ def test_serialized_facts_equal_a_deep_copy() -> None:
     assert shallow == asdict(facts) and list(shallow) == list(asdict(facts))
     shallow["status"] = 500
     assert facts.as_dict()["status"] == 200
+
+
+class QueryReader:
+    seen: dict[str, Any] = {}  # noqa: RUF012  (a test probe)
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        pass
+
+    def access(self, kong: Any) -> None:
+        QueryReader.seen = {"query": kong.request.get_query(), "a0": kong.request.get_query_arg("a0")}
+
+
+def test_a_long_query_gives_its_first_arguments_not_an_error() -> None:
+    registry = PluginRegistry()
+    registry.register("reader", plugin_module(QueryReader))
+    doc = {
+        "format": 1,
+        "services": [
+            {
+                "name": "gov.api.v1",
+                "prefix": "/gov/api/v1",
+                "upstream": "http://127.0.0.1:9",
+                "plugins": [{"name": "reader"}],
+                "routes": [{"method": "GET", "path": "/items"}],
+            }
+        ],
+    }
+    gateway = create_app(
+        GatewaySettings(),
+        registry=registry,
+        config=compile_snapshot(doc, registry),
+        transport=EchoTransport(),
+    )
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            return await client.get("/gov/api/v1/items?" + "&".join(f"a{i}={i}" for i in range(150)))
+
+    assert asyncio.run(call()).status_code == 200
+    assert len(QueryReader.seen["query"]) == 100 and QueryReader.seen["query"]["a99"] == "99"
+    assert QueryReader.seen["a0"] == "0"
