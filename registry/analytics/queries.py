@@ -19,7 +19,7 @@ from registry.analytics import histogram
 from registry.analytics.buckets import Sums
 from registry.models import GRANULARITIES, Application, UsageRollup
 
-__all__ = ["DIMENSIONS", "Scope", "figures", "top_applications", "usage"]
+__all__ = ["DIMENSIONS", "Scope", "Sums", "figures", "top_applications", "usage"]
 
 # Query dimension -> the rollup column it reads.
 DIMENSIONS = {

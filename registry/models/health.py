@@ -35,6 +35,6 @@ class HealthSample(Base):
     probes_ok: Mapped[int]
     requests: Mapped[int]  # passive: calls that went to the upstream
     failures: Mapped[int]  # passive: connection errors, timeouts and 5xx
-    circuit: Mapped[str] = mapped_column(String(9))  # the worst state seen this minute
+    circuit: Mapped[str] = mapped_column(String(9))  # closed, open or half-open, at the last update
     healthy: Mapped[bool]  # the minute so far: probes mostly fine and the circuit never opened
     updated_at: Mapped[datetime]
