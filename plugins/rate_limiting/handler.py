@@ -1,0 +1,170 @@
+"""`rate-limiting`: calls per second, minute, hour, day and month, with Kong's headers and answers.
+
+Limits: a period field (`minute`...) or the `limits` map when set, else the plan of the caller's
+application: `kong.ctx.shared["agora.plan"]` (access-control's matched grant on restricted APIs,
+key-auth's application plan), else the consumer's own `plan`, read with `kong.agora.get_plan`.
+Without any limit the call passes uncounted. Counters are per API major (the service), per
+identifier (`limit_by`), per period and window; the policy checks and counts all periods at once.
+
+Headers (unless `hide_client_headers`): `X-RateLimit-Limit-<Period>` and
+`X-RateLimit-Remaining-<Period>` for each limited period, and the IETF draft's `RateLimit-Limit`,
+`RateLimit-Remaining`, `RateLimit-Reset` for the most constrained one (fewest calls left; on a tie
+the longer period), as Kong sends them. Over a limit: `error_code` (429) problem with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from agora.errors import InvalidInput
+from plugins import CTX_PLAN
+
+from .policies import Counter, PolicyUnavailable, select
+from .schema import Schema
+from .windows import PERIODS, Usage, window
+
+__all__ = ["ERR_UNAVAILABLE", "PRIORITY", "VERSION", "Plugin", "Schema", "priority", "version"]
+
+PRIORITY = 910  # Kong's rate-limiting: after authentication (key-auth 1250) and acl (950)
+VERSION = "1.0.0"
+priority, version = PRIORITY, VERSION
+
+ERR_UNAVAILABLE = "Rate limiting is unavailable at the moment; try again shortly"
+ERR_LIMIT = "rate-limiting: the {} limit must be a positive integer, not {!r}"
+ERR_NEEDS = "rate-limiting: limit_by {} needs {}"
+
+LIMIT_HEADERS = {p: f"X-RateLimit-Limit-{p.capitalize()}" for p in PERIODS}
+REMAINING_HEADERS = {p: f"X-RateLimit-Remaining-{p.capitalize()}" for p in PERIODS}
+_KEY_PREFIX = "agora:rl"
+_MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
+
+
+def _explicit_limits(config: dict[str, Any]) -> dict[str, int]:
+    mapped = config["limits"] or {}
+    unknown = set(mapped) - set(PERIODS)
+    if unknown:
+        raise InvalidInput(f"rate-limiting: limits has unknown period(s) {sorted(unknown)}")
+    out: dict[str, int] = {}
+    for period in PERIODS:
+        value = config[period] if config[period] is not None else mapped.get(period)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise InvalidInput(ERR_LIMIT.format(period, value))
+        out[period] = value
+    return out
+
+
+class Plugin:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.explicit = _explicit_limits(config)
+        self.limit_by: str = config["limit_by"]
+        self.header_name: str | None = config["header_name"]
+        self.path: str | None = config["path"]
+        if self.limit_by == "header" and not self.header_name:
+            raise InvalidInput(ERR_NEEDS.format("header", "header_name"))
+        if self.limit_by == "path" and not self.path:
+            raise InvalidInput(ERR_NEEDS.format("path", "path"))
+        if not 400 <= config["error_code"] <= 599:
+            raise InvalidInput("rate-limiting: error_code must be a 4xx or 5xx status")
+        if config["redis_timeout"] <= 0:
+            raise InvalidInput("rate-limiting: redis_timeout must be positive (milliseconds)")
+        self.sliding = config["window"] == "sliding"
+        self.fault_tolerant: bool = config["fault_tolerant"]
+        self.hide_client_headers: bool = config["hide_client_headers"]
+        self.error_code: int = config["error_code"]
+        self.error_message: str = config["error_message"]
+        self.policy = select(config["policy"], config["redis_url"], config["redis_timeout"])
+
+    async def access(self, kong: Any) -> None:
+        limits = self._limits(kong)
+        if not limits:
+            return
+        kind, identifier = self._identify(kong)
+        service = kong.router.get_service() or {}
+        scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
+        now = time.time()
+        windows = [window(period, now) for period in limits]
+        counters = [
+            Counter(
+                key=f"{scope}:{w.period}:{w.start}",
+                previous_key=f"{scope}:{w.period}:{w.previous_start}" if self.sliding else None,
+                limit=limits[w.period],
+                weight=w.weight(now) if self.sliding else 0.0,
+                ttl=w.ttl(self.sliding),
+            )
+            for w in windows
+        ]
+        try:
+            hit = await self.policy.hit(counters)
+        except PolicyUnavailable:
+            # The policy logs the outage (rate limited); the call is served uncounted, or refused.
+            if not self.fault_tolerant:
+                kong.response.error(503, ERR_UNAVAILABLE, {"Retry-After": 1})
+            return
+        usages = [
+            Usage(w, c.limit, current, previous, c.weight)
+            for w, c, (current, previous) in zip(windows, counters, hit.counts, strict=True)
+        ]
+        if not self.hide_client_headers:
+            for name, value in _headers(usages, now).items():
+                kong.response.set_header(name, value)
+        if not hit.allowed:
+            retry_after = max(u.reset(now) for u in usages if u.remaining == 0)
+            kong.response.error(self.error_code, self.error_message, {"Retry-After": retry_after})
+
+    def _limits(self, kong: Any) -> dict[str, int]:
+        if len(self.explicit) == len(PERIODS):
+            return self.explicit
+        consumer = kong.client.get_consumer()
+        plan_name = kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
+        plan = kong.agora.get_plan(plan_name) if plan_name else None
+        planned = (plan or {}).get("limits") or {}
+        out: dict[str, int] = {}
+        for period in PERIODS:
+            value = self.explicit.get(period, planned.get(period))
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                out[period] = value
+        return out
+
+    def _identify(self, kong: Any) -> tuple[str, str]:
+        """(kind, identifier) of the counter; the client IP when the asked-for one is absent (Kong)."""
+        found: Any = None
+        if self.limit_by == "consumer":
+            found = (kong.client.get_consumer() or {}).get("id")
+        elif self.limit_by == "credential":
+            found = (kong.client.get_credential() or {}).get("id")
+        elif self.limit_by == "header":
+            found = kong.request.get_header(self.header_name)
+        elif self.limit_by == "path":
+            found = self.path if kong.request.get_path() == self.path else None
+        elif self.limit_by == "service":
+            found = "*"
+        if not found:
+            return "ip", kong.client.get_forwarded_ip()
+        identifier = str(found)
+        if len(identifier) > _MAX_IDENTIFIER:
+            identifier = hashlib.sha256(identifier.encode()).hexdigest()
+        return self.limit_by, identifier
+
+
+def _headers(usages: list[Usage], now: float) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    for usage in usages:
+        headers[LIMIT_HEADERS[usage.window.period]] = usage.limit
+        headers[REMAINING_HEADERS[usage.window.period]] = usage.remaining
+    # Fewest calls left; on a tie the longer period, whose exhaustion lasts longer (as Kong).
+    tightest = min(usages, key=lambda u: (u.remaining, u.window.start - u.window.end))
+    headers["RateLimit-Limit"] = tightest.limit
+    headers["RateLimit-Remaining"] = tightest.remaining
+    headers["RateLimit-Reset"] = tightest.reset(now)
+    return headers
+
+
+async def shutdown() -> None:
+    """Closes this process's Redis connections (the gateway calls it on a graceful stop)."""
+    from .policies.redis import aclose
+
+    await aclose()

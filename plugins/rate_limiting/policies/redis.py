@@ -1,0 +1,181 @@
+"""The `redis` policy: counters in one Redis shared by every gateway, one round trip per call.
+
+The check and the increments run in one Lua script (EVALSHA; redis-py loads it again after a
+Redis restart), so two gateways can never both take the last unit of a limit. The client is
+redis-py's asyncio client on the worker's event loop; nothing blocks the loop.
+
+When Redis cannot be reached, calls raise `PolicyUnavailable` and Redis is left alone for
+`COOLDOWN` seconds, so an outage costs each request nothing (and never a timeout each); the first
+call after the pause finds out whether it is back. The outage is logged once every `WARN_EVERY`
+seconds with the number of calls that could not be counted, and its end is logged too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from . import Counter, Hit, PolicyUnavailable
+
+__all__ = ["COOLDOWN", "WARN_EVERY", "RedisPolicy", "aclose"]
+
+log = logging.getLogger("agora.plugins.rate_limiting")
+
+COOLDOWN = 1.0
+WARN_EVERY = 10.0
+_MAX_CONNECTIONS = 64
+
+# KEYS: per counter, its current window's key and its previous window's key (read when sliding).
+# ARGV: per counter, limit, weight of the previous window (0: fixed), ttl. Returns
+# {allowed, current1, previous1, current2, previous2, ...}: counts after this call if allowed.
+# `previous * weight + current + 1 <= limit` is windows.allows; Lua's numbers are doubles, as
+# Python's floats, so both compute the same decision.
+_SCRIPT = """
+local n = #ARGV / 3
+local counts = {}
+local allowed = 1
+for i = 1, n do
+  local current = tonumber(redis.call('GET', KEYS[2 * i - 1]) or '0')
+  local previous = 0
+  local weight = tonumber(ARGV[3 * i - 1])
+  if weight > 0 then
+    previous = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  end
+  counts[2 * i - 1] = current
+  counts[2 * i] = previous
+  if previous * weight + current + 1 > tonumber(ARGV[3 * i - 2]) then
+    allowed = 0
+  end
+end
+if allowed == 1 then
+  for i = 1, n do
+    local current = redis.call('INCR', KEYS[2 * i - 1])
+    if current == 1 then
+      redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[3 * i])
+    end
+    counts[2 * i - 1] = current
+  end
+end
+table.insert(counts, 1, allowed)
+return counts
+"""
+
+
+class _Health:
+    """Whether Redis may be asked now, and the logging of outages (rate limited)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.down_since: float | None = None
+        self.retry_at = 0.0
+        self.uncounted = 0
+        self.last_warning = -WARN_EVERY
+
+    def may_try(self, now: float) -> bool:
+        if self.down_since is None:
+            return True
+        if now >= self.retry_at:
+            self.retry_at = now + COOLDOWN  # this call probes; the others keep skipping meanwhile
+            return True
+        self.uncounted += 1
+        return False
+
+    def failed(self, now: float, error: BaseException) -> None:
+        if self.down_since is None:
+            self.down_since = now
+        self.retry_at = now + COOLDOWN
+        self.uncounted += 1
+        if now - self.last_warning >= WARN_EVERY:
+            self.last_warning = now
+            log.warning(
+                "rate-limiting: Redis at %s unreachable for %.1f s (%s: %s); %d call(s) not counted; "
+                "each plugin's fault_tolerant decides whether they are served",
+                self.where, now - self.down_since, type(error).__name__, error, self.uncounted,
+            )  # fmt: skip
+
+    def succeeded(self, now: float) -> None:
+        if self.down_since is not None:
+            log.warning(
+                "rate-limiting: Redis at %s reachable again after %.1f s; %d call(s) were not counted",
+                self.where, now - self.down_since, self.uncounted,
+            )  # fmt: skip
+            self.down_since, self.uncounted, self.last_warning = None, 0, -WARN_EVERY
+
+
+class _Backend:
+    """One client (connection pool), script and health per Redis and event loop."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # One immediate retry, on a broken connection only: a pooled connection that Redis
+            # closed (restart) is replaced at once; a timeout is never waited for twice.
+            retry=Retry(NoBackoff(), 1, (RedisConnectionError,)),
+        )
+        self.client: Redis = Redis(connection_pool=pool)
+        self.script: AsyncScript = self.client.register_script(_SCRIPT)
+        parts = urlsplit(url)  # logged without credentials
+        self.health = _Health(f"{parts.hostname}:{parts.port or 6379}")
+
+
+_backends: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, float], _Backend]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _backend(url: str, timeout: float) -> _Backend:
+    # Keyed by loop: a client's connections belong to the loop that opened them. Shared by the
+    # plugin instances of every snapshot, so a hot reload neither reconnects nor leaks pools.
+    per_loop = _backends.setdefault(asyncio.get_running_loop(), {})
+    backend = per_loop.get((url, timeout))
+    if backend is None:
+        backend = per_loop[(url, timeout)] = _Backend(url, timeout)
+    return backend
+
+
+class RedisPolicy:
+    def __init__(self, url: str, timeout_ms: int) -> None:
+        self.url = url
+        self.timeout = timeout_ms / 1000
+
+    async def hit(self, counters: Sequence[Counter]) -> Hit:
+        backend = _backend(self.url, self.timeout)
+        health = backend.health
+        if not health.may_try(time.monotonic()):
+            raise PolicyUnavailable(f"Redis at {health.where} is unreachable")
+        keys: list[str] = []
+        args: list[str | int] = []
+        for c in counters:
+            keys += (c.key, c.previous_key or c.key)
+            args += (c.limit, repr(c.weight), c.ttl)
+        try:
+            reply = await backend.script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            health.failed(time.monotonic(), exc)
+            raise PolicyUnavailable(f"Redis at {health.where} is unreachable") from exc
+        health.succeeded(time.monotonic())
+        numbers = [int(x) for x in reply]
+        counts = tuple((numbers[1 + 2 * i], numbers[2 + 2 * i]) for i in range(len(counters)))
+        return Hit(numbers[0] == 1, counts)
+
+
+async def aclose() -> None:
+    """Closes this event loop's clients (the gateway's shutdown, and tests)."""
+    for backend in _backends.pop(asyncio.get_running_loop(), {}).values():
+        await backend.client.aclose()
+        await backend.client.connection_pool.disconnect()
