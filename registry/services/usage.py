@@ -21,10 +21,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 import semver
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput
@@ -45,6 +46,7 @@ class IngestResult:
     skipped: int  # Kong entries that matched no API (Kong's own 404s)
 
 
+@lru_cache(maxsize=8192)  # callers repeat: per request in the gateway, per entry in a Kong batch
 def truncate_ip(value: str | None) -> str | None:
     """ "203.0.113.77" -> "203.0.113.0/24", IPv6 -> its /48; an unparsable address is dropped."""
     if not value:
@@ -194,18 +196,19 @@ def record_usage(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     rows = list(rows)
     if not rows:
         return 0
+    table = cast(Table, UsageRecord.__table__)  # Core, not the ORM's bulk path: several times faster per row
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         from sqlalchemy.dialects import postgresql, sqlite
 
         insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_for(UsageRecord).on_conflict_do_nothing(index_elements=["request_id"])
-        return len(session.execute(statement.returning(UsageRecord.id), rows).all())
+        statement = insert_for(table).on_conflict_do_nothing(index_elements=["request_id"])
+        return len(session.execute(statement.returning(table.c.id), rows).all())
     ids = [r["request_id"] for r in rows]  # other databases: skip what exists (not race-free)
     stored = set(session.scalars(select(UsageRecord.request_id).where(UsageRecord.request_id.in_(ids))))
     fresh = list({r["request_id"]: r for r in rows if r["request_id"] not in stored}.values())
     if fresh:
-        session.execute(insert(UsageRecord), fresh)
+        session.execute(insert(table), fresh)
     return len(fresh)
 
 
