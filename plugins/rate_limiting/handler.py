@@ -120,7 +120,9 @@ class Plugin:
             return self.explicit
         consumer = kong.client.get_consumer()
         plan_name = kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
-        plan = kong.agora.get_plan(plan_name) if plan_name else None
+        if not plan_name:
+            return self.explicit  # anonymous callers of open APIs: the configured limits alone
+        plan = kong.agora.get_plan(plan_name)
         planned = (plan or {}).get("limits") or {}
         out: dict[str, int] = {}
         for period in PERIODS:

@@ -10,7 +10,7 @@ Redis script applies the same arithmetic.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 __all__ = ["PERIODS", "Usage", "Window", "allows", "window"]
@@ -75,10 +75,11 @@ class Usage:
     current: int
     previous: int  # the previous window's count (sliding only; 0 for fixed windows)
     weight: float  # 0 for fixed windows
+    remaining: int = field(init=False)  # computed once: headers and the refusal all read it
 
-    @property
-    def remaining(self) -> int:
-        return max(0, math.floor(self.limit - (self.previous * self.weight + self.current)))
+    def __post_init__(self) -> None:
+        left = max(0, math.floor(self.limit - (self.previous * self.weight + self.current)))
+        object.__setattr__(self, "remaining", left)
 
     def reset(self, now: float) -> int:
         """Seconds until the next call fits when none is left, else until the window ends (>= 1).
