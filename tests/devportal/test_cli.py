@@ -14,6 +14,9 @@ from registry.models import AgencyMembership
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Subprocesses are slow to start; the services behind these commands are tested on both databases elsewhere.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def _agora(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
