@@ -1,0 +1,1 @@
+"""The `cors` plugin: cross-origin requests and preflights, with Kong's cors fields."""
