@@ -83,3 +83,23 @@ def test_public_account_and_console_pages_pass_axe(browser: Any, stack: Stack) -
     for context in (public, developer, admin):
         context.close()
     assert found == {}, json.dumps(found, indent=1)
+
+
+def test_console_search_and_filters_work_under_the_csp(browser: Any, stack: Stack) -> None:
+    """The portal's own policy (no bypass): Swagger UI renders the operations, search finds an API, the
+    catalogue filters, and the browser reports no CSP violation."""
+    context = browser.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(stack.portal_url + "/meteo/warnings/1.0.0/console.html")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert page.locator(".opblock").count() >= 4
+    page.goto(stack.portal_url + "/")
+    page.select_option("#filter-access", "restricted")
+    assert page.inner_text("#catalogue-count") == "1 API"
+    page.click(".md-search__input")
+    page.keyboard.type("weather", delay=50)
+    page.wait_for_selector(".md-search-result__item", timeout=30_000)
+    context.close()
+    assert refused == []
