@@ -11,8 +11,12 @@
     ProxyEndpoint            streams to and from the upstream through the injected transport
 
 `/healthz` and `/readyz` are served by a small Starlette app; nothing else of the control plane is
-reachable on this port. `create_app()` with no argument reads `GatewaySettings.from_env()`: it is
-the factory uvicorn's workers import (`gateway.app:create_app`).
+reachable on this port. Operations (docs/operators/monitoring.md): every answer is counted by the
+metrics hook (metrics.py); with the shipped transport, each upstream gets a circuit breaker wrapped
+around the transport (circuit.py) and active health checks (health.py).
+
+`create_app()` with no argument reads `GatewaySettings.from_env()`: it is the factory uvicorn's
+workers import (`gateway.app:create_app`).
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 
+from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
 from .config import CompiledConfig, ConfigHolder
 from .control import CONTROL_PATHS, control_app
 from .headers import TrustedProxies
+from .health import HealthMonitor
+from .health_store import DatabaseSampleStore
 from .lifecycle import LifecycleMiddleware
+from .metrics import GatewayMetrics
 from .plugin_host import PluginRegistry
 from .plugin_runner import PluginMiddleware
 from .problems import ProblemMiddleware
@@ -57,8 +66,13 @@ class Gateway:
         hooks: Sequence[UsageHook] = (),
         source_description: str = "static",
         plugins: PluginRegistry | None = None,
+        metrics: GatewayMetrics | None = None,
+        health: HealthMonitor | None = None,
     ) -> None:
         self.holder = holder
+        self.metrics = metrics
+        self.health = health
+        self._health_task: asyncio.Task[None] | None = None
         self.plugins = plugins  # told on shutdown, so plugins can flush what they buffer
         self.transport = transport
         self.reloader = reloader
@@ -86,12 +100,19 @@ class Gateway:
         if self.reloader is not None:
             await self.reloader.start()
             self._poller = asyncio.create_task(self.reloader.run())
+        if self.health is not None:
+            self._health_task = asyncio.create_task(self.health.run())
 
     async def shutdown(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
+        for task in (self._poller, self._health_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]  # its live gauges leave the sums
         if self.plugins is not None:
             await self.plugins.shutdown()
         await self.transport.aclose()
@@ -121,9 +142,11 @@ def create_app(
     source: SnapshotSource | None = None,
     config: CompiledConfig | None = None,
     hooks: Sequence[UsageHook] = (),
+    health: bool | None = None,
 ) -> Gateway:
     """Wires a gateway. Pass `config` alone for a fixed configuration (tests), or let it poll
-    `source` (default: the snapshot file if set, else the database)."""
+    `source` (default: the snapshot file if set, else the database). `health`: circuit breakers and
+    health checks; by default on with the shipped transport, off with an injected one (tests' fakes)."""
     settings = settings or GatewaySettings.from_env()
     if registry is None:
         registry = PluginRegistry()
@@ -137,12 +160,29 @@ def create_app(
                 FileSource(settings.snapshot) if settings.snapshot else DatabaseSource(settings.database_url)
             )
         reloader = Reloader(holder, source, registry, interval=settings.poll_interval, cache=settings.cache)
+    metrics = GatewayMetrics(holder)
+    monitor = None
+    if health if health is not None else transport is None:
+
+        def changed(breaker: Breaker) -> None:
+            metrics.circuit_changed(breaker)
+            if monitor is not None:
+                monitor.state_changed()
+
+        breakers = Breakers(BreakerPolicy(cooldown=settings.circuit_cooldown), on_change=changed)
+        transport = CircuitTransport(transport or AiohttpTransport(), breakers)
+        store = DatabaseSampleStore(settings.database_url) if settings.health_samples else None
+        monitor = HealthMonitor(
+            holder, breakers, store=store, interval=settings.health_interval, active=settings.health_checks
+        )
     return Gateway(
         holder=holder,
         transport=transport or AiohttpTransport(),
         reloader=reloader,
         trusted=TrustedProxies(settings.trusted_proxies),
-        hooks=hooks,
+        hooks=[*hooks, metrics.observe],
         source_description=source.description if source is not None else "static",
         plugins=registry,
+        metrics=metrics,
+        health=monitor,
     )

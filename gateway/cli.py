@@ -23,13 +23,25 @@ def gateway(
             exists=True, dir_okay=False, help="Serve this compiled snapshot file instead of the database."
         ),
     ] = None,
+    metrics_port: Annotated[
+        int,
+        typer.Option(envvar="AGORA_GATEWAY_METRICS_PORT", help="Prometheus metrics listener port; 0: none."),
+    ] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address of the metrics listener.")] = "127.0.0.1",
 ) -> None:
     """Serve every published API from the compiled snapshot (the database's newest, or --snapshot)."""
     import uvicorn
 
+    from gateway.metrics_server import MULTIPROC_ENV, prepare_directory, serve_metrics
+
     if snapshot is not None:
         # Workers are separate processes that build the app from the environment.
         os.environ["AGORA_GATEWAY_SNAPSHOT"] = str(snapshot.resolve())
+    # Every worker writes its metrics here; the listener (or the admin's /metrics) sums them.
+    metrics_dir = Path(os.environ.get(MULTIPROC_ENV) or Path.cwd() / "var" / "metrics" / f"gateway-{port}")
+    prepare_directory(metrics_dir)
+    if metrics_port:
+        serve_metrics(metrics_host, metrics_port, metrics_dir)
     uvicorn.run(
         "gateway.app:create_app",
         factory=True,

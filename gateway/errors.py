@@ -8,6 +8,7 @@
     ├── PayloadTooLarge                  413  the body is larger than the API accepts
     ├── NotImplementedHere               501  sandbox call to an operation without an example
     ├── BadGateway                       502  the upstream refused the connection or broke the exchange
+    ├── UpstreamUnavailable              503  the upstream's circuit is open (`Retry-After`; circuit.py)
     └── GatewayTimeout                   504  the upstream did not answer in time
 
 `problem_response` is the one place where an error becomes bytes on the wire (RFC 9457).
@@ -30,6 +31,7 @@ __all__ = [
     "MethodNotAllowed",
     "NotImplementedHere",
     "PayloadTooLarge",
+    "UpstreamUnavailable",
     "problem_response",
 ]
 
@@ -74,16 +76,30 @@ class BadGateway(AgoraError):
     status, slug, title = 502, "bad-gateway", "Upstream unreachable"
 
 
+class UpstreamUnavailable(AgoraError):
+    status, slug, title = 503, "upstream-unavailable", "Upstream unavailable"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+
 class GatewayTimeout(AgoraError):
     status, slug, title = 504, "gateway-timeout", "Upstream timed out"
 
 
 def error_headers(error: AgoraError) -> Headers:
-    """Headers an error carries besides its body (`Allow` on 405, `Link` to a successor on 410)."""
+    """Headers an error carries besides its body (`Allow` on 405, `Link` to a successor on 410,
+    `Retry-After` on 503)."""
     if isinstance(error, MethodNotAllowed):
         return [(b"allow", ", ".join(error.allow).encode("latin-1"))]
     if isinstance(error, Gone) and error.successor:
         return [(b"link", f'<{error.successor}>; rel="successor-version"'.encode("latin-1"))]
+    if isinstance(error, UpstreamUnavailable):
+        return [(b"retry-after", str(error.retry_after).encode())]
     return []
 
 

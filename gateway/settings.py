@@ -6,6 +6,11 @@ AGORA_GATEWAY_CACHE            last good snapshot kept here (default var/gateway
 AGORA_GATEWAY_POLL_INTERVAL    seconds between polls of the source (default 0.5)
 AGORA_GATEWAY_TRUSTED_PROXIES  comma-separated networks whose X-Forwarded-For is believed
 AGORA_GATEWAY_PLUGIN_PACKAGES  comma-separated packages to discover plugins in (default plugins)
+AGORA_GATEWAY_HEALTH_CHECKS    `off`: no active probes of the upstreams (default on)
+AGORA_GATEWAY_HEALTH_INTERVAL  seconds between active health probes of each upstream (default 5)
+AGORA_GATEWAY_HEALTH_SAMPLES   `database`: write health samples to AGORA_DATABASE_URL (the default when
+                               polling the database), `off` (the default with a snapshot file)
+AGORA_GATEWAY_CIRCUIT_COOLDOWN seconds an open circuit answers 503 before a trial request (default 5)
 """
 
 from __future__ import annotations
@@ -30,10 +35,16 @@ class GatewaySettings:
     poll_interval: float = 0.5
     trusted_proxies: tuple[str, ...] = ()
     plugin_packages: tuple[str, ...] = ("plugins",)
+    health_checks: bool = True
+    health_interval: float = 5.0
+    health_samples: bool = False
+    circuit_cooldown: float = 5.0
 
     def __post_init__(self) -> None:
         if self.poll_interval <= 0:
             raise ValueError("poll_interval must be positive")
+        if self.health_interval <= 0 or self.circuit_cooldown <= 0:
+            raise ValueError("health_interval and circuit_cooldown must be positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -48,4 +59,9 @@ class GatewaySettings:
             poll_interval=float(env.get("AGORA_GATEWAY_POLL_INTERVAL") or 0.5),
             trusted_proxies=_list(env.get("AGORA_GATEWAY_TRUSTED_PROXIES")),
             plugin_packages=_list(env.get("AGORA_GATEWAY_PLUGIN_PACKAGES")) or ("plugins",),
+            health_checks=env.get("AGORA_GATEWAY_HEALTH_CHECKS", "on") != "off",
+            health_interval=float(env.get("AGORA_GATEWAY_HEALTH_INTERVAL") or 5.0),
+            health_samples=(env.get("AGORA_GATEWAY_HEALTH_SAMPLES") or ("off" if snapshot else "database"))
+            == "database",
+            circuit_cooldown=float(env.get("AGORA_GATEWAY_CIRCUIT_COOLDOWN") or 5.0),
         )

@@ -134,5 +134,5 @@ def test_settings_from_env(tmp_path: Path) -> None:
 
 def test_cli_signature_is_typer_compatible() -> None:
     parameters = inspect.signature(gateway_command).parameters
-    assert list(parameters) == ["host", "port", "workers", "snapshot"]
-    assert [p.default for p in parameters.values()] == ["127.0.0.1", 8000, 1, None]
+    assert list(parameters) == ["host", "port", "workers", "snapshot", "metrics_port", "metrics_host"]
+    assert [p.default for p in parameters.values()] == ["127.0.0.1", 8000, 1, None, 0, "127.0.0.1"]
