@@ -20,7 +20,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from agora.cli import catalog, config, consumers, db, members, plans, serve, tokens
+    from agora.cli import analytics, catalog, config, consumers, db, members, plans, serve, tokens
     from devportal import cli as portal
 
     app.add_typer(db.app, name="db")
@@ -37,6 +37,7 @@ def _register() -> None:
     serve.register(app)
     members.register(catalog.agency_app)
     app.add_typer(portal.app, name="portal")
+    app.add_typer(analytics.app, name="analytics")
 
 
 _register()

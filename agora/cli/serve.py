@@ -50,8 +50,8 @@ def seed(
         console.print("example data already present")
 
 
-def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, *args], env=os.environ.copy())
+def _spawn(args: list[str], **env: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *args], env={**os.environ, **env})
 
 
 def run(
@@ -60,14 +60,19 @@ def run(
     """Migrate, load the examples, and serve upstreams, admin API, gateway and portal until interrupted."""
     migrate.upgrade(settings().database_url)
     seed(port_offset=0, credentials=CREDENTIALS)
+    # The gateway's workers write their metrics here; the admin's /metrics sums them (one host).
+    metrics_dir = str(Path("var", "metrics", "gateway").resolve())
     children = [
         _spawn(["-m", "examples.upstreams.serve"]),
-        _spawn(["-m", "agora", "admin"]),
+        _spawn(["-m", "agora", "admin"], AGORA_GATEWAY_METRICS_DIR=metrics_dir),
     ]
     urls = {"admin API": "http://127.0.0.1:8001/admin/openapi.json"}
     if importlib.util.find_spec("gateway.cli") is not None:
-        children.append(_spawn(["-m", "agora", "gateway", "--workers", str(workers)]))
+        gateway = ["-m", "agora", "gateway", "--workers", str(workers), "--metrics-port", "8100"]
+        children.append(_spawn(gateway, PROMETHEUS_MULTIPROC_DIR=metrics_dir))
         urls["gateway"] = "http://127.0.0.1:8000"
+        urls["metrics"] = "http://127.0.0.1:8100/metrics (gateway), :8001/metrics (admin)"
+        urls["dashboard"] = "http://127.0.0.1:8001/admin/ui/"
     if importlib.util.find_spec("devportal.cli") is not None:
         children.append(_spawn(["-m", "agora", "portal", "serve"]))
         urls["portal"] = "http://127.0.0.1:8002"
