@@ -49,7 +49,7 @@ def gateway(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http="gateway.protocol:GuardedHttpToolsProtocol",  # httptools with head limits and timeout
         lifespan="on",
         access_log=False,
         proxy_headers=False,  # X-Forwarded-For is judged by the gateway against its trusted proxies

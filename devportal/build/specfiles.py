@@ -12,6 +12,7 @@ from registry.specs import dump_json, dump_yaml, load_spec
 __all__ = ["console_spec", "spec_downloads"]
 
 SCHEME = "agoraApiKey"
+RELAY_PREFIX = "/gateway"  # devportal.web.relay
 
 
 def spec_downloads(spec_text: str, spec_format: str) -> dict[str, str]:
@@ -31,15 +32,22 @@ def _strip_operation_security(document: dict[str, Any]) -> None:
 
 
 def console_spec(spec_text: str, *, base_url: str, keyed: bool) -> str:
+    """The console calls the gateway through the portal's relay (`/gateway/...`, same origin: no CORS
+    needed); OpenAPI 3 documents also list the gateway's own URL, for when it answers CORS itself."""
     document = copy.deepcopy(load_spec(spec_text))
     _strip_operation_security(document)
     scheme = {"type": "apiKey", "in": "header", "name": "apikey", "description": "Your application's key"}
+    relay = RELAY_PREFIX + urlsplit(base_url).path
     if "swagger" in document:
-        parts = urlsplit(base_url)
-        document.update(host=parts.netloc, basePath=parts.path or "/", schemes=[parts.scheme])
+        document.pop("host", None)  # the host serving the console: the portal
+        document.update(basePath=relay)
+        document.pop("schemes", None)
         document["securityDefinitions"] = {SCHEME: scheme} if keyed else {}
     else:
-        document["servers"] = [{"url": base_url, "description": "Agora gateway"}]
+        document["servers"] = [
+            {"url": relay, "description": "The gateway, through the portal"},
+            {"url": base_url, "description": "The gateway, directly"},
+        ]
         components = document.setdefault("components", {})
         components["securitySchemes"] = {SCHEME: scheme} if keyed else {}
     document["security"] = [{SCHEME: []}] if keyed else []

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -16,7 +17,15 @@ from starlette.staticfiles import StaticFiles
 
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
-from devportal.web import routes_access, routes_apps, routes_auth, routes_console, routes_oidc, routes_usage
+from devportal.web import (
+    relay,
+    routes_access,
+    routes_apps,
+    routes_auth,
+    routes_console,
+    routes_oidc,
+    routes_usage,
+)
 from devportal.web.context import PortalContext
 from devportal.web.errors import agora_error, http_error, unexpected_error
 from devportal.web.headers import SecurityHeaders
@@ -39,8 +48,16 @@ def create_portal_app(
     mailer: Mailer,
     oidc: Any | None = None,
     lifespan: Any = None,
+    relay_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    ctx = PortalContext(settings=settings, sessions=sessions, mailer=mailer, site_dir=site_dir, oidc=oidc)
+    ctx = PortalContext(
+        settings=settings,
+        sessions=sessions,
+        mailer=mailer,
+        site_dir=site_dir,
+        oidc=oidc,
+        relay_transport=relay_transport,
+    )
     routes = [
         *routes_auth.routes,
         *routes_apps.routes,
@@ -48,6 +65,7 @@ def create_portal_app(
         *routes_usage.routes,
         *routes_console.routes,
         *routes_oidc.routes,
+        *relay.routes,
         Mount("/account/static", app=StaticFiles(directory=_STATIC), name="account-static"),
         Mount("/", app=SiteFiles(site_dir), name="site"),
     ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,6 +27,7 @@ class PortalContext:
     mailer: Mailer
     site_dir: Path
     oidc: Any | None = None  # an authlib client when AGORA_OIDC_ISSUER is set
+    relay_transport: httpx.AsyncBaseTransport | None = None  # tests swap the console relay's transport
 
     @property
     def secure_cookies(self) -> bool:

@@ -22,6 +22,14 @@ SAMPLE_JS = """(anchor) => {
 }"""
 
 
+# The n-th tab (0 curl, 1 Python, 2 JavaScript) of an operation's samples.
+SAMPLE_TAB_JS = """([anchor, tab]) => {
+  let node = document.getElementById(anchor);
+  while (node && !(node.classList && node.classList.contains('tabbed-set'))) node = node.nextElementSibling;
+  return node.querySelectorAll('.tabbed-block')[tab].querySelector('pre code').textContent;
+}"""
+
+
 class Journey:
     def __init__(self, stack: Stack, page: Any, shots: Path) -> None:
         self.stack = stack

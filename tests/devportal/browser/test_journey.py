@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy import create_engine
 from registry.db import make_sessionmaker
 from registry.models import UsageRecord, utcnow
 from tests.devportal.browser.conftest import requires_chromium
-from tests.devportal.browser.journey import Journey
+from tests.devportal.browser.journey import SAMPLE_TAB_JS, Journey
 from tests.devportal.browser.stack import Stack, artifacts_dir, start_stack
 
 pytestmark = [pytest.mark.integration, requires_chromium]
@@ -117,8 +118,31 @@ def test_journey_through_the_gateway(browser: Any, whole_stack: Stack) -> None:
         check=False,
     )
     assert done.stdout.rstrip().endswith("200"), done.stdout + done.stderr
-    rows = journey.usage_chart()
-    assert rows and rows[0]["calls"] >= 1 and rows[0]["api"] == "companies"
+    # The Python and JavaScript samples of the same operation work as pasted too, and so does the
+    # console's way through the portal's relay.
+    python_sample = journey.page.evaluate(SAMPLE_TAB_JS, ["op-searchcompanies", 1]).replace(
+        "YOUR_API_KEY", key
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", python_sample], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert ran.returncode == 0 and '"items"' in ran.stdout, ran.stderr
+    js_sample = journey.page.evaluate(SAMPLE_TAB_JS, ["op-searchcompanies", 2]).replace("YOUR_API_KEY", key)
+    ran = subprocess.run(
+        ["node", "--input-type=module", "-e", js_sample],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert ran.returncode == 0 and '"items"' in ran.stdout, ran.stderr
+    relayed = httpx.get(
+        f"{stack.portal_url}/gateway/commerce/companies/v1/companies", headers={"apikey": key}
+    )
+    assert relayed.status_code == 200
+    # Metering writes in batches: the four calls show within a few flushes.
+    rows = _poll(lambda: [r for r in journey.usage_chart() if r["api"] == "companies" and r["calls"] >= 4])
+    assert rows, "the four calls never showed in the usage chart"
 
     warnings = f"{stack.gateway_url}/meteo/warnings/v1/regions"
     assert httpx.get(warnings, headers={"apikey": key}).status_code == 403

@@ -61,7 +61,8 @@ def test_spec_downloads_and_console(
     assert (base / "openapi.yaml").read_text() == by_api_slug("warnings").spec_text()  # verbatim
     console = json.loads((base / "console-openapi.json").read_text())
     assert console["servers"] == [
-        {"url": "http://127.0.0.1:8000/meteo/warnings/v1", "description": "Agora gateway"}
+        {"url": "/gateway/meteo/warnings/v1", "description": "The gateway, through the portal"},
+        {"url": "http://127.0.0.1:8000/meteo/warnings/v1", "description": "The gateway, directly"},
     ]
     assert console["components"]["securitySchemes"]["agoraApiKey"]["name"] == "apikey"
     page = (base / "console.html").read_text()
