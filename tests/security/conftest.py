@@ -1,0 +1,15 @@
+"""Attack tests, one module per OWASP API Security Top 10 (2023) item that applies (docs/security.md).
+
+In-process tests build the admin or portal app they attack; edge tests start real gateway processes with
+the gateway integration harness (its fixtures are imported, not copied) and speak raw HTTP to them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.gateway.integration.conftest import start_gateway, upstream
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway" / "integration"))
+
+__all__ = ["start_gateway", "upstream"]
