@@ -81,6 +81,23 @@ def test_one_command_per_call_and_counters_expire(private_redis: PrivateRedis) -
     server.close()
 
 
+def test_calls_of_one_loop_turn_share_one_pipeline(private_redis: PrivateRedis) -> None:
+    policy = RedisPolicy(private_redis.url, 2000)
+    counter = [Counter(f"batch-{uuid.uuid4().hex}", None, 150, 0.0, 60)]
+    server = private_redis.client()
+
+    async def calls() -> list[bool]:
+        await policy.hit(counter)
+        hits = await asyncio.gather(*(policy.hit(counter) for _ in range(200)))
+        # 200 concurrent calls left in two pipelines (128 calls at most each) on two connections.
+        assert len(server.client_list()) - 1 == 2
+        return [h.allowed for h in hits]
+
+    allowed = run(calls())
+    assert allowed == [True] * 149 + [False] * 51  # answered in order, each by its own reply
+    server.close()
+
+
 def test_an_outage_is_refused_fast_logged_once_and_recovered_from(
     private_redis: PrivateRedis, quick_cooldown: float, caplog: pytest.LogCaptureFixture
 ) -> None:
