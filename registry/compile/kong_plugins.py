@@ -13,11 +13,16 @@ server under the name `agora-<name>` with its config passed through (docs/kong.m
     access-control           acl, allowing the group "grant:<agency>/<api>"
     key-auth, jwt, ...       agora-key-auth, agora-jwt, ... (Kong's key-auth needs plaintext keys;
                              Agora keeps only HMAC digests)
+    usage-metering           nothing: the global http-log meters every request (kong.py)
+
+A Python plugin's fields that hold whole JSON Schemas (`JSON_TEXT_FIELDS`) are written as JSON text:
+Kong's schema language has no type for them (plugins/kong/schema.py decodes them again).
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from agora.errors import PROBLEM_BASE, InvalidInput
 
 __all__ = [
     "AUTH_PLUGINS",
+    "JSON_TEXT_FIELDS",
     "PERIODS",
     "PYTHON_PREFIX",
     "Scope",
@@ -43,6 +49,10 @@ PYTHON_PREFIX = "agora-"
 PERIODS = ("second", "minute", "hour", "day", "month")
 # The snapshot names plugins the way decK does; these authenticate a consumer.
 AUTH_PLUGINS = frozenset({"key-auth", "jwt", "basic-auth", "hmac-auth", "oauth2", "openid-connect"})
+# Fields of Agora plugins Kong sees as JSON text (no Kong field type describes a JSON Schema).
+JSON_TEXT_FIELDS: dict[str, tuple[str, ...]] = {"request-validator": ("parameters", "body")}
+# Entries Kong gets no plugin for: metering is the one global http-log, whatever the mode.
+_NOT_EXPORTED = frozenset({"usage-metering"})
 _NAME = re.compile(r"[a-z][a-z0-9-]*")  # names end up in plugin-server commands: nothing else passes
 _UNITS = (("megabytes", 1 << 20), ("kilobytes", 1 << 10), ("bytes", 1))  # Kong's own factors
 
@@ -175,9 +185,14 @@ def _rate_limiting(config: dict[str, Any], scope: Scope) -> dict[str, Any] | _Sk
         "error_code",
         "error_message",
     }
-    if not set(config) <= known:
+    if not set(config) <= known | {"limits"}:
         return None
-    limits = check_limits(config, f"rate-limiting of {scope.agency}/{scope.api}")
+    # Open APIs' limits come as a map with nulls; a period field wins over it (the plugin's own rule).
+    mapped = {k: v for k, v in dict(config.get("limits") or {}).items() if v is not None}
+    if not set(mapped) <= set(PERIODS):
+        return None
+    periods = {**mapped, **{k: v for k, v in config.items() if k in (*PERIODS, "year") and v is not None}}
+    limits = check_limits(periods, f"rate-limiting of {scope.agency}/{scope.api}")
     if not limits:
         return SKIP  # "apply the consumer's plan": the per-consumer entries do that
     out: dict[str, Any] = {
@@ -212,6 +227,8 @@ def kong_plugin(
     if not _NAME.fullmatch(name):
         raise InvalidInput(f"kong export: plugin name {name!r} is not a plugin name ([a-z][a-z0-9-]*)")
     config = dict(entry.get("config") or {})
+    if name in _NOT_EXPORTED:
+        return None
     if not python_everywhere and name in BUNDLED:
         kong_name, translate = BUNDLED[name]
         translated = translate(config, scope)
@@ -220,6 +237,9 @@ def kong_plugin(
         assert not isinstance(translated, _Skip)
         if translated is not None:
             return {"name": kong_name, "config": canonical(translated), "tags": tags}
+    for key in JSON_TEXT_FIELDS.get(name, ()):
+        if config.get(key) is not None:
+            config[key] = json.dumps(config[key], sort_keys=True, separators=(",", ":"))
     return {"name": python_name(name), "config": canonical(config), "tags": tags}
 
 

@@ -21,7 +21,7 @@ from agora.errors import InvalidInput
 from registry.compile.kong_plugins import AUTH_PLUGINS, Scope, canonical, kong_plugin, problem, size_limit
 from registry.compile.kong_routes import route_path, upstream_uri
 
-__all__ = ["service"]
+__all__ = ["route_names", "service"]
 
 # Services without an upstream still need a URL; request-termination answers before Kong connects.
 _NO_UPSTREAM = "http://{}.agora.invalid"
@@ -99,7 +99,9 @@ def _retired_answer(doc: dict[str, Any], successor: str | None) -> dict[str, Any
     return _termination(410, "application/problem+json", body)
 
 
-def _route_names(service: str, routes: list[dict[str, Any]]) -> list[str]:
+def route_names(service: str, routes: list[dict[str, Any]]) -> list[str]:
+    """Kong route names, in the order of `routes` (sorted by path, then method, as exported); the
+    Python plugin servers use the same names to find a Kong route's operation in the snapshot."""
     names, taken = [], set()
     for route in routes:
         slug = re.sub(r"[^A-Za-z0-9._~-]", "-", str(route.get("operation_id") or ""))
@@ -182,7 +184,7 @@ def _routes(doc: dict[str, Any], scope: Scope, everywhere: bool, tags: list[str]
     base_path = urlsplit(str(upstream)).path if upstream else ""
     routes = []
     for route, route_name, methods in zip(
-        routes_in, _route_names(name, routes_in), _methods(routes_in, cors), strict=True
+        routes_in, route_names(name, routes_in), _methods(routes_in, cors), strict=True
     ):
         rp = route_path(prefix, str(route["path"]))
         plugins = (
