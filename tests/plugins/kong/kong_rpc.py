@@ -18,6 +18,7 @@ exported Kong config (routes matched by their regex paths as Kong's router does)
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -144,6 +145,7 @@ def start_instance(rpc: Rpc, name: str, config: dict[str, Any], seq: int = 1) ->
     return int(started["Id"])
 
 
+@functools.lru_cache(maxsize=256)
 def kong_regex(path: str) -> re.Pattern[str]:
     return re.compile("^" + path[1:].replace("(?<", "(?P<"))  # Kong anchors regex paths at the start
 
@@ -208,14 +210,13 @@ class KongRequest:
 
     def pdk(self, method: str, args: list[Any]) -> Any:
         self.pdk_calls += 1
-        headers = self._header_map()
         entity = {k: v for k, v in self.route.items() if k != "plugins"}
         service = {k: v for k, v in self.service.items() if k not in ("routes", "plugins")}
         if method == "kong.request.get_header":
-            values = headers.get(args[0].lower())
+            values = self._header_map().get(args[0].lower())
             return values[0] if values else None
         answers = {
-            "kong.request.get_headers": lambda: headers,
+            "kong.request.get_headers": self._header_map,
             "kong.request.get_query": self._query_map,
             "kong.request.get_method": lambda: self.method,
             "kong.request.get_path": lambda: self.path,
