@@ -109,7 +109,10 @@ class Recorder:
                 self.store.write([to_row(usage, self.id_prefix) for usage in batch])
             except Exception as exc:
                 self._failed = batch
-                log.warning("usage store write failed (%d records kept for retry): %s", len(batch), exc)
+                # One short line per interval: SQLAlchemy's message would carry the whole statement.
+                reason = (str(exc).splitlines() or [""])[0][:300]
+                log.warning("usage store write failed (%d records kept for retry): %s: %s",
+                            len(batch), type(exc).__name__, reason)  # fmt: skip
                 return
             self.written += len(batch)
 

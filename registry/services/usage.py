@@ -190,9 +190,11 @@ def from_kong(session: Session, entries: Sequence[Any]) -> list[dict[str, Any] |
     return out
 
 
-def record_usage(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+def record_usage(session: Session, rows: Iterable[dict[str, Any]], *, count: bool = True) -> int | None:
     """Inserts validated rows; one already stored (same `request_id`) is left alone. Returns how many
-    were inserted."""
+    were inserted, or None with `count=False`: then no RETURNING is needed and the driver's own
+    executemany runs one prepared statement (the gateway's metering on an engine created with
+    `use_insertmanyvalues=False`: psycopg re-parses a multi-row VALUES statement on every batch)."""
     rows = list(rows)
     if not rows:
         return 0
@@ -203,6 +205,9 @@ def record_usage(session: Session, rows: Iterable[dict[str, Any]]) -> int:
 
         insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = insert_for(table).on_conflict_do_nothing(index_elements=["request_id"])
+        if not count:
+            session.execute(statement, rows)
+            return None
         return len(session.execute(statement.returning(table.c.id), rows).all())
     ids = [r["request_id"] for r in rows]  # other databases: skip what exists (not race-free)
     stored = set(session.scalars(select(UsageRecord.request_id).where(UsageRecord.request_id.in_(ids))))
@@ -227,5 +232,5 @@ def ingest(session: Session, body: Any) -> IngestResult:
     if len(records) + skipped > MAX_BATCH:
         raise InvalidInput(f"{base or '/'}: at most {MAX_BATCH} records per request")
     rows = [validate(record, where) for record, where in zip(records, pointers, strict=True)]
-    inserted = record_usage(session, rows)
+    inserted = record_usage(session, rows) or 0
     return IngestResult(received=len(records) + skipped, inserted=inserted, skipped=skipped)
