@@ -224,5 +224,6 @@ def test_kong_and_the_gateway_decide_alike(sides: tuple[AgoraSide, KongSide], sc
         on_kong = [{k: d[k] for k in ("status", "headers")} for d in on_kong]
     assert on_kong == on_agora
     statuses = [d["status"] for d in on_agora]
+    print(f"\n{scenario}: {statuses} {[sorted(d['headers']) for d in on_agora][-1]}")  # the report's table
     if "rate-limiting" in scenario:
         assert statuses[-1] == 429 and statuses[0] == 200  # the scenario does reach the limit
