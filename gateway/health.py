@@ -132,7 +132,7 @@ class HealthMonitor:
         for origin, breaker in list(self.breakers.by_origin.items()):
             counts = (breaker.probes, breaker.probes_ok, breaker.requests, breaker.failures)
             breaker.probes = breaker.probes_ok = breaker.requests = breaker.failures = 0
-            bad = breaker.opened or breaker.state != CLOSED or counts[1] * 2 < counts[0]
+            circuit_bad = breaker.opened or breaker.state != CLOSED
             breaker.opened = False
             for name, agency, api in self._services.get(origin, ()):
                 row = self._rows.get((minute, name))
@@ -144,16 +144,17 @@ class HealthMonitor:
                     }  # fmt: skip
                 for key, value in zip(("probes", "probes_ok", "requests", "failures"), counts, strict=True):
                     row[key] += value
-                row["healthy"] = row["healthy"] and not bad
+                # Healthy minute: the circuit never left `closed` and most of its probes succeeded.
+                row["closed_all_along"] = row.get("closed_all_along", True) and not circuit_bad
+                row["healthy"] = row["closed_all_along"] and row["probes_ok"] * 2 >= row["probes"]
                 row["circuit"], row["updated_at"] = breaker.state, now
                 touched.append(row)
         if self.store is None or not touched:
             self._forget_before(minute)
             return
         try:
-            await asyncio.to_thread(
-                self.store.write, [dict(r) for r in self._rows.values() if "circuit" in r]
-            )
+            rows = [{k: v for k, v in r.items() if k != "closed_all_along"} for r in self._rows.values()]
+            await asyncio.to_thread(self.store.write, rows)
         except Exception as exc:  # kept in memory and sent again with the next flush
             log.warning("cannot write health samples: %s", exc)
             return
