@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck check env clean devportal-assets
+.PHONY: run test lint typecheck check env clean devportal-assets bench loadtest
 
 env: $(VENV)/.installed devportal-assets
 
@@ -30,6 +30,16 @@ $(VENV)/.installed: pyproject.toml
 ## make run: the embedded platform (SQLite, in-process counters, example agencies) on 8000/8001/8002.
 run: env
 	$(BIN)/agora run
+
+## make bench: wrk against the upstream, nginx proxy_pass and the gateway (bare, plugins, redis policy);
+## installs nginx, wrk and redis-server with apt when missing; writes docs/benchmarks.md (a few minutes).
+bench: env
+	$(BIN)/python -m loadtests.bench
+
+## make loadtest: locust's realistic mix for 60 s against `make run`'s platform (started if not running);
+## reports in var/loadtest/; fails above 0.1% unexpected answers.
+loadtest: env
+	$(BIN)/python -m loadtests.loadtest
 
 ## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
 test: env lint typecheck tests/oidc_provider/node_modules/.installed

@@ -1,0 +1,180 @@
+"""CPU time per request of Agora's own code, in process: the gateway's ASGI stack and plugins driven
+directly, with an upstream that answers at once (no sockets, no uvicorn, no aiohttp).
+
+    python -m loadtests.stackcost [--requests 20000] [--rounds 5]
+
+The bench (loadtests/bench.py) measures the whole server; this isolates the part Agora can change,
+and, being CPU time rather than throughput, it holds still on a busy machine. Each round times the
+bare stack and the full plugin chain (the bench's snapshot, local policy, metering to SQLite) in
+turn; the median per-request figure of each is printed, with the plugins' share: the process's CPU
+time (all threads: metering's flusher included) and the event loop thread's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .fixtures import BENCH_PATH, build_platform, without_plugins
+
+__all__ = ["main", "run_requests"]
+
+HELLO = b'{"hello":"world"}'
+# What a typical HTTP client sends (curl, requests, a browser's fetch send about this many).
+CLIENT_HEADERS = [
+    (b"host", b"127.0.0.1:8000"),
+    (b"user-agent", b"python-requests/2.32"),
+    (b"accept-encoding", b"gzip, deflate"),
+    (b"accept", b"*/*"),
+    (b"connection", b"keep-alive"),
+]
+
+
+class _Response:
+    status = 200
+
+    def __init__(self) -> None:
+        self.headers = [(b"content-type", b"application/json"), (b"content-length", b"17")]
+        self._done = False
+
+    async def read(self) -> bytes:
+        if self._done:
+            return b""
+        self._done = True
+        return HELLO
+
+    def at_eof(self) -> bool:
+        return self._done
+
+    def close(self) -> None:
+        pass
+
+
+class InstantTransport:
+    """An upstream that answers every request at once with a fixed JSON body."""
+
+    async def start(self) -> None:
+        pass
+
+    async def send(self, request: Any) -> _Response:
+        return _Response()
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+        "method": "GET", "scheme": "http", "path": BENCH_PATH, "raw_path": BENCH_PATH.encode(),
+        "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+    }  # fmt: skip
+
+
+async def run_requests(app: Any, headers: list[tuple[bytes, bytes]], count: int) -> tuple[float, float]:
+    """Sends `count` requests one after the other; returns the CPU seconds they took: the whole
+    process's, and the event loop's thread's alone."""
+    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def handle() -> None:
+        first = True
+
+        async def receive() -> dict[str, Any]:
+            nonlocal first
+            if first:
+                first = False
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await never  # the client stays connected: a disconnect watcher waits here
+            raise AssertionError("unreachable")
+
+        await app(_scope(headers), receive, send)
+
+    started, loop_started = time.process_time(), time.thread_time()
+    for _ in range(count):
+        await handle()
+    elapsed, loop_elapsed = time.process_time() - started, time.thread_time() - loop_started
+    if any(status != 200 for status in statuses):
+        raise RuntimeError(f"answers other than 200: {sorted(set(statuses))}")
+    return elapsed, loop_elapsed
+
+
+def _gateway(snapshot: dict[str, Any]) -> Any:
+    from gateway.app import create_app
+    from gateway.config import compile_snapshot
+    from gateway.plugin_host import PluginRegistry
+    from gateway.settings import GatewaySettings
+
+    settings = GatewaySettings.from_env()
+    registry = PluginRegistry.discover("plugins")
+    config = compile_snapshot(snapshot, registry)
+    return create_app(settings, transport=InstantTransport(), registry=registry, config=config)
+
+
+async def _measure(requests: int, rounds: int, directory: Path) -> dict[str, list[tuple[float, float]]]:
+    platform = build_platform(directory, "http://127.0.0.1:9")
+    os.environ.update(
+        {
+            "AGORA_HMAC_KEY": platform.hmac_hex,
+            "AGORA_DATABASE_URL": platform.database_url,
+            "AGORA_STATE_DIR": str(directory / "state"),
+            "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        }
+    )
+    for name in ("AGORA_REDIS_URL", "AGORA_USAGE_INGEST_URL"):
+        os.environ.pop(name, None)
+    apps = {"bare": _gateway(without_plugins(platform.snapshot)), "plugins": _gateway(platform.snapshot)}
+    headers = {"bare": CLIENT_HEADERS, "plugins": [*CLIENT_HEADERS, (b"apikey", platform.api_key.encode())]}
+    for app in apps.values():
+        await app.startup()
+    try:
+        for name, app in apps.items():
+            await run_requests(app, headers[name], min(2000, requests))  # warm-up
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in apps}
+        for _ in range(rounds):
+            for name, app in apps.items():
+                process, loop = await run_requests(app, headers[name], requests)
+                results[name].append((process / requests * 1e6, loop / requests * 1e6))
+        return results
+    finally:
+        for app in apps.values():
+            await app.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.stackcost", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--requests", type=int, default=20_000, help="per round and stack (default 20,000)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    args = parser.parse_args(argv)
+    import uvloop
+
+    with tempfile.TemporaryDirectory(prefix="agora-stackcost-") as tmp:
+        results = uvloop.run(_measure(args.requests, args.rounds, Path(tmp)))
+    medians = {}
+    for name, values in results.items():
+        process = statistics.median(v[0] for v in values)
+        loop = statistics.median(v[1] for v in values)
+        medians[name] = process
+        print(f"{name:8} {process:7.1f} us CPU per request, {loop:7.1f} us of it on the event loop's thread "
+              f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")  # fmt: skip
+    bare, plugins = medians["bare"], medians["plugins"]
+    print(f"plugins add {plugins - bare:.1f} us per request ({plugins / bare - 1:.0%} of the bare stack)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

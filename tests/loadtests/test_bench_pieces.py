@@ -1,0 +1,114 @@
+"""The bench's pieces that need no server: wrk's report parsed, ratios and goals, the generated section
+of docs/benchmarks.md, py-spy's collapsed stacks summed. No timing is asserted anywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadtests import wrk
+from loadtests.profile import area_of, parse_collapsed
+from loadtests.report import Row, Sample, goals, markdown, ratios, replace_section, summarize
+
+REPORT = """\
+Running 5s test @ http://127.0.0.1:8000/bench/hello/v1/hello
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    10.12ms    1.23ms  40.00ms   90.00%
+    Req/Sec     3.20k   100.00     3.40k    80.00%
+  Latency Distribution
+     50%  412.00us
+     75%    1.10ms
+     90%    2.50ms
+     99%    1.20s
+  16023 requests in 5.00s, 2.01MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 7
+Requests/sec:   3204.55
+Transfer/sec:    411.99KB
+"""
+
+
+def test_wrk_report_is_parsed_with_its_units() -> None:
+    result = wrk.parse(REPORT)
+    assert result.requests == 16023
+    assert result.seconds == pytest.approx(5.0)
+    assert result.rps == pytest.approx(3204.55)
+    assert result.p50_ms == pytest.approx(0.412)
+    assert result.p99_ms == pytest.approx(1200.0)
+    assert (result.non_2xx, result.socket_errors, result.failed) == (7, 3, 10)
+
+
+def test_a_clean_report_has_no_failures() -> None:
+    clean = "\n".join(
+        line for line in REPORT.splitlines() if not line.lstrip().startswith(("Socket", "Non-2xx"))
+    )
+    assert wrk.parse(clean).failed == 0
+
+
+def test_a_report_without_latency_distribution_is_refused() -> None:
+    with pytest.raises(ValueError, match="wrk --latency"):
+        wrk.parse("unable to connect to 127.0.0.1:9 Connection refused\n")
+
+
+def _sample(rps: float, p50: float, seconds: float = 5.0) -> Sample:
+    result = wrk.WrkResult(int(rps * seconds), seconds, rps, p50, p50 * 3, cpu_seconds=0.5)
+    return Sample(result, server_cpu=4.5, load_cpu=1.0)
+
+
+def _rows() -> dict[int, Row]:
+    figures = {1: (40_000, 0.05), 2: (25_000, 0.10), 3: (3_000, 0.50), 4: (2_500, 0.70), 5: (2_200, 0.80)}
+    return {
+        n: summarize(n, f"target {n}", [_sample(rps, p50), _sample(rps * 1.1, p50)], [_sample(1000, p50)])
+        for n, (rps, p50) in figures.items()
+    }
+
+
+def test_ratios_and_goals_come_from_the_medians() -> None:
+    rows = _rows()
+    assert rows[2].rps == pytest.approx(26_250)  # the median of two runs: 25,000 and 27,500
+    assert rows[2].server_cpu == pytest.approx(0.9)
+    found = ratios(rows)
+    assert found["3/2"] == pytest.approx(3_000 / 25_000)
+    assert found["4/3"] == pytest.approx(2_500 / 3_000)
+    assert found["5/4"] == pytest.approx(2_200 / 2_500)
+    assert found["added p50 ms"] == pytest.approx(0.65)
+    verdicts = {goal.text.split(":")[0]: goal.met for goal in goals(found)}
+    assert verdicts == {
+        "full plugin chain (4) at >= 12% of nginx proxy_pass (2)": False,
+        "plugins cost little": True,
+        "redis policy (5) at >= 80% of the local policy (4)": True,
+        "added latency at 1 connection": True,
+    }
+
+
+def test_the_generated_section_replaces_only_its_own(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nProse stays.\n")
+    rows = _rows()
+    text = markdown(list(rows.values()), ratios(rows), [], {"cores": "2"}, {
+        "when": "today", "duration": "1 s", "load_before": "0.1", "load_after": "0.2", "scaling": "-",
+    })  # fmt: skip
+    replace_section(doc, "bench", text)
+    replace_section(doc, "bench", text.replace("today", "tomorrow"))
+    written = doc.read_text()
+    assert written.startswith("# Benchmarks\n\nProse stays.\n")
+    assert written.count("<!-- bench:start -->") == 1 and "tomorrow" in written and "today" not in written
+    assert "| 4. target 4 | 2,625 |" in written
+
+
+def test_collapsed_stacks_are_summed_per_function() -> None:
+    outer = "run (asyncio/runners.py:86);__call__ (gateway/app.py:86)"
+    profile = parse_collapsed(
+        [
+            f"{outer};access (plugins/key_auth/handler.py:85) 3",
+            f"{outer};send (aiohttp/client.py:558) 2",
+            "garbage line",
+        ]
+    )
+    assert profile.samples == 5
+    assert profile.self_time["key_auth/handler.py:access"] == 3
+    assert profile.total_time["gateway/app.py:__call__"] == 5
+    assert profile.areas["plugins"] == 3 and profile.areas["aiohttp (upstream client)"] == 2
+    assert area_of("uvicorn/protocols/http/httptools_impl.py") == "uvicorn (HTTP server)"
