@@ -7,15 +7,23 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from devportal.build.operations import operation_view
 from devportal.build.render import html_environment, markdown_environment
 from devportal.build.specfiles import console_spec, spec_downloads
 
-__all__ = ["TEMPLATE_VERSION", "SourceFile", "source_files", "theme_files"]
+__all__ = ["CODE_DIGEST", "TEMPLATE_VERSION", "SourceFile", "source_files", "theme_files"]
 
 TEMPLATE_VERSION = "1"  # part of every hash: bump it, or change a template, and every page is rebuilt
+
+# The code that turns data into Markdown is an input of every page too: a fix in a sample or in the
+# escaping must reach pages whose data did not change.
+_RENDERING_CODE = ("escape.py", "operations.py", "render.py", "samples.py", "specfiles.py", "pages.py")
+CODE_DIGEST = hashlib.sha256(
+    b"".join((Path(__file__).parent / name).read_bytes() for name in _RENDERING_CODE)
+).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +34,9 @@ class SourceFile:
 
 
 def _digest(*inputs: Any) -> str:
-    blob = json.dumps([TEMPLATE_VERSION, *inputs], sort_keys=True, default=str, ensure_ascii=False)
+    blob = json.dumps(
+        [TEMPLATE_VERSION, CODE_DIGEST, *inputs], sort_keys=True, default=str, ensure_ascii=False
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
