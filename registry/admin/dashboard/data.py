@@ -6,7 +6,7 @@ analytics.py), scoped the same way, so the dashboard and `/admin/analytics/*` ne
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from registry.admin.context import context
 from registry.admin.dashboard.auth import ui_principal
 from registry.admin.views import audit_view
 from registry.analytics import queries
-from registry.analytics.buckets import floor
+from registry.analytics.buckets import STEP, floor
 from registry.models import Agency, utcnow
 from registry.services import audit
 from registry.unit_of_work import read
@@ -36,6 +36,18 @@ WINDOWS = {
     "30d": (timedelta(days=30), "day"),
 }
 _NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _every_bucket(rows: list[dict[str, Any]], start: datetime, end: datetime, granularity: str) -> list[Any]:
+    """The series with a zero row for each bucket without calls, so charts show time evenly."""
+    found = {row["bucket"]: row for row in rows}
+    empty = queries.figures(queries.Sums(), 0)
+    out, bucket = [], start
+    while bucket < end:
+        key = bucket.isoformat()
+        out.append(found.get(key) or {"bucket": key, **empty})
+        bucket += STEP[granularity]
+    return out
 
 
 def overview_data(session: Session, agencies: frozenset[str] | None, window: str) -> dict[str, Any]:
@@ -56,7 +68,9 @@ def overview_data(session: Session, agencies: frozenset[str] | None, window: str
         "to": end.isoformat(),
         "totals": (queries.usage(session, **common) or [queries.figures(queries.Sums(), 0)])[0],
         "apis": queries.usage(session, group_by=["agency", "api"], **common),
-        "series": queries.usage(session, group_by=["bucket"], **common),
+        "series": _every_bucket(
+            queries.usage(session, group_by=["bucket"], **common), start, end, granularity
+        ),
         "series_by_api": queries.usage(session, group_by=["bucket", "agency", "api"], **common),
         "top_applications": queries.top_applications(session, limit=10, **common),
         "health": health_view(session, agencies),
