@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -86,6 +86,11 @@ def figures(total: Sums, errors: int) -> dict[str, Any]:
     }
 
 
+def _label(value: Any) -> Any:
+    # In UTC whatever the database session's time zone, so buckets compare as strings.
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
 def usage(
     session: Session,
     *,
@@ -113,9 +118,7 @@ def usage(
     out = []
     for key in sorted(groups, key=lambda k: tuple(str(v) for v in k)):
         total, errors = groups[key]
-        labels = {
-            d: (v.isoformat() if isinstance(v, datetime) else v) for d, v in zip(group_by, key, strict=True)
-        }
+        labels = {d: _label(v) for d, v in zip(group_by, key, strict=True)}
         out.append({**labels, **figures(total, errors[0])})
     return out
 
