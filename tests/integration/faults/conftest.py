@@ -9,9 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.gateway.integration.conftest import start_gateway
 from tests.integration.faults.postgres_server import PrivatePostgres
 from tests.integration.topology.stack import Platform, create_database, start_platform
 from tests.plugins.rate_limiting.redis_server import PrivateRedis
+
+__all__ = ["platform", "private_postgres", "private_redis", "start_gateway"]  # start_gateway: the harness's
 
 
 @pytest.fixture(scope="session")
