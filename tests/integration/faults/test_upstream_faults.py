@@ -75,7 +75,10 @@ def _problem(response: httpx.Response, status: int) -> None:
 
 def test_each_fault_gets_its_answer(gateway: GatewayProcess) -> None:
     base = gateway.url + "/gov/faulty/v1"
-    ok = lambda: httpx.get(base + "/ok", timeout=5).status_code == 200  # noqa: E731
+
+    def ok() -> bool:
+        return httpx.get(base + "/ok", timeout=5).status_code == 200
+
     # A success between faults keeps this origin's circuit closed: each fault is seen for itself.
     hang, took = _timed(base + "/hang")
     _problem(hang, 504)
