@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from agora.access_log import drop_query_strings
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
 from devportal.web import (
@@ -24,6 +25,7 @@ from devportal.web import (
     routes_auth,
     routes_console,
     routes_oidc,
+    routes_transparency,
     routes_usage,
 )
 from devportal.web.context import PortalContext
@@ -63,6 +65,7 @@ def create_portal_app(
         *routes_apps.routes,
         *routes_access.routes,
         *routes_usage.routes,
+        *routes_transparency.routes,  # public: open figures and uptime badges
         *routes_console.routes,
         *routes_oidc.routes,
         *relay.routes,
@@ -99,6 +102,8 @@ def create_app() -> Starlette:
     """Factory for `agora portal serve` (uvicorn --factory): settings from the environment; the site
     is (re)built from the registry in the background (see `devportal.rebuild`)."""
     from devportal.rebuild import rebuild_lifespan
+
+    drop_query_strings()  # verification links carry a token: the access log must not keep it
 
     settings = load_settings()
     out = Path(os.environ.get(PORTAL_DIR_ENV) or Path.cwd() / "var" / "portal")
