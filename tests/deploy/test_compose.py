@@ -29,7 +29,7 @@ def test_topology_has_the_expected_services() -> None:
 
 def test_secrets_come_from_the_environment() -> None:
     text = COMPOSE.read_text()
-    for key in ("POSTGRES_PASSWORD", "AGORA_HMAC_KEY", "AGORA_SESSION_SECRET"):
+    for key in ("POSTGRES_PASSWORD", "AGORA_HMAC_KEY", "AGORA_SESSION_SECRET", "GRAFANA_ADMIN_PASSWORD"):
         assert re.search(r"\$\{" + key + r":\?", text), key
     assert not re.search(r"(PASSWORD|SECRET|KEY):\s+[^$\s{]", text)
 
@@ -86,3 +86,66 @@ def test_kong_starts_one_agora_plugin_server_per_python_plugin() -> None:
     assert PLUGIN_COMMAND == "/usr/local/bin/agora-kong-plugin" and PLUGIN_COMMAND in dockerfile
     assert kong["secrets"] == ["agora-kong-plugins"]
     assert DEFAULT_ENV_FILE == "/run/secrets/agora-kong-plugins"
+
+
+DEPLOY = COMPOSE.parent / "deploy"
+
+
+def _exported_metric_names() -> set[str]:
+    """Every series name the gateway and the admin export, from the code that defines them."""
+    from prometheus_client import generate_latest
+
+    from gateway.circuit import Breaker, BreakerPolicy
+    from gateway.config import ConfigHolder
+    from gateway.metrics import GatewayMetrics
+
+    metrics = GatewayMetrics(ConfigHolder())
+    metrics.circuit_changed(Breaker("http://up:1", BreakerPolicy()))
+    for child in (metrics.requests.labels("a", "b", "1", "200"), metrics.rate_limited.labels("a", "b", "1")):
+        child.inc()
+    metrics.auth_failures.labels("a", "b", "1", "401").inc()
+    metrics.latency.labels("a", "b", "1").observe(0.1)
+    metrics.upstream.labels("a", "b", "1").observe(0.1)
+    names = set(
+        re.findall(r"^(agora_\w+?)(?:\{| )", generate_latest(metrics.registry).decode(), re.MULTILINE)
+    )
+    admin_source = (COMPOSE.parent / "registry" / "admin" / "metrics.py").read_text()
+    return names | set(re.findall(r'"(agora_[a-z_]+)"', admin_source))
+
+
+def test_prometheus_and_grafana_with_health_checks() -> None:
+    services = _compose()["services"]
+    assert {"prometheus", "grafana"} <= set(services)
+    for name in ("prometheus", "grafana"):
+        assert "healthcheck" in services[name]
+    gateway = services["gateway"]["command"]
+    port = gateway[gateway.index("--metrics-port") + 1]
+    assert gateway[gateway.index("--metrics-host") + 1] == "0.0.0.0"
+    assert services["gateway"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["agora-admin"]["static_configs"][0]["targets"] == ["admin:8001"]
+    assert jobs["agora-admin"]["authorization"]["credentials_file"].startswith("/run/secrets/")
+    assert jobs["agora-gateway"]["dns_sd_configs"][0] == {
+        "names": ["gateway"], "type": "A", "port": int(port), "refresh_interval": "30s",
+    }  # fmt: skip
+    mounted = " ".join(services["prometheus"]["volumes"])
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml" in mounted
+
+
+def test_grafana_dashboard_queries_series_that_exist() -> None:
+    import json
+
+    datasource = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yml").read_text())
+    uid = datasource["datasources"][0]["uid"]
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/agora-operations.json").read_text())
+    exported = _exported_metric_names()
+    used: set[str] = set()
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == uid
+        for target in panel["targets"]:
+            used |= set(re.findall(r"\b(agora_[a-z_]+)", target["expr"]))
+    assert used, "the dashboard queries nothing"
+    assert used <= exported, used - exported
+    provider = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/agora.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
