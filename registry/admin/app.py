@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute
 
+from agora.access_log import drop_query_strings
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
 from registry.admin import agencies, analytics, apis, grants, metrics, plans, platform, usage
@@ -70,6 +71,7 @@ def create_admin_app(
 
 def create_app() -> Starlette:
     """Factory for `uvicorn --factory registry.admin.app:create_app` (settings from the environment)."""
+    drop_query_strings()  # the access log must not keep what a caller put in a URL
     settings = load_settings()
     sessions = make_sessionmaker(make_engine(settings.database_url))
     return create_admin_app(settings, sessions, scheduler=Scheduler(sessions))
