@@ -10,7 +10,9 @@ so they cannot be spoofed). It also sets `kong.ctx.shared["agora.plan"]` (`plugi
 application's plan slug, which access-control may replace with a grant's plan.
 
 Refusals are 401 problem documents with `WWW-Authenticate: Key realm="<realm>"`, unless `anonymous`
-names a consumer to fall back to.
+names a consumer to fall back to. Brute force is slowed (guard.py): past `failure_limit` invalid keys
+from one client address within `failure_window` seconds, its keys are refused with 429 until the
+window ends, and the block is logged with the address and the key's public prefix only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from agora.errors import InvalidInput
 from agora.settings import load_settings
 from plugins import CTX_PLAN
 from plugins.key_auth.credentials import Outcome, check_key
+from plugins.key_auth.guard import ERR_TOO_MANY_FAILURES, Guard
 from plugins.key_auth.schema import Schema
 
 __all__ = [
@@ -81,9 +84,17 @@ class Plugin:
         self.challenge = f'Key realm="{config["realm"]}"'
         self.hmac_key = platform_hmac_key()
         self._anonymous_consumer: dict[str, Any] | None = None  # this instance lives for one snapshot
+        if config["failure_limit"] < 0 or config["failure_window"] < 1:
+            raise InvalidInput("key-auth: failure_limit must be 0 or more, failure_window 1 second or more")
+        self.guard = Guard(config["failure_limit"], config["failure_window"])
 
-    def access(self, kong: Any) -> None:
+    async def access(self, kong: Any) -> None:
         if not self.run_on_preflight and kong.request.get_method() == "OPTIONS":
+            return
+        ip = kong.client.get_forwarded_ip() if self.guard.enabled else ""
+        blocked = self.guard.blocked(ip) if self.guard.enabled else None
+        if blocked is not None:
+            kong.response.error(429, ERR_TOO_MANY_FAILURES, {"Retry-After": blocked.retry_after})
             return
         key, error = self._find_key(kong)
         if error is None and key is None:
@@ -96,6 +107,12 @@ class Plugin:
                 self._authenticate(kong, checked.consumer, checked.credential)
                 return
             error = ERR_EXPIRED_KEY if checked.outcome is Outcome.EXPIRED else ERR_INVALID_AUTH_CRED
+            if checked.outcome is Outcome.INVALID and self.guard.enabled:
+                service = (kong.router.get_service() or {}).get("name") or "-"
+                refused = await self.guard.failed(ip, key, str(service))
+                if refused is not None:
+                    kong.response.error(429, ERR_TOO_MANY_FAILURES, {"Retry-After": refused.retry_after})
+                    return
         if self.anonymous is None:
             kong.response.error(401, error, {"WWW-Authenticate": self.challenge})
             return

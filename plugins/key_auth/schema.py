@@ -66,6 +66,23 @@ Schema: tuple[dict[str, Any], ...] = (
         }
     },
     {
+        "failure_limit": {
+            "type": "integer",
+            "default": 10,
+            "description": "Invalid keys one client address may send within `failure_window` seconds; past "
+            "that, every key from it is refused with 429 until the window ends (brute force). Counted in "
+            "Redis when the gateway has AGORA_REDIS_URL, else per worker. 0 turns the guard off.",
+        }
+    },
+    {
+        "failure_window": {
+            "type": "integer",
+            "default": 300,
+            "description": "Seconds of the windows invalid keys are counted in (fixed windows aligned on the "
+            "clock); a blocked address waits for its window to end.",
+        }
+    },
+    {
         "realm": {
             "type": "string",
             "default": "agora",

@@ -13,7 +13,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from gateway_harness import free_port, stop, wait_for, write_snapshot
 from sqlalchemy import create_engine, inspect, text
 
 from plugins.key_auth.credentials import check_key
@@ -28,7 +32,72 @@ from registry.secrets import new_secret
 from registry.services import accounts
 from registry.unit_of_work import change
 from tests.integration.topology.stack import REPO, Platform, probe_spec, start_platform, wait_until
-from tests.plugins.helpers import HMAC_KEY, credential
+from tests.plugins.helpers import HMAC_KEY, consumer, credential, platform_env, route, service, snapshot
+
+LIMIT, WINDOW = 5, 3600
+
+
+@pytest.fixture(scope="module")
+def guarded(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
+    """A gateway process (its log kept) serving one key API with a brute-force guard of LIMIT per WINDOW;
+    returns (URL, the valid key, the log)."""
+    where = tmp_path_factory.mktemp("guarded")
+    key, entry = credential("cred-good")
+    key_auth = {
+        "name": "key-auth",
+        "config": {"hide_credentials": True, "failure_limit": LIMIT, "failure_window": WINDOW},
+    }
+    document = snapshot(
+        [
+            service(
+                "gov.keyed.v1", upstream + "/echo", [route("GET", "/items")], access="key", plugins=[key_auth]
+            )
+        ]
+    )
+    document["consumers"] = [consumer("app-good", "good", [entry])]
+    write_snapshot(where / "snapshot.json", document)
+    port = free_port()
+    env = {
+        **os.environ,
+        **platform_env(where / "state", AGORA_GATEWAY_TRUSTED_PROXIES="127.0.0.1/32", AGORA_REDIS_URL=""),
+        "AGORA_GATEWAY_HEALTH_CHECKS": "off",
+    }
+    log = where / "gateway.log"
+    with log.open("wb") as out:
+        args = ["-m", "gateway", "--port", str(port), "--snapshot", str(where / "snapshot.json")]
+        process = subprocess.Popen([sys.executable, *args], cwd=where, env=env, stdout=out, stderr=out)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        yield f"http://127.0.0.1:{port}", key, log
+    finally:
+        stop(process)
+
+
+def _call(url: str, ip: str, key: str) -> httpx.Response:
+    return httpx.get(url + "/gov/keyed/v1/items", headers={"apikey": key, "X-Forwarded-For": ip}, timeout=10)
+
+
+@pytest.mark.integration
+def test_key_brute_force_is_refused_then_logged(guarded: tuple[str, str, Path]) -> None:
+    url, good, log = guarded
+    if WINDOW - time.time() % WINDOW < 30:  # the attempts must not straddle the window's end
+        time.sleep(WINDOW - time.time() % WINDOW + 1)
+    guesses = [new_secret(HMAC_KEY).value for _ in range(LIMIT + 3)]
+    statuses = [_call(url, "203.0.113.7", guess).status_code for guess in guesses]
+    assert statuses == [401] * LIMIT + [429] * 3
+    refused = _call(url, "203.0.113.7", good)
+    assert refused.status_code == 429, "the right key is refused too: a hit must look like a miss"
+    assert 1 <= int(refused.headers["retry-after"]) <= WINDOW
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert _call(url, "198.51.100.9", good).status_code == 200, "other addresses are not affected"
+    assert _call(url, "198.51.100.9", "agora_00000000_nope").status_code == 401
+
+    time.sleep(0.3)
+    logged = log.read_text()
+    assert "203.0.113.7" in logged and "invalid API keys" in logged
+    assert guesses[LIMIT].rsplit("_", 1)[0] in logged or guesses[LIMIT][:14] in logged  # the public prefix
+    for secret in [*guesses, good]:
+        assert secret not in logged
 
 
 def _median_ns(func: Any, rounds: int) -> float:

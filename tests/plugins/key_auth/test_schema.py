@@ -31,6 +31,8 @@ def test_kongs_defaults() -> None:
         "key_in_query": True,
         "key_in_body": False,
         "run_on_preflight": True,
+        "failure_limit": 10,  # Agora's: brute force slowed (guard.py)
+        "failure_window": 300,
         "realm": "agora",
     }
     assert (handler.priority, handler.version) == (1250, "1.0.0")
