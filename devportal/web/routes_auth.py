@@ -1,4 +1,5 @@
-"""Sign-up with email verification, sign-in, sign-out."""
+"""Sign-up with email verification, sign-in, sign-out. Sign-up and sign-in are limited per client
+address (throttle.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from devportal.web.context import context, in_thread
 from devportal.web.csrf import check_csrf
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
+from devportal.web.throttle import Refusal, attempt
 from devportal.web.verification import check_token, make_token
 from registry.models import Developer
 from registry.services import accounts
 from registry.unit_of_work import change, read
 
 __all__ = ["routes", "safe_next"]
+
+
+def _too_many(page: Response, refused: Refusal) -> Response:
+    page.headers["Retry-After"] = str(refused.retry_after)
+    return page
 
 
 def safe_next(value: str | None) -> str:
@@ -37,6 +44,11 @@ async def signup(request: Request) -> Response:
     await check_csrf(request)
     values = await form_fields(request, "email", "name", "password")
     ctx = context(request)
+    refused = await attempt(request, "signup")
+    if refused is not None:
+        return _too_many(
+            render(request, "signup.html", status=429, values=values, error=refused.detail), refused
+        )
 
     def work() -> tuple[int, str]:
         with change(ctx.sessions) as session:
@@ -86,6 +98,18 @@ async def signin(request: Request) -> Response:
     await check_csrf(request)
     values = await form_fields(request, "email", "password", "next")
     ctx = context(request)
+    refused = await attempt(request, "signin")
+    if refused is not None:
+        page = render(
+            request,
+            "signin.html",
+            status=429,
+            values={"email": values["email"]},
+            error=refused.detail,
+            next=safe_next(values["next"]),
+            oidc=ctx.oidc is not None,
+        )
+        return _too_many(page, refused)
 
     def work() -> Developer:
         with change(ctx.sessions) as session:  # a change: the hash may be upgraded on sign-in

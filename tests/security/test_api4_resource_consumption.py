@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from gateway_harness import GatewayProcess, StartGateway, route, service, snapshot
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.testclient import TestClient
 
+from agora.settings import Settings
+from devportal.web.app import create_portal_app
+from devportal.web.mailer import OutboxMailer
+from tests.devportal.helpers import PASSWORD, csrf
 from tests.security.raw_http import exchange
 
 HEAD_TIMEOUT = 1.0
@@ -113,3 +120,56 @@ def test_keep_alive_requests_each_get_a_fresh_head_deadline(edge: GatewayProcess
         for _ in range(3):
             assert client.get(PATH).status_code == 200
             time.sleep(HEAD_TIMEOUT * 0.8)
+
+
+def _portal(sessions: sessionmaker[Session], settings: Settings, where: Path, address: str) -> TestClient:
+    app = create_portal_app(
+        settings, sessions, site_dir=where / "site", mailer=OutboxMailer(where / "outbox")
+    )
+    return TestClient(app, base_url="http://127.0.0.1:8002", client=(address, 40000))
+
+
+def test_sign_in_is_limited_per_address(
+    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    from registry.services import accounts
+    from registry.unit_of_work import change
+
+    with change(sessions) as session:
+        developer = accounts.sign_up(session, email="victim@example.org", password=PASSWORD)
+        accounts.mark_verified(session, developer.id, developer.email)
+    attacker = _portal(sessions, settings, tmp_path, "203.0.113.50")
+    token = csrf(attacker, "/account/signin")
+    guess = {"csrf_token": token, "email": "victim@example.org", "password": "not the password"}
+    statuses = [attacker.post("/account/signin", data=guess).status_code for _ in range(10)]
+    assert 429 not in statuses
+    refused = attacker.post("/account/signin", data={**guess, "password": PASSWORD})
+    assert refused.status_code == 429, "the right password is refused too once the address is over"
+    assert int(refused.headers["retry-after"]) >= 1 and "Too many sign-in attempts" in refused.text
+    # Another address is not affected (the counter is per address, in this app's memory without Redis).
+    other = _portal(sessions, settings, tmp_path, "198.51.100.60")
+    ok = other.post(
+        "/account/signin",
+        data={
+            "csrf_token": csrf(other, "/account/signin"),
+            "email": "victim@example.org",
+            "password": PASSWORD,
+        },
+    )
+    assert ok.status_code == 200 and ok.url.path == "/account/"
+
+
+def test_sign_up_is_limited_per_address(
+    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    bot = _portal(sessions, settings, tmp_path, "203.0.113.51")
+    token = csrf(bot, "/account/signup")
+    statuses = [
+        bot.post(
+            "/account/signup",
+            data={"csrf_token": token, "email": f"bot{i}@example.org", "password": PASSWORD},
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses == [200] * 5 + [429]
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 5, "no mail for the refused sign-up"
