@@ -1,6 +1,7 @@
 """The gateway application: the ASGI stack, assembled in one place.
 
     RequestIdMiddleware      X-Request-ID; creates the request context, records status and bytes sent
+    MetricsMiddleware        counts every answer for Prometheus (in-process counts, flushed each second)
     UsageMiddleware          per-request facts to the usage hooks, after the response
     ProblemMiddleware        errors -> problem+json
     RoutingMiddleware        path checks, route lookup in the current snapshot (404, 405)
@@ -12,7 +13,7 @@
 
 `/healthz` and `/readyz` are served by a small Starlette app; nothing else of the control plane is
 reachable on this port. Operations (docs/operators/monitoring.md): every answer is counted by the
-metrics hook (metrics.py); with the shipped transport, each upstream gets a circuit breaker wrapped
+metrics middleware (metrics.py); with the shipped transport, each upstream gets a circuit breaker wrapped
 around the transport (circuit.py) and active health checks (health.py).
 
 `create_app()` with no argument reads `GatewaySettings.from_env()`: it is the factory uvicorn's
@@ -34,7 +35,7 @@ from .headers import TrustedProxies
 from .health import HealthMonitor
 from .health_store import DatabaseSampleStore
 from .lifecycle import LifecycleMiddleware
-from .metrics import GatewayMetrics
+from .metrics import GatewayMetrics, MetricsMiddleware
 from .plugin_host import PluginRegistry
 from .plugin_runner import PluginMiddleware
 from .problems import ProblemMiddleware
@@ -73,13 +74,17 @@ class Gateway:
         self.metrics = metrics
         self.health = health
         self._health_task: asyncio.Task[None] | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
         self.plugins = plugins  # told on shutdown, so plugins can flush what they buffer
         self.transport = transport
         self.reloader = reloader
         trusted = trusted or TrustedProxies()
         endpoint = ProblemMiddleware(SandboxSwitch(ProxyEndpoint(transport, trusted=trusted)))
         routed = RoutingMiddleware(LifecycleMiddleware(PluginMiddleware(endpoint, trusted=trusted)), holder)
-        self.http = RequestIdMiddleware(UsageMiddleware(ProblemMiddleware(routed), hooks))
+        counted = UsageMiddleware(ProblemMiddleware(routed), hooks)
+        self.http = RequestIdMiddleware(
+            MetricsMiddleware(counted, metrics) if metrics is not None else counted
+        )
         self.control = control_app(holder, source_description)
         self._poller: asyncio.Task[None] | None = None
 
@@ -102,9 +107,11 @@ class Gateway:
             self._poller = asyncio.create_task(self.reloader.run())
         if self.health is not None:
             self._health_task = asyncio.create_task(self.health.run())
+        if self.metrics is not None:
+            self._metrics_task = asyncio.create_task(self.metrics.run())
 
     async def shutdown(self) -> None:
-        for task in (self._poller, self._health_task):
+        for task in (self._poller, self._health_task, self._metrics_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -180,7 +187,7 @@ def create_app(
         transport=transport or AiohttpTransport(),
         reloader=reloader,
         trusted=TrustedProxies(settings.trusted_proxies),
-        hooks=[*hooks, metrics.observe],
+        hooks=hooks,
         source_description=source.description if source is not None else "static",
         plugins=registry,
         metrics=metrics,

@@ -1,18 +1,20 @@
-"""The metrics hook: labels from the snapshot's services, refusals counted apart, latency histograms,
-config revision and circuit gauges; read back with prometheus-client's own parser."""
+"""The metrics middleware's counts, once flushed: labels from the snapshot's services, refusals counted
+apart, latency histograms, config revision and circuit gauges; read with prometheus-client's parser."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.circuit import OPEN, Breaker, BreakerPolicy
-from gateway.config import ConfigHolder, compile_snapshot
+from gateway.config import CompiledConfig, ConfigHolder, compile_snapshot
+from gateway.context import RequestContext
 from gateway.metrics import GatewayMetrics
 from gateway.plugin_host import PluginRegistry
-from gateway.usage import RequestFacts
 
 DOC = {
     "format": 1,
@@ -24,12 +26,14 @@ DOC = {
 }  # fmt: skip
 
 
-def facts(status: int, service: str | None = "gov.x.v1", upstream_ms: float | None = 8.0) -> RequestFacts:
-    return RequestFacts(
-        request_id="r", method="GET", path="/gov/x/v1/a", status=status, service=service, route="a",
-        consumer=None, credential=None, client_ip="127.0.0.1", bytes_in=0, bytes_out=10,
-        latency_total_ms=12.0, latency_upstream_ms=upstream_ms, sandbox=False, started_at=0.0,
-    )  # fmt: skip
+def answered(
+    config: CompiledConfig, status: int, *, routed: bool = True, upstream: float | None = 0.008
+) -> Any:
+    """The request context of one answer, as the stack leaves it."""
+    ctx = RequestContext(request_id="r", peer="127.0.0.1", started=time.perf_counter() - 0.012)
+    ctx.service = config.snapshot.services[0] if routed else None
+    ctx.status, ctx.upstream_latency = status, upstream
+    return ctx
 
 
 def samples(metrics: GatewayMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -46,21 +50,29 @@ def value(found: dict[Any, float], name: str, **labels: str) -> float:
 
 
 def test_requests_latency_refusals_and_config_revision() -> None:
-    registry = PluginRegistry()
-    holder = ConfigHolder(compile_snapshot(DOC, registry, revision=7))
-    metrics = GatewayMetrics(holder)
+    config = compile_snapshot(DOC, PluginRegistry(), revision=7)
+    metrics = GatewayMetrics(ConfigHolder(config))
     for status in (200, 200, 200, 429, 401, 403, 502):
-        metrics.observe(facts(status, upstream_ms=None if status in (429, 401, 403) else 8.0))
-    metrics.observe(facts(404, service=None, upstream_ms=None))
+        metrics.record(answered(config, status, upstream=None if status in (429, 401, 403) else 0.008))
+    metrics.record(answered(config, 404, routed=False, upstream=None))
+    assert samples(metrics).get(("agora_gateway_requests_total", ())) is None  # not flushed yet
+    metrics.flush()
+    metrics.record(answered(config, 200, upstream=0.3))
+    metrics.flush()  # a second flush adds to the first
     found = samples(metrics)
     api = {"agency": "gov", "api": "x", "version": "1.4.0"}
-    assert value(found, "agora_gateway_requests_total", **api, status="200") == 3
+    assert value(found, "agora_gateway_requests_total", **api, status="200") == 4
     assert value(found, "agora_gateway_requests_total", agency="", api="", version="", status="404") == 1
     assert value(found, "agora_gateway_rate_limited_total", **api) == 1
     assert value(found, "agora_gateway_auth_failures_total", **api, status="403") == 1
-    assert value(found, "agora_gateway_request_duration_seconds_count", **api) == 7
-    assert value(found, "agora_gateway_upstream_duration_seconds_count", **api) == 4
-    assert value(found, "agora_gateway_request_duration_seconds_bucket", **api, le="0.025") == 7
+    assert value(found, "agora_gateway_request_duration_seconds_count", **api) == 8
+    assert value(found, "agora_gateway_upstream_duration_seconds_count", **api) == 5
+    assert value(found, "agora_gateway_request_duration_seconds_bucket", **api, le="0.01") == 0
+    assert value(found, "agora_gateway_request_duration_seconds_bucket", **api, le="0.025") == 8
+    assert value(found, "agora_gateway_upstream_duration_seconds_bucket", **api, le="0.01") == 4
+    assert value(found, "agora_gateway_upstream_duration_seconds_bucket", **api, le="0.25") == 4
+    assert value(found, "agora_gateway_upstream_duration_seconds_bucket", **api, le="0.5") == 5
+    assert value(found, "agora_gateway_upstream_duration_seconds_sum", **api) == pytest.approx(0.332)
     assert value(found, "agora_gateway_config_revision") == 7
 
 
