@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from tests.gateway.integration.conftest import start_gateway, upstream
+from tests.registry.admin.conftest import world
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway" / "integration"))
 
-__all__ = ["start_gateway", "upstream"]
+__all__ = ["start_gateway", "upstream", "world"]  # world: two agencies, a token per role (admin tests)
