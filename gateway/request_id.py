@@ -7,8 +7,9 @@ response has started.
 
 from __future__ import annotations
 
+import os
+import random
 import re
-import uuid
 
 from .context import RequestContext
 from .types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,32 @@ from .types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["RequestIdMiddleware"]
 
 _SANE = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+class _Ids:
+    """Request ids: 128 random bits as 32 hex digits (a UUID4's shape), from a generator seeded from the
+    kernel once per process.
+
+    `uuid4()` reads the kernel's random source on every request, and that call releases the GIL: with a
+    busy thread in the process (metering's flusher), the event loop then waits for it. An id needs to
+    be unique and to say nothing (a counter would tell callers how busy the gateway is), not to be
+    unguessable: clients choose their own ids anyway. A forked child reseeds, so workers never repeat
+    each other's ids.
+    """
+
+    def __init__(self) -> None:
+        self._random = random.Random()
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self._random.seed(os.urandom(32))
+
+    def next(self) -> str:
+        return f"{self._random.getrandbits(128):032x}"
+
+
+_ids = _Ids()
 
 
 def _incoming(scope: Scope) -> str | None:
@@ -33,7 +60,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        request_id = _incoming(scope) or _ids.next()
         client = scope.get("client")
         ctx = scope["agora"] = RequestContext(request_id=request_id, peer=client[0] if client else "")
         header = (b"x-request-id", request_id.encode("ascii"))
