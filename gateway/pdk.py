@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
@@ -31,6 +32,7 @@ from .headers import TrustedProxies, forwarded_ip
 from .types import Headers, Scope
 
 if TYPE_CHECKING:
+    from .model import Service
     from .usage import RequestFacts
 
 __all__ = ["Exit", "Kong"]
@@ -169,7 +171,10 @@ class _Response:
     def set_header(self, name: str, value: Any) -> None:
         key = name.lower().encode("latin-1")
         target = self._target()
-        target[:] = [(k, v) for k, v in target if k != key]
+        for k, _ in target:
+            if k == key:  # rare: rebuilt only to replace (rate-limiting sets nine new headers a call)
+                target[:] = [(k, v) for k, v in target if k != key]
+                break
         target.append((key, str(value).encode("latin-1")))
 
     def add_header(self, name: str, value: Any) -> None:
@@ -218,6 +223,14 @@ class _Service:
         self.request = _ServiceRequest(ctx)
 
 
+@lru_cache(maxsize=1024)
+def _service_entity(service: Service) -> dict[str, Any]:
+    """Kong's service entity for a snapshot service (its fields minus the routes), once per service of a
+    snapshot (services hash by identity); rate-limiting and access-control ask for it on every call."""
+    raw = {k: v for k, v in service.raw.items() if k != "routes"}
+    return {**raw, "id": service.name, "path": service.upstream_path or "/"}
+
+
 class _Router:
     __slots__ = ("_ctx",)
 
@@ -238,10 +251,8 @@ class _Router:
 
     def get_service(self) -> dict[str, Any] | None:
         service = self._ctx.service
-        if service is None:
-            return None
-        raw = {k: v for k, v in service.raw.items() if k != "routes"}
-        return {**raw, "id": service.name, "path": service.upstream_path or "/"}
+        # A copy of the entity built once per service: the caller may change what it gets.
+        return dict(_service_entity(service)) if service is not None else None
 
 
 class _Ctx:
