@@ -39,14 +39,34 @@ _REPLACED = frozenset(
     }
 )
 VIA = "agora"
+# What the gateway tells the upstream about the request (names as sent, and lowercased to compare).
+_FORWARDING = (
+    "X-Forwarded-For",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Host",
+    "X-Forwarded-Prefix",
+    "X-Request-ID",
+    "Via",
+)
+_FORWARDING_KEYS = tuple(name.lower().encode("latin-1") for name in _FORWARDING)
+
+
+def _listed(headers: Headers) -> set[bytes]:
+    """The header names the `Connection` header lists, less those dropped as hop-by-hop anyway (the usual
+    `Connection: keep-alive` lists none: no set to check against per header)."""
+    listed: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection":
+            for token in value.split(b","):
+                token = token.strip().lower()
+                if token not in HOP_BY_HOP:
+                    listed.add(token)
+    return listed
 
 
 def strip_hop_by_hop(headers: Headers, also: frozenset[bytes] = frozenset()) -> Headers:
     """Drops hop-by-hop headers, those the `Connection` header names, and `also`."""
-    listed: set[bytes] = set()
-    for name, value in headers:
-        if name == b"connection":
-            listed.update(token.strip().lower() for token in value.split(b","))
+    listed = _listed(headers)
     return [
         (name, value)
         for name, value in headers
@@ -101,13 +121,27 @@ def upstream_headers(
     trusted: TrustedProxies,
     overrides: dict[str, str | None],
 ) -> list[tuple[str, str]]:
-    """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts."""
-    out = [
-        (name.decode("latin-1"), value.decode("latin-1"))
-        for name, value in strip_hop_by_hop(headers, _REPLACED)
-    ]
-    via = _get(headers, b"via")
-    host = _get(headers, b"host") or ""
+    """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts; then a plugin's
+    `overrides` (kong.service.request) replace or clear headers of the same name. One pass over the
+    client's headers: it runs for every request."""
+    listed = _listed(headers)
+    overridden = {name.lower().encode("latin-1") for name in overrides} if overrides else None
+    out: list[tuple[str, str]] = []
+    via = host = None
+    for name, value in headers:
+        if name == b"via":
+            via = via if via is not None else value.decode("latin-1")
+        elif name == b"host":
+            host = host if host is not None else value.decode("latin-1")
+        if (
+            name in HOP_BY_HOP
+            or name in _REPLACED
+            or (listed and name in listed)
+            or (overridden and name.lower() in overridden)
+        ):
+            continue
+        out.append((name.decode("latin-1"), value.decode("latin-1")))
+    host = host or ""
     if trusted.contains(peer):
         incoming_for = ", ".join(v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for")
         forwarded_for = f"{incoming_for}, {peer}" if incoming_for else peer
@@ -115,16 +149,15 @@ def upstream_headers(
         host = _get(headers, b"x-forwarded-host") or host
     else:
         forwarded_for = peer
-    out += [
-        ("X-Forwarded-For", forwarded_for),
-        ("X-Forwarded-Proto", scheme),
-        ("X-Forwarded-Host", host),
-        ("X-Forwarded-Prefix", prefix),
-        ("X-Request-ID", request_id),
-        ("Via", f"{via}, {http_version} {VIA}" if via else f"{http_version} {VIA}"),
-    ]
-    if overrides:
-        lowered = {name.lower() for name in overrides}
-        out = [(k, v) for k, v in out if k.lower() not in lowered]
+    via = f"{via}, {http_version} {VIA}" if via else f"{http_version} {VIA}"
+    values = (forwarded_for, scheme, host, prefix, request_id, via)
+    if overridden:
+        out += [
+            (n, v)
+            for n, k, v in zip(_FORWARDING, _FORWARDING_KEYS, values, strict=True)
+            if k not in overridden
+        ]
         out += [(name, value) for name, value in overrides.items() if value is not None]  # None: cleared
+    else:
+        out += zip(_FORWARDING, values, strict=True)
     return out
