@@ -21,6 +21,7 @@ life of the registry process. The hooks used here (`keyword_validators`, `_valid
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import suppress
@@ -41,6 +42,11 @@ from agora.errors import Finding, SpecInvalid
 from registry.specs.pointer import join, lookup, real_pointer
 
 __all__ = ["SpecKind", "spec_kind", "validate_spec"]
+
+# Findings are located by the jsonschema backend's errors. openapi-spec-validator switches to jsonschema-rs
+# (other errors, other locations) whenever that package is installed, as schemathesis installs it: the
+# registry must report the same findings whatever else is installed, so it says which backend it uses.
+os.environ.setdefault("OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND", "jsonschema")
 
 SpecKind = Literal["swagger-2.0", "openapi-3.0", "openapi-3.1"]
 
