@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from agora.errors import Unavailable
+from agora.errors import InvalidInput, Unavailable
 from registry import snapshots
 
 __all__ = ["change", "read"]
@@ -23,6 +23,8 @@ def change(factory: sessionmaker[Session]) -> Iterator[Session]:
             snapshots.refresh(session)
     except OperationalError as exc:
         raise Unavailable(f"the registry database is unavailable: {exc.orig or exc}") from exc
+    except DataError as exc:  # a value the column cannot hold (NUL in text, an integer out of range)
+        raise InvalidInput(f"a value cannot be stored: {exc.orig or exc}") from exc
 
 
 @contextmanager
@@ -32,3 +34,5 @@ def read(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     except OperationalError as exc:
         raise Unavailable(f"the registry database is unavailable: {exc.orig or exc}") from exc
+    except DataError as exc:  # a lookup by a value the column cannot hold: nothing has it
+        raise InvalidInput(f"a value cannot be looked up: {exc.orig or exc}") from exc

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -49,6 +49,8 @@ def _write(sessions: sessionmaker[Session], body: Any) -> usage.IngestResult:
             return usage.ingest(session, body)
     except OperationalError as exc:
         raise Unavailable(f"the usage store is unavailable: {exc.orig or exc}") from exc
+    except DataError as exc:  # e.g. a NUL byte in a string: PostgreSQL text cannot hold it
+        raise InvalidInput(f"a record cannot be stored: {exc.orig or exc}") from exc
 
 
 async def ingest_usage(request: Request) -> JSONResponse:
