@@ -63,7 +63,10 @@ def truncate_ip(value: str | None) -> str | None:
 
 def _instant(value: Any, where: str) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (ValueError, OverflowError, OSError):  # beyond the years a datetime holds
+            raise InvalidInput(f"{where}/at: {value!r} is not a Unix time a date can hold") from None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
