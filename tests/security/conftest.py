@@ -8,9 +8,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tests.devportal.conftest import seeded
 from tests.gateway.integration.conftest import start_gateway, upstream
 from tests.registry.admin.conftest import world
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway" / "integration"))
 
-__all__ = ["start_gateway", "upstream", "world"]  # world: two agencies, a token per role (admin tests)
+__all__ = [
+    "seeded",
+    "start_gateway",
+    "upstream",
+    "world",
+]  # world: two agencies, a token per role (admin tests)
