@@ -19,6 +19,7 @@ from agora.settings import Settings, load_settings
 from registry.admin import agencies, analytics, apis, grants, metrics, plans, platform, usage
 from registry.admin.context import AdminContext
 from registry.admin.dashboard import ui_routes
+from registry.admin.headers import SecurityHeaders
 from registry.admin.problems import agora_error_handler, http_error_handler, unexpected_error_handler
 from registry.analytics.scheduler import Scheduler
 from registry.db import make_engine, make_sessionmaker
@@ -47,6 +48,7 @@ def create_admin_app(
     app = Starlette(
         routes=[*ROUTES, *ui_routes],  # the dashboard (server-rendered pages): not part of the API document
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.session_secret,
