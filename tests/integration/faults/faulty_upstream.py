@@ -7,6 +7,8 @@ GET /reset           reads the request, then resets the connection (RST, no answ
 GET /slow?delay=S    answers 200 after S seconds
 GET /half            announces 1,000 bytes, sends 10, then resets
 GET /garbage         answers bytes that are not HTTP
+GET /redirect        302 to the cloud metadata address (a gateway must not follow it)
+GET /huge-header     a 64 KiB response header
 GET /flaky           500 while broken, 200 otherwise; POST /break and POST /mend switch it
 GET /stats           {"open": connections open now, "hanging": of them in /hang, "calls": {path: n}}
 """
@@ -80,6 +82,14 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 await writer.drain()
                 writer.close()
                 return
+            elif path == "/redirect":
+                writer.write(
+                    b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\n"
+                    b"Content-Length: 0\r\n\r\n"
+                )
+            elif path == "/huge-header":
+                huge = b"X-Huge: " + b"h" * 65536
+                writer.write(b"HTTP/1.1 200 OK\r\n" + huge + b"\r\nContent-Length: 2\r\n\r\nok")
             elif path == "/flaky":
                 writer.write(
                     _answer(500, b"broken", "Internal Server Error")
