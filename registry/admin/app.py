@@ -57,7 +57,7 @@ def create_admin_app(
                 path="/admin/ui",
                 same_site="strict",
                 https_only=os.environ.get("AGORA_ADMIN_URL", "").startswith("https://"),
-            )
+            ),
         ],
         exception_handlers={
             AgoraError: agora_error_handler,
