@@ -9,6 +9,10 @@ that sees it: a valid key's request costs no counter round trip, and an attacker
 gateways gets at most `failure_limit` plus one guess per gateway worker per window. Each block is
 logged once per worker with the address and the key's public prefix, never the key. When the counters
 cannot be reached, failures go uncounted (and rate-limiting logs the outage): keys are still checked.
+
+The defaults (100 per 300 s) leave room for many callers behind one address (a NAT, a proxy whose
+forwarded addresses the gateway does not trust): the keys are 256-bit random, so the guard is about
+refusing a flood and naming its source, not about the odds of a guess.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ Schema: tuple[dict[str, Any], ...] = (
     {
         "failure_limit": {
             "type": "integer",
-            "default": 10,
+            "default": 100,
             "description": "Invalid keys one client address may send within `failure_window` seconds; past "
             "that, every key from it is refused with 429 until the window ends (brute force). Counted in "
             "Redis when the gateway has AGORA_REDIS_URL, else per worker. 0 turns the guard off.",

@@ -31,7 +31,7 @@ def test_kongs_defaults() -> None:
         "key_in_query": True,
         "key_in_body": False,
         "run_on_preflight": True,
-        "failure_limit": 10,  # Agora's: brute force slowed (guard.py)
+        "failure_limit": 100,  # Agora's: brute force slowed (guard.py)
         "failure_window": 300,
         "realm": "agora",
     }
