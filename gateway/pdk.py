@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -146,7 +147,9 @@ class _Response:
     __slots__ = ("_kong",)
 
     def __init__(self, kong: Kong) -> None:
-        self._kong = kong
+        # A weak reference: a strong one would make a cycle (kong -> response -> kong), so every
+        # request's objects would wait for the garbage collector instead of going at once.
+        self._kong: Kong = weakref.proxy(kong)
 
     def exit(self, status: int, body: Any = None, headers: dict[str, Any] | None = None) -> None:
         encoded = _encode_headers(headers)
@@ -263,13 +266,13 @@ class _Ctx:
 
 
 class _Log:
-    __slots__ = ("_kong",)
+    __slots__ = ("_ctx", "_scope")
 
-    def __init__(self, kong: Kong) -> None:
-        self._kong = kong
+    def __init__(self, ctx: RequestContext, scope: Scope) -> None:
+        self._ctx, self._scope = ctx, scope
 
     def _emit(self, level: int, args: tuple[Any, ...]) -> None:
-        _log.log(level, " ".join(str(a) for a in args), extra={"request_id": self._kong.context.request_id})
+        _log.log(level, " ".join(str(a) for a in args), extra={"request_id": self._ctx.request_id})
 
     def debug(self, *args: Any) -> None:
         self._emit(logging.DEBUG, args)
@@ -295,7 +298,7 @@ class _Log:
         """The request's facts (status, latencies, bytes, route, service, consumer), for log plugins."""
         from .usage import facts_of  # usage imports the runner, which imports this module
 
-        facts: RequestFacts = facts_of(self._kong.scope)
+        facts: RequestFacts = facts_of(self._scope)
         return facts.as_dict()
 
 
@@ -325,10 +328,11 @@ class _Agora:
 
 
 class Kong:
-    """One per request that has plugins; its parts are created with it (a handful of slots objects)."""
+    """One per request that has plugins; its parts are created with it (a handful of slots objects).
+    None of them refers back to it strongly, so a request's objects are freed as soon as it ends."""
 
     __slots__ = (
-        "agora", "client", "context", "ctx", "exit", "log", "phase", "request", "response",
+        "__weakref__", "agora", "client", "context", "ctx", "exit", "log", "phase", "request", "response",
         "response_headers", "router", "scope", "service",
     )  # fmt: skip
 
@@ -344,5 +348,5 @@ class Kong:
         self.service = _Service(ctx)
         self.router = _Router(ctx)
         self.ctx = _Ctx(ctx.shared)
-        self.log = _Log(self)
+        self.log = _Log(ctx, scope)
         self.agora = _Agora(ctx)
