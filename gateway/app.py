@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Sequence
@@ -54,6 +55,21 @@ from .usage import UsageHook, UsageMiddleware
 __all__ = ["Gateway", "create_app"]
 
 log = logging.getLogger("agora.gateway")
+
+
+_frozen = False
+
+
+def _freeze_loaded_objects() -> None:
+    """Once per process, at the first startup: what is loaded by then (modules, plugins, the first
+    snapshot) lives as long as the worker. Kept out of the garbage collector's sight, a full collection
+    under load scans only what requests left behind: a few milliseconds instead of 70-130 ms pauses
+    (docs/benchmarks.md)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 class Gateway:
@@ -109,6 +125,7 @@ class Gateway:
             self._health_task = asyncio.create_task(self.health.run())
         if self.metrics is not None:
             self._metrics_task = asyncio.create_task(self.metrics.run())
+        _freeze_loaded_objects()
 
     async def shutdown(self) -> None:
         for task in (self._poller, self._health_task, self._metrics_task):
