@@ -36,6 +36,9 @@ class Reloader:
         self.registry = registry
         self.interval = interval
         self.cache = cache
+        # A refused snapshot stays reported until a good one replaces it; an unchanged poll only means
+        # the source is readable again, which clears availability errors, not the refusal.
+        self.refused: str | None = None
 
     async def start(self) -> None:
         """First load; falls back to the cached snapshot when the source cannot be read."""
@@ -59,7 +62,7 @@ class Reloader:
             self.holder.report(exc.detail)
             return
         if polled is None:
-            self.holder.report(None)
+            self.holder.report(self.refused)
             return
         await self._apply(polled, from_cache=False)
 
@@ -69,8 +72,10 @@ class Reloader:
             config = await asyncio.to_thread(compile_snapshot, document, self.registry, revision)
         except AgoraError as exc:
             log.error("refused snapshot %s: %s", document.get("id"), exc.detail)
-            self.holder.report(f"refused snapshot {document.get('id')}: {exc.detail}")
+            self.refused = f"refused snapshot {document.get('id')}: {exc.detail}"
+            self.holder.report(self.refused)
             return
+        self.refused = None
         self.holder.swap(config)
         if from_cache:
             self.holder.report(self.holder.source_error or "serving the cached snapshot")

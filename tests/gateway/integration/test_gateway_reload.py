@@ -122,6 +122,8 @@ def test_invalid_snapshot_is_refused_and_reported(start_gateway: StartGateway, u
     deadline = time.monotonic() + 15  # a bound on waiting, not a speed claim: CI machines can be loaded
     while httpx.get(gateway.url + "/readyz").json()["status"] != "degraded" and time.monotonic() < deadline:
         time.sleep(0.05)
+    time.sleep(1.2)  # a few more polls of the unchanged file: the refusal must stay reported
     ready = httpx.get(gateway.url + "/readyz").json()
+    assert ready["status"] == "degraded"
     assert "refused snapshot" in ready["source"]["error"]
     assert httpx.get(gateway.url + "/gov/echo/v1/items").status_code == 200
