@@ -43,7 +43,8 @@ loadtest: env
 
 ## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
 test: env lint typecheck tests/oidc_provider/node_modules/.installed
-	$(BIN)/pytest
+	# Three workers, whole modules each: most tests wait on processes and sockets, not the CPU.
+	$(BIN)/pytest -n 3 --dist loadfile
 
 lint: env
 	$(BIN)/ruff check .
