@@ -46,8 +46,20 @@ def _month_start(year: int, month: int) -> int:
     return int(datetime(year, month, 1, tzinfo=UTC).timestamp())
 
 
+_current: dict[str, Window] = {}  # per period, the window last asked for: the next call most likely shares it
+
+
 def window(period: str, now: float) -> Window:
-    """The fixed window of `period` that contains `now` (Unix seconds)."""
+    """The fixed window of `period` that contains `now` (Unix seconds). Windows are immutable, so
+    every call inside the last one asked for gets that one back instead of a new object."""
+    last = _current.get(period)
+    if last is not None and last.start <= now < last.end:
+        return last
+    found = _current[period] = _window(period, now)
+    return found
+
+
+def _window(period: str, now: float) -> Window:
     if period == "month":
         today = datetime.fromtimestamp(now, UTC)
         return Window(
@@ -66,9 +78,11 @@ def allows(limit: int, current: int, previous: int, weight: float) -> bool:
     return previous * weight + current + 1 <= limit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
-    """One period's count as the policy returned it (after this call, if it was allowed)."""
+    """One period's count as the policy returned it (after this call, if it was allowed). Not frozen:
+    a call makes one per period, a frozen dataclass sets its fields at twice the cost, and nothing
+    changes one after it is made."""
 
     window: Window
     limit: int
@@ -78,8 +92,7 @@ class Usage:
     remaining: int = field(init=False)  # computed once: headers and the refusal all read it
 
     def __post_init__(self) -> None:
-        left = max(0, math.floor(self.limit - (self.previous * self.weight + self.current)))
-        object.__setattr__(self, "remaining", left)
+        self.remaining = max(0, math.floor(self.limit - (self.previous * self.weight + self.current)))
 
     def reset(self, now: float) -> int:
         """Seconds until the next call fits when none is left, else until the window ends (>= 1).

@@ -42,15 +42,17 @@ class LocalPolicy:
         now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        counts = tuple((self._get(c.key, now), self._get(c.previous_key, now)) for c in counters)
-        pairs = zip(counters, counts, strict=True)
-        if not all(allows(c.limit, current, previous, c.weight) for c, (current, previous) in pairs):
-            return Hit(False, counts)
-        for counter, (current, _) in zip(counters, counts, strict=True):
+        get = self._get
+        counts = tuple((get(c.key, now), get(c.previous_key, now)) for c in counters)
+        for c, (current, previous) in zip(counters, counts, strict=True):
+            if not allows(c.limit, current, previous, c.weight):
+                return Hit(False, counts)
+        stored, expires = self._counts, self._expires
+        for c, (current, _) in zip(counters, counts, strict=True):
             if current == 0:  # new, or expired: it starts over with its own lifetime
-                self._expires[counter.key] = now + counter.ttl
-            self._counts[counter.key] = current + 1
-        return Hit(True, tuple((cur + 1, prev) for cur, prev in counts))
+                expires[c.key] = now + c.ttl
+            stored[c.key] = current + 1
+        return Hit(True, tuple((current + 1, previous) for current, previous in counts))
 
     def _sweep(self, now: float) -> None:
         expired = [key for key, expires in self._expires.items() if expires <= now]
