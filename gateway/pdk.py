@@ -91,7 +91,10 @@ class _Request:
     def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
         # Kong's semantics: the first `max_args` arguments of a longer query (parse_qs would raise,
         # so any client could turn a plugin's query lookup into a 500).
-        first = "&".join(self.get_raw_query().split("&", max_args)[:max_args])
+        raw = self.get_raw_query()
+        if not raw:
+            return {}  # most calls (key-auth asks on every one)
+        first = "&".join(raw.split("&", max_args)[:max_args])
         parsed = parse_qs(first, keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
 

@@ -9,13 +9,15 @@ rotated key is an ordinary credential whose `expires_at` ends its overlap period
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from registry.secrets import digest, prefix_of
+from registry.secrets import prefix_of
 
 __all__ = ["Checked", "Outcome", "check_key", "is_expired"]
 
@@ -48,16 +50,29 @@ def is_expired(credential: dict[str, Any], now: datetime) -> bool:
     return (ends if ends.tzinfo else ends.replace(tzinfo=UTC)) <= now
 
 
+@lru_cache(maxsize=8)
+def _keyed(hmac_key: bytes) -> hmac.HMAC:
+    """The platform key's HMAC state, prepared once: a check copies it (registry.secrets.digest's value
+    at half its cost, which builds the state again for every key)."""
+    return hmac.new(hmac_key, digestmod=hashlib.sha256)
+
+
+def _digest(hmac_key: bytes, key: str) -> str:
+    keyed = _keyed(hmac_key).copy()
+    keyed.update(key.encode())
+    return keyed.hexdigest()
+
+
 def check_key(
     key: str, *, hmac_key: bytes, find: Callable[[str], Found | None], now: datetime | None = None
 ) -> Checked:
     prefix = prefix_of(key)
     found = find(prefix) if prefix else None
     expected = str(found[1].get("digest") or "") if found is not None else ""
-    valid = hmac.compare_digest(digest(hmac_key, key), expected or _NO_DIGEST)
+    valid = hmac.compare_digest(_digest(hmac_key, key), expected or _NO_DIGEST)
     if found is None or not expected or not valid or found[1].get("revoked_at"):
         return Checked(Outcome.INVALID)
     consumer, credential = found
-    if is_expired(credential, now or datetime.now(UTC)):
+    if credential.get("expires_at") is not None and is_expired(credential, now or datetime.now(UTC)):
         return Checked(Outcome.EXPIRED, consumer, credential)
     return Checked(Outcome.VALID, consumer, credential)
