@@ -23,7 +23,7 @@ from plugins import CTX_PLAN
 
 from .policies import Counter, PolicyUnavailable, select
 from .schema import Schema
-from .windows import PERIODS, Usage, window
+from .windows import PERIODS, Usage, Window, window
 
 __all__ = ["ERR_UNAVAILABLE", "PRIORITY", "VERSION", "Plugin", "Schema", "priority", "version"]
 
@@ -39,6 +39,7 @@ LIMIT_HEADERS = {p: f"X-RateLimit-Limit-{p.capitalize()}" for p in PERIODS}
 REMAINING_HEADERS = {p: f"X-RateLimit-Remaining-{p.capitalize()}" for p in PERIODS}
 _KEY_PREFIX = "agora:rl"
 _MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
+_RECENT = 4096  # callers whose current counters are kept; forgotten all at once beyond
 
 
 def _explicit_limits(config: dict[str, Any]) -> dict[str, int]:
@@ -79,6 +80,8 @@ class Plugin:
         self.policy = select(config["policy"], config["redis_url"], config["redis_timeout"])
         # plan name -> (the plan entry they were read from, limits): merged once per plan, not per call
         self._planned: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {}
+        # counter scope -> (limits, valid from, valid until, windows, counters): see _counters
+        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter]]] = {}
 
     async def access(self, kong: Any) -> None:
         limits = self._limits(kong)
@@ -88,18 +91,7 @@ class Plugin:
         service = kong.router.get_service() or {}
         scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
         now = time.time()
-        windows = [window(period, now) for period in limits]
-        sliding = self.sliding
-        counters = [  # positional: a NamedTuple's keyword call costs twice as much
-            Counter(
-                f"{scope}:{w.period}:{w.start}",  # key
-                f"{scope}:{w.period}:{w.previous_start}" if sliding else None,  # previous_key
-                limits[w.period],  # limit
-                w.weight(now) if sliding else 0.0,  # weight
-                w.ttl(sliding),  # ttl
-            )
-            for w in windows
-        ]
+        windows, counters = self._counters(scope, limits, now)
         try:
             hit = await self.policy.hit(counters)
         except PolicyUnavailable:
@@ -117,6 +109,31 @@ class Plugin:
         if not hit.allowed:
             retry_after = max(u.reset(now) for u in usages if u.remaining == 0)
             kong.response.error(self.error_code, self.error_message, {"Retry-After": retry_after})
+
+    def _counters(self, scope: str, limits: dict[str, int], now: float) -> tuple[list[Window], list[Counter]]:
+        """The windows containing `now` and their counters. With fixed windows nothing in them changes
+        until the shortest window ends, so a caller's next calls until then reuse them."""
+        recent = self._recent.get(scope)
+        if recent is not None and recent[0] is limits and recent[1] <= now < recent[2]:
+            return recent[3], recent[4]
+        windows = [window(period, now) for period in limits]
+        sliding = self.sliding
+        counters = [  # positional: a NamedTuple's keyword call costs twice as much
+            Counter(
+                f"{scope}:{w.period}:{w.start}",  # key
+                f"{scope}:{w.period}:{w.previous_start}" if sliding else None,  # previous_key
+                limits[w.period],  # limit
+                w.weight(now) if sliding else 0.0,  # weight
+                w.ttl(sliding),  # ttl
+            )
+            for w in windows
+        ]
+        if not sliding:  # a sliding window's weight changes with every call
+            if len(self._recent) >= _RECENT:
+                self._recent.clear()
+            valid_from, valid_until = max(w.start for w in windows), min(w.end for w in windows)
+            self._recent[scope] = (limits, valid_from, valid_until, windows, counters)
+        return windows, counters
 
     def _limits(self, kong: Any) -> dict[str, int]:
         if len(self.explicit) == len(PERIODS):
