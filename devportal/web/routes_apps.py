@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -17,7 +18,7 @@ from devportal.web.csrf import check_csrf
 from devportal.web.first_call import first_call
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
-from registry.models import utcnow
+from registry.models import Credential, Developer, utcnow
 from registry.services import applications, self_service
 from registry.unit_of_work import change, read
 
@@ -122,17 +123,29 @@ async def issue_key(request: Request) -> Response:
                 sandbox=values["sandbox"] == "on",
                 actor=_actor(developer.email),
             )
-            sample = first_call(session, app, secret, ctx.settings.gateway_url)
-            return {
-                "user": developer,
-                "app": app,
-                "credential": credential,
-                "secret": secret,
-                "sample": sample,
-                "rotated": None,
-            }
+            return _shown(session, ctx.settings.gateway_url, developer, credential, secret, None)
 
     return _key_page(request, await in_thread(work))
+
+
+def _shown(
+    session: Session,
+    gateway_url: str,
+    developer: Developer,
+    credential: Credential,
+    secret: str,
+    rotated: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """What the key page shows once: the secret and a first call that already carries it."""
+    app = credential.application
+    return {
+        "user": developer,
+        "app": app,
+        "credential": credential,
+        "secret": secret,
+        "sample": first_call(session, app, secret, gateway_url),
+        "rotated": rotated,
+    }
 
 
 async def rotate_key(request: Request) -> Response:
@@ -157,17 +170,8 @@ async def rotate_key(request: Request) -> Response:
                 overlap=timedelta(hours=hours),
                 actor=_actor(developer.email),
             )
-            app = credential.application
-            sample = first_call(session, app, secret, ctx.settings.gateway_url)
             rotated = {"prefix": old.prefix, "until": old.expires_at}
-            return {
-                "user": developer,
-                "app": app,
-                "credential": credential,
-                "secret": secret,
-                "sample": sample,
-                "rotated": rotated,
-            }
+            return _shown(session, ctx.settings.gateway_url, developer, credential, secret, rotated)
 
     return _key_page(request, await in_thread(work))
 
