@@ -47,6 +47,11 @@ class Sample:
     def wrk_share(self) -> float:
         return self.wrk.cpu_seconds / self.wrk.seconds
 
+    @property
+    def server_us_per_request(self) -> float:
+        """The server's CPU time per answer: steadier than requests per second on a shared machine."""
+        return self.server_cpu / max(self.wrk.requests, 1) * 1e6
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -60,6 +65,7 @@ class Row:
     server_cpu: float  # share of one core
     load_cpu: float
     wrk_cpu: float
+    cpu_us: float  # the server's CPU time per request, microseconds
     p50_1_ms: float | None = None  # at one connection
     p99_1_ms: float | None = None
 
@@ -80,6 +86,7 @@ def summarize(number: int, label: str, loaded: Sequence[Sample], single: Sequenc
         server_cpu=_median([s.server_share for s in loaded]),
         load_cpu=_median([s.load_share for s in loaded]),
         wrk_cpu=_median([s.wrk_share for s in loaded]),
+        cpu_us=_median([s.server_us_per_request for s in loaded]),
         p50_1_ms=_median([s.wrk.p50_ms for s in single]) if single else None,
         p99_1_ms=_median([s.wrk.p99_ms for s in single]) if single else None,
     )
@@ -123,13 +130,13 @@ def _ms(value: float | None) -> str:
 
 
 def render_console(rows: Sequence[Row]) -> str:
-    lines = [f"{'target':44} {'req/s':>9} {'(min-max)':>15} {'p50 ms':>7} {'p99 ms':>7} "
-             f"{'p50@1':>6} {'p99@1':>6} {'server':>6} {'load':>5}"]  # fmt: skip
+    lines = [f"{'target':58} {'req/s':>9} {'(min-max)':>15} {'p50 ms':>7} {'p99 ms':>7} "
+             f"{'p50@1':>6} {'p99@1':>6} {'server':>6} {'us/req':>6} {'load':>5}"]  # fmt: skip
     for r in rows:
         lines.append(
-            f"{r.number}. {r.label:41} {r.rps:9,.0f} {f'{r.rps_low:,.0f}-{r.rps_high:,.0f}':>15} "
+            f"{r.number}. {r.label:55} {r.rps:9,.0f} {f'{r.rps_low:,.0f}-{r.rps_high:,.0f}':>15} "
             f"{r.p50_ms:7.2f} {r.p99_ms:7.2f} {_ms(r.p50_1_ms):>6} {_ms(r.p99_1_ms):>6} "
-            f"{r.server_cpu:6.0%} {r.load_cpu:5.0%}"
+            f"{r.server_cpu:6.0%} {r.cpu_us:6.0f} {r.load_cpu:5.0%}"
         )
     return "\n".join(lines)
 
@@ -145,14 +152,15 @@ def markdown(
         f"Run {settings['when']}, `make bench` ({settings['duration']}). Load average at start "
         f"{settings['load_before']}, at end {settings['load_after']}.",
         "",
-        "| target | req/s | min-max | p50 ms | p99 ms | p50 ms @1 | p99 ms @1 | server CPU | load side CPU |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | req/s | min-max | p50 ms | p99 ms | p50 ms @1 | p99 ms @1 | server CPU "
+        "| server CPU us/req | load side CPU |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         out.append(
             f"| {r.number}. {r.label} | {r.rps:,.0f} | {r.rps_low:,.0f}-{r.rps_high:,.0f} | "
             f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {_ms(r.p50_1_ms)} | {_ms(r.p99_1_ms)} | "
-            f"{r.server_cpu:.0%} | {r.load_cpu:.0%} |"
+            f"{r.server_cpu:.0%} | {r.cpu_us:.0f} | {r.load_cpu:.0%} |"
         )
     out += ["", "| ratio | value |", "| --- | ---: |"]
     for name, value in found.items():
@@ -164,12 +172,12 @@ def markdown(
             "",
             f"Workers ({settings['scaling']}):",
             "",
-            "| gateway | req/s | min-max | p50 ms | p99 ms | gateway CPU | wrk CPU |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| gateway | req/s | min-max | p50 ms | p99 ms | gateway CPU | gateway CPU us/req | wrk CPU |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         out += [
             f"| {r.label} | {r.rps:,.0f} | {r.rps_low:,.0f}-{r.rps_high:,.0f} | {r.p50_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.server_cpu:.0%} | {r.wrk_cpu:.0%} |"
+            f"{r.p99_ms:.2f} | {r.server_cpu:.0%} | {r.cpu_us:.0f} | {r.wrk_cpu:.0%} |"
             for r in scaling
         ]
     out += ["", "Machine:", ""]

@@ -69,6 +69,7 @@ def test_ratios_and_goals_come_from_the_medians() -> None:
     rows = _rows()
     assert rows[2].rps == pytest.approx(26_250)  # the median of two runs: 25,000 and 27,500
     assert rows[2].server_cpu == pytest.approx(0.9)
+    assert rows[2].cpu_us == pytest.approx((4.5e6 / 125_000 + 4.5e6 / 137_500) / 2)  # 4.5 s of CPU a run
     found = ratios(rows)
     assert found["3/2"] == pytest.approx(3_000 / 25_000)
     assert found["4/3"] == pytest.approx(2_500 / 3_000)
@@ -95,7 +96,7 @@ def test_the_generated_section_replaces_only_its_own(tmp_path: Path) -> None:
     written = doc.read_text()
     assert written.startswith("# Benchmarks\n\nProse stays.\n")
     assert written.count("<!-- bench:start -->") == 1 and "tomorrow" in written and "today" not in written
-    assert "| 4. target 4 | 2,625 |" in written
+    assert "| 4. target 4 | 2,625 |" in written and f"| {rows[4].cpu_us:.0f} |" in written
 
 
 def test_collapsed_stacks_are_summed_per_function() -> None:
