@@ -66,12 +66,16 @@ class BenchStack:
 
     def gateway(
         self, name: str, *, plugins: bool, redis: Server | None = None, workers: int = 1,
-        cpus: Sequence[int] | None = None, origin: Server | None = None,
+        cpus: Sequence[int] | None = None, origin: Server | None = None, only: Sequence[str] | None = None,
     ) -> Server:  # fmt: skip
-        """A gateway process serving the bench snapshot (with or without its plugins)."""
+        """A gateway process serving the bench snapshot (with or without its plugins, or `only` these)."""
         origin = origin or self.origin
         snapshot = dict(self.platform.snapshot)
-        snapshot["services"] = [{**s, "upstream": origin.url} for s in snapshot["services"]]
+        snapshot["services"] = [
+            {**s, "upstream": origin.url}
+            | ({"plugins": [p for p in s["plugins"] if p["name"] in only]} if only is not None else {})
+            for s in snapshot["services"]
+        ]
         document = snapshot if plugins else without_plugins(snapshot)
         path = write_json(self.directory / f"{name}.snapshot.json", document)
         database = self.directory / f"{name}.db"
