@@ -12,10 +12,14 @@ Every answer is judged (`catch_response`): the statuses a caller of its kind sho
 successes, anything else (a 5xx, a 200 to a bad key, a 429 to a developer under its limits, a
 connection error) is a failure. The run fails when failures exceed 0.1% of requests, or when the
 over-limit callers were never refused. Keys come from `AGORA_LOADTEST_KEYS` (default
-var/loadtest/keys.json, written by loadtests/seed.py). Open-data callers send `X-Forwarded-For`
-with their own address; the gateway believes it only when it trusts the load balancer's address
-(`AGORA_GATEWAY_TRUSTED_PROXIES`, which `make loadtest` sets when it starts the platform), otherwise
-they share one address and its per-IP limit, and a 429 is what they should get.
+var/loadtest/keys.json, written by loadtests/seed.py).
+
+Each user is one client with an address of its own, sent as `X-Forwarded-For` as a load balancer
+would: per-address rules (open APIs' limits, key-auth's brute-force guard, which refuses every key
+from an address that sent too many invalid ones) then apply to that client alone. The gateway
+believes the header only from a trusted proxy (`AGORA_GATEWAY_TRUSTED_PROXIES=127.0.0.0/8`, which
+`make loadtest` sets when it starts the platform); a platform started without it sees every user at
+one address, and the invalid-key users get everyone blocked.
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ def keys() -> dict[str, Any]:
 
 
 _next_developer = 0
+_next_client = 0
+# Documentation ranges (RFC 5737): 762 addresses, one per user, never shared by two users.
+_RANGES = ("198.51.100", "203.0.113", "192.0.2")
+
+
+def _address() -> str:
+    global _next_client
+    block, host = divmod(_next_client, 254)
+    _next_client += 1
+    return f"{_RANGES[block % len(_RANGES)]}.{host + 1}"
 
 
 def _developer() -> dict[str, Any]:
@@ -86,12 +100,10 @@ class OpenDataUser(FastHttpUser):
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
-        self.client_ip = f"198.51.100.{random.randint(1, 254)}"  # documentation range (RFC 5737)
+        self.headers = {"X-Forwarded-For": _address()}
 
     def _get(self, path: str, name: str) -> None:
-        with self.client.get(
-            OPEN + path, name=name, headers={"X-Forwarded-For": self.client_ip}, catch_response=True
-        ) as response:
+        with self.client.get(OPEN + path, name=name, headers=self.headers, catch_response=True) as response:
             _judge(response, (200, 429), name)
 
     @task(4)
@@ -113,7 +125,7 @@ class DeveloperUser(FastHttpUser):
 
     def on_start(self) -> None:
         developer = _developer()
-        self.headers = {"apikey": developer["key"]}
+        self.headers = {"apikey": developer["key"], "X-Forwarded-For": _address()}
         self.granted: bool = developer["granted"]
 
     def _call(self, method: str, path: str, name: str, expected: tuple[int, ...], **kwargs: Any) -> None:
@@ -155,7 +167,7 @@ class SlowUser(FastHttpUser):
     wait_time = between(0.2, 1.0)
 
     def on_start(self) -> None:
-        self.headers = {"apikey": _developer()["key"]}
+        self.headers = {"apikey": _developer()["key"], "X-Forwarded-For": _address()}
 
     @task
     def slow(self) -> None:
@@ -183,14 +195,19 @@ class InvalidKeyUser(FastHttpUser):
     weight = 1
     wait_time = between(0.5, 1.5)
 
+    def on_start(self) -> None:
+        self.address = _address()
+
     @task
     def call(self) -> None:
         key = _invalid_key()
+        headers = {"X-Forwarded-For": self.address, **({"apikey": key} if key else {})}
         with self.client.get(
-            f"{KEYED}/companies/{random.choice(COMPANY_IDS)}", name="key: invalid key",
-            headers={"apikey": key} if key else {}, catch_response=True,
+            f"{KEYED}/companies/{random.choice(COMPANY_IDS)}", name="key: invalid key", headers=headers,
+            catch_response=True,
         ) as response:  # fmt: skip
-            _judge(response, (401,), "key: invalid key")
+            # 429 once this address has sent more invalid keys than key-auth's guard allows
+            _judge(response, (401, 429), "key: invalid key")
 
 
 class OverLimitUser(FastHttpUser):
@@ -199,7 +216,7 @@ class OverLimitUser(FastHttpUser):
 
     def on_start(self) -> None:
         pool = keys()["over_limit"]
-        self.headers = {"apikey": random.choice(pool)}
+        self.headers = {"apikey": random.choice(pool), "X-Forwarded-For": _address()}
 
     @task
     def call(self) -> None:
