@@ -72,12 +72,16 @@ def measure(sizes: tuple[int, ...] = SIZES, *, samples: int, batch: int, seed: i
     """Median nanoseconds per lookup for each size.
 
     Sizes are timed in turn within each sample, so a noisy neighbour on the machine slows all of
-    them alike instead of skewing the ratio.
+    them alike instead of skewing the ratio. Each timed batch follows an untimed pass over the same
+    picks: the figure is the lookup cost of a gateway serving that traffic, not of a CPU cache that
+    the previous size's batch has just filled with its own table (which would penalise the larger
+    tables for the benchmark's own interleaving, and more so when other processes share the cache).
     """
     prepared = {size: _prepare(size, batch, seed) for size in sizes}
     timings: dict[int, list[float]] = {size: [] for size in sizes}
     for _ in range(samples):
         for size, (table, picks) in prepared.items():
+            _time_batch(table, picks)
             timings[size].append(_time_batch(table, picks))
     return {size: statistics.median(values) for size, values in timings.items()}
 

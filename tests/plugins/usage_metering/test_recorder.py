@@ -68,7 +68,7 @@ def test_a_full_batch_is_written_before_the_interval_ends() -> None:
     try:
         for _ in range(120):
             recorder.add(usage(recorder))
-        wait_until(lambda: len(store.rows()) >= 100, timeout=3)
+        wait_until(lambda: len(store.rows()) >= 100, timeout=10)  # far below the 30 s interval
         assert all(len(batch) <= 50 for batch in store.batches)
     finally:
         recorder.close()
