@@ -46,6 +46,7 @@ class RequestContext:
     upstream_latency: float | None = None  # seconds from sending upstream to its response headers
     sandbox: bool = False
     upstream_response_headers: Headers | None = None
+    facts: Any = None  # gateway.usage.RequestFacts once computed (after the response), for every reader
 
 
 def context_of(scope: Scope) -> RequestContext:

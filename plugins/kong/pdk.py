@@ -235,6 +235,9 @@ class _Response:
     def set_header(self, name: str, value: Any) -> None:
         self._bridge.call("kong.response.set_header", name, str(value))
 
+    def set_headers(self, headers: dict[str, Any]) -> None:
+        self._bridge.call("kong.response.set_headers", {str(k): str(v) for k, v in headers.items()})
+
     def add_header(self, name: str, value: Any) -> None:
         self._bridge.call("kong.response.add_header", name, str(value))
 

@@ -15,6 +15,7 @@ the longer period), as Kong sends them. Over a limit: `error_code` (429) problem
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from typing import Any
 
@@ -99,13 +100,16 @@ class Plugin:
             if not self.fault_tolerant:
                 kong.response.error(503, ERR_UNAVAILABLE, {"Retry-After": 1})
             return
+        if hit.allowed and not self.sliding:
+            if not self.hide_client_headers:
+                kong.response.set_headers(_fixed_headers(windows, counters, hit.counts, now))
+            return
         usages = [
             Usage(w, c.limit, current, previous, c.weight)
             for w, c, (current, previous) in zip(windows, counters, hit.counts, strict=True)
         ]
         if not self.hide_client_headers:
-            for name, value in _headers(usages, now).items():
-                kong.response.set_header(name, value)
+            kong.response.set_headers(_headers(usages, now))
         if not hit.allowed:
             retry_after = max(u.reset(now) for u in usages if u.remaining == 0)
             kong.response.error(self.error_code, self.error_message, {"Retry-After": retry_after})
@@ -174,6 +178,28 @@ class Plugin:
         if len(identifier) > _MAX_IDENTIFIER:
             identifier = hashlib.sha256(identifier.encode()).hexdigest()
         return self.limit_by, identifier
+
+
+def _fixed_headers(
+    windows: list[Window], counters: list[Counter], counts: tuple[tuple[int, int], ...], now: float
+) -> dict[str, Any]:
+    """`_headers` for an allowed call on fixed windows, the common case, without a `Usage` per period:
+    the remaining calls are the limit minus the count, and the reset is the window's end."""
+    headers: dict[str, Any] = {}
+    tightest: tuple[int, int] | None = None  # (remaining, -length) of the most constrained period
+    limit = reset = 0
+    for w, c, (current, _) in zip(windows, counters, counts, strict=True):
+        remaining = c.limit - current
+        headers[LIMIT_HEADERS[w.period]] = c.limit
+        headers[REMAINING_HEADERS[w.period]] = remaining
+        rank = (remaining, w.start - w.end)
+        if tightest is None or rank < tightest:
+            tightest, limit, reset = rank, c.limit, max(1, math.ceil(w.end - now))
+    assert tightest is not None
+    headers["RateLimit-Limit"] = limit
+    headers["RateLimit-Remaining"] = tightest[0]
+    headers["RateLimit-Reset"] = reset
+    return headers
 
 
 def _headers(usages: list[Usage], now: float) -> dict[str, Any]:

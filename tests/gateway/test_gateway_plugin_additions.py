@@ -4,7 +4,6 @@ query, and looking up a consumer (Kong's `anonymous`)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
 from types import SimpleNamespace
 from typing import Any
 
@@ -108,13 +107,14 @@ def test_clear_header_set_raw_query_and_find_consumer() -> None:
     assert Rewriter.found["missing"] is None
 
 
-def test_serialized_facts_equal_a_deep_copy() -> None:
+def test_serialized_facts_are_a_fresh_dict_of_every_field() -> None:
     facts = RequestFacts(
         "r-1", "GET", "/gov/api/v1/items", 200, "gov.api.v1", "getItem", "app", "cred", "203.0.113.9",
         10, 20, 3.5, 1.25, False, 1_700_000_000.0,
     )  # fmt: skip
     shallow = facts.as_dict()
-    assert shallow == asdict(facts) and list(shallow) == list(asdict(facts))
+    assert list(shallow) == list(RequestFacts._fields) and shallow["consumer"] == "app"
+    assert shallow["started_at"] == 1_700_000_000.0 and shallow["sandbox"] is False
     shallow["status"] = 500
     assert facts.as_dict()["status"] == 200
 

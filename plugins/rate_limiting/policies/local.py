@@ -30,24 +30,25 @@ class LocalPolicy:
     def __len__(self) -> int:
         return len(self._counts)
 
-    def _get(self, key: str | None, now: float) -> int:
-        if key is None:
-            return 0
-        expires = self._expires.get(key)
-        if expires is None or expires <= now:
-            return 0
-        return self._counts[key]
-
     async def hit(self, counters: Sequence[Counter]) -> Hit:
         now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        get = self._get
-        counts = tuple((get(c.key, now), get(c.previous_key, now)) for c in counters)
-        for c, (current, previous) in zip(counters, counts, strict=True):
-            if not allows(c.limit, current, previous, c.weight):
-                return Hit(False, counts)
         stored, expires = self._counts, self._expires
+        counts: list[tuple[int, int]] = []
+        allowed = True
+        for c in counters:  # plain loops: this runs on every call of every limited API
+            until = expires.get(c.key)
+            current = stored[c.key] if until is not None and until > now else 0
+            previous = 0
+            if c.previous_key is not None:
+                until = expires.get(c.previous_key)
+                previous = stored[c.previous_key] if until is not None and until > now else 0
+            counts.append((current, previous))
+            if allowed and not allows(c.limit, current, previous, c.weight):
+                allowed = False
+        if not allowed:
+            return Hit(False, tuple(counts))
         for c, (current, _) in zip(counters, counts, strict=True):
             if current == 0:  # new, or expired: it starts over with its own lifetime
                 expires[c.key] = now + c.ttl

@@ -255,6 +255,8 @@ class KongRequest:
             self.upstream_query = args[0]
         elif method in ("kong.response.set_header", "kong.response.add_header"):
             self.response_headers[args[0].lower()] = str(args[1])
+        elif method == "kong.response.set_headers":
+            self.response_headers.update({k.lower(): str(v) for k, v in args[0].items()})
         elif method == "kong.response.clear_header":
             self.response_headers.pop(args[0].lower(), None)
         elif method.startswith("kong.log."):
