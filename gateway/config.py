@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Route, Snapshot, parse_snapshot
-from .plugin_host import PluginInstance, PluginRegistry
+from .plugin_host import Chain, PluginRegistry
 from .routes import RouteTable
 
 __all__ = ["CompiledConfig", "ConfigHolder", "compile_snapshot"]
@@ -22,7 +22,7 @@ __all__ = ["CompiledConfig", "ConfigHolder", "compile_snapshot"]
 class CompiledConfig:
     snapshot: Snapshot
     table: RouteTable
-    chains: dict[Route, tuple[PluginInstance, ...]]
+    chains: dict[Route, Chain]
     by_name: dict[str, str]  # service name -> prefix, to resolve successors
     loaded_at: float = field(default_factory=time.time)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import weakref
+from collections.abc import Callable
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -323,10 +324,16 @@ class _Log:
 
     def serialize(self) -> dict[str, Any]:
         """The request's facts (status, latencies, bytes, route, service, consumer), for log plugins."""
-        from .usage import facts_of  # usage imports the runner, which imports this module
-
-        facts: RequestFacts = facts_of(self._scope)
+        facts: RequestFacts = _facts_of()(self._scope)
         return facts.as_dict()
+
+
+@lru_cache(maxsize=1)
+def _facts_of() -> Callable[[Scope], RequestFacts]:
+    # Imported on first use, once: usage imports the runner, which imports this module.
+    from .usage import facts_of
+
+    return facts_of
 
 
 class _Agora:

@@ -21,7 +21,7 @@ import inspect
 import logging
 import pkgutil
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -30,7 +30,7 @@ from agora.errors import InvalidInput
 
 from .model import PluginConfig, Route, Service
 
-__all__ = ["PhaseCall", "PluginInstance", "PluginRegistry", "PluginSpec", "apply_schema"]
+__all__ = ["Chain", "PhaseCall", "PluginInstance", "PluginRegistry", "PluginSpec", "apply_schema"]
 
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -126,6 +126,38 @@ class PluginInstance:
     body_limit: int = 0  # > 0: the plugin reads the request body (gateway/body.py), up to this many bytes
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Chain:
+    """A route's plugins, highest priority first, with each phase's calls listed once per snapshot
+    rather than looked for on every request."""
+
+    plugins: tuple[PluginInstance, ...]
+    access: tuple[PhaseCall, ...]
+    response: tuple[PhaseCall, ...]
+    log: tuple[tuple[str, PhaseCall], ...]  # (plugin name, call): a failing log phase is named
+    body_limit: int  # the largest a plugin of the chain asked for; 0: the body streams
+
+    @classmethod
+    def of(cls, plugins: Iterable[PluginInstance]) -> Chain:
+        ordered = tuple(sorted(plugins, key=lambda p: (-p.priority, p.name)))
+        return cls(
+            ordered,
+            tuple(p.access for p in ordered if p.access is not None),
+            tuple(p.response for p in ordered if p.response is not None),
+            tuple((p.name, p.log) for p in ordered if p.log is not None),
+            max((p.body_limit for p in ordered), default=0),
+        )
+
+    def __iter__(self) -> Iterator[PluginInstance]:
+        return iter(self.plugins)
+
+    def __getitem__(self, index: int) -> PluginInstance:
+        return self.plugins[index]
+
+    def __len__(self) -> int:
+        return len(self.plugins)
+
+
 class PluginRegistry:
     def __init__(self, specs: Iterable[PluginSpec] = ()) -> None:
         self.specs = {spec.name: spec for spec in specs}
@@ -180,12 +212,12 @@ class PluginRegistry:
             body_limit=int(getattr(instance, "body_limit", 0) or 0),
         )
 
-    def chains(self, services: Iterable[Service]) -> dict[Route, tuple[PluginInstance, ...]]:
+    def chains(self, services: Iterable[Service]) -> dict[Route, Chain]:
         """Per route, its service's plugins overridden by its own (same name), highest priority first.
 
         A service-level plugin is one instance shared by the service's routes, as in Kong.
         """
-        out: dict[Route, tuple[PluginInstance, ...]] = {}
+        out: dict[Route, Chain] = {}
         for service in services:
             shared = {p.name: self.instantiate(p, f"service {service.name!r}") for p in service.plugins}
             for route in service.routes:
@@ -193,5 +225,5 @@ class PluginRegistry:
                 for p in route.plugins:
                     merged[p.name] = self.instantiate(p, f"route {route.method} {service.prefix}{route.path}")
                 if merged:
-                    out[route] = tuple(sorted(merged.values(), key=lambda p: (-p.priority, p.name)))
+                    out[route] = Chain.of(merged.values())
         return out

@@ -35,41 +35,41 @@ class PluginMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = context_of(scope)
-        chain = ctx.config.chains.get(ctx.route) if ctx.config is not None and ctx.route is not None else None
-        if not chain:
+        config, route = ctx.config, ctx.route
+        chain = config.chains.get(route) if config is not None and route is not None else None
+        if chain is None:
             if ctx.preflight:
                 raise _unanswered(ctx.preflight)
             await self.app(scope, receive, send)
             return
         kong = Kong(ctx, scope, self.trusted)
+        responders = chain.response
 
         async def send_with_response_phase(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 headers.extend(ctx.response_headers)
-                kong.phase, kong.response_headers = "response", headers
                 ctx.status = message["status"]
-                for plugin in chain:
-                    if plugin.response is not None:
-                        await plugin.response(kong)
+                if responders:
+                    kong.phase, kong.response_headers = "response", headers
+                    for response in responders:
+                        await response(kong)
+                    kong.response_headers = None
                 message["headers"] = headers
-                kong.response_headers = None
             await send(message)
 
         try:
-            body_limit = max(plugin.body_limit for plugin in chain)
-            if body_limit and ctx.service is not None:
-                limit = min(body_limit, ctx.service.max_body_bytes)
+            if chain.body_limit and ctx.service is not None:
+                limit = min(chain.body_limit, ctx.service.max_body_bytes)
                 ctx.body = await read_body(receive, scope["headers"], ctx, limit)
                 if ctx.body is None:  # the client left while sending: nobody to answer
                     ctx.status = 499
                     return
                 receive = replaying(receive, ctx.body, ctx)
-            for plugin in chain:
-                if plugin.access is not None:
-                    await plugin.access(kong)
-                    if kong.exit is not None:
-                        break
+            for access in chain.access:
+                await access(kong)
+                if kong.exit is not None:
+                    break
             if kong.exit is not None:
                 answer = kong.exit
                 headers = [*answer.headers, (b"content-length", str(len(answer.body)).encode())]
@@ -82,11 +82,8 @@ class PluginMiddleware:
                 await self.app(scope, receive, send_with_response_phase)
         finally:
             kong.phase = "log"
-            for plugin in chain:
-                if plugin.log is not None:
-                    try:
-                        await plugin.log(kong)
-                    except Exception:
-                        log.exception(
-                            "log phase of plugin %s failed (request %s)", plugin.name, ctx.request_id
-                        )
+            for name, log_phase in chain.log:
+                try:
+                    await log_phase(kong)
+                except Exception:
+                    log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)

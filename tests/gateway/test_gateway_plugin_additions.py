@@ -159,3 +159,51 @@ def test_a_long_query_gives_its_first_arguments_not_an_error() -> None:
     assert asyncio.run(call()).status_code == 200
     assert len(QueryReader.seen["query"]) == 100 and QueryReader.seen["query"]["a99"] == "99"
     assert QueryReader.seen["a0"] == "0"
+
+
+class HeaderSetter:
+    def __init__(self, config: dict[str, Any]) -> None:
+        pass
+
+    def access(self, kong: Any) -> None:
+        kong.response.set_header("X-Kept", "1")
+        kong.response.set_header("X-Limit", "old")
+        kong.response.set_headers({"X-Limit": 10, "x-remaining": 9})
+
+    def response(self, kong: Any) -> None:
+        # In the response phase the upstream's own headers are there too: set_headers replaces them.
+        kong.response.set_headers({"X-Up": "replaced", "X-Added": "yes"})
+
+
+def test_set_headers_sets_each_once_replacing_what_was_there() -> None:
+    registry = PluginRegistry()
+    registry.register("setter", plugin_module(HeaderSetter))
+    doc = {
+        "format": 1,
+        "services": [
+            {
+                "name": "gov.api.v1",
+                "prefix": "/gov/api/v1",
+                "upstream": "http://127.0.0.1:9",
+                "plugins": [{"name": "setter"}],
+                "routes": [{"method": "GET", "path": "/items"}],
+            }
+        ],
+    }
+    gateway = create_app(
+        GatewaySettings(),
+        registry=registry,
+        config=compile_snapshot(doc, registry),
+        transport=EchoTransport(),  # its answer has `x-up: 1`
+    )
+
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+            return await client.get("/gov/api/v1/items")
+
+    answer = asyncio.run(call())
+    assert answer.status_code == 200
+    assert answer.headers.get_list("x-limit") == ["10"] and answer.headers["x-remaining"] == "9"
+    assert answer.headers["x-kept"] == "1" and answer.headers["x-added"] == "yes"
+    assert answer.headers.get_list("x-up") == ["replaced"]
