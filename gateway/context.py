@@ -23,6 +23,7 @@ __all__ = ["RequestContext", "context_of"]
 class RequestContext:
     request_id: str
     peer: str  # the TCP peer address from the ASGI scope
+    client_ip: str | None = None  # kong.client.get_forwarded_ip, once computed
     started: float = field(default_factory=time.perf_counter)
     config: CompiledConfig | None = None
     service: Service | None = None

@@ -82,8 +82,13 @@ class _Request:
         return None
 
     def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
+        raw = self._scope["headers"][:max_headers]
+        # Usually no name repeats: one comprehension; a repeated one gives the list Kong gives.
+        simple: dict[str, str | list[str]] = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+        if len(simple) == len(raw):
+            return simple
         out: dict[str, str | list[str]] = {}
-        for k, v in self._scope["headers"][:max_headers]:
+        for k, v in raw:
             name, value = k.decode("latin-1"), v.decode("latin-1")
             seen = out.get(name)
             out[name] = value if seen is None else [*(seen if isinstance(seen, list) else [seen]), value]
@@ -105,9 +110,9 @@ class _Request:
     def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
         # Kong's semantics: the first `max_args` arguments of a longer query (parse_qs would raise,
         # so any client could turn a plugin's query lookup into a 500).
-        raw = self.get_raw_query()
-        if not raw:
+        if not self._scope.get("query_string"):
             return {}  # most calls (key-auth asks on every one)
+        raw = self.get_raw_query()
         first = "&".join(raw.split("&", max_args)[:max_args])
         parsed = parse_qs(first, keep_blank_values=True)
         return {k: v[0] if len(v) == 1 else v for k, v in parsed.items()}
@@ -146,7 +151,10 @@ class _Client:
         return self._ctx.peer
 
     def get_forwarded_ip(self) -> str:
-        return forwarded_ip(self._ctx.peer, self._scope["headers"], self._trusted)
+        ctx = self._ctx
+        if ctx.client_ip is None:  # asked by key-auth's guard, rate-limiting and metering: once a request
+            ctx.client_ip = forwarded_ip(ctx.peer, self._scope["headers"], self._trusted)
+        return ctx.client_ip
 
     def authenticate(self, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
         """Records who is calling, for the plugins after this one and for metering."""
@@ -235,8 +243,7 @@ class _ServiceRequest:
         self._ctx.upstream_headers[name] = str(value)
 
     def set_headers(self, headers: dict[str, Any]) -> None:
-        for name, value in headers.items():
-            self.set_header(name, value)
+        self._ctx.upstream_headers.update({name: str(value) for name, value in headers.items()})
 
     def clear_header(self, name: str) -> None:
         """The header is not sent upstream (also when the client sent it)."""

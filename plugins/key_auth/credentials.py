@@ -12,10 +12,9 @@ import enum
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry.secrets import prefix_of
 
@@ -32,8 +31,9 @@ class Outcome(enum.Enum):
     EXPIRED = "expired"  # the right key, past its expiry (or the end of its rotation overlap)
 
 
-@dataclass(frozen=True, slots=True)
-class Checked:
+class Checked(NamedTuple):
+    """A tuple: one is made for every call with a key (a frozen dataclass sets its fields one by one)."""
+
     outcome: Outcome
     consumer: dict[str, Any] | None = None
     credential: dict[str, Any] | None = None

@@ -77,7 +77,7 @@ class Guard:
 
     def blocked(self, ip: str) -> Verdict | None:
         """Whether this address is refused now (checked before any key is)."""
-        if not self.enabled:
+        if not self.enabled or not _BLOCKED.until:  # nobody blocked: the usual case, no clock read
             return None
         now = time.time()
         until = _BLOCKED.get(ip, now)

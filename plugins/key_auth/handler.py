@@ -154,13 +154,19 @@ class Plugin:
     def _authenticate(self, kong: Any, consumer: dict[str, Any], credential: dict[str, Any] | None) -> None:
         kong.client.authenticate(consumer, credential)
         upstream = kong.service.request
-        upstream.set_header(CONSUMER_ID, consumer.get("id", ""))
-        upstream.set_header(CONSUMER_USERNAME, consumer.get("username", ""))
         upstream.clear_header(CONSUMER_CUSTOM_ID)
         if credential is not None:
-            upstream.set_header(CREDENTIAL_IDENTIFIER, credential.get("id", ""))
+            upstream.set_headers(
+                {
+                    CONSUMER_ID: consumer.get("id", ""),
+                    CONSUMER_USERNAME: consumer.get("username", ""),
+                    CREDENTIAL_IDENTIFIER: credential.get("id", ""),
+                }
+            )
             upstream.clear_header(ANONYMOUS)
         else:
+            upstream.set_header(CONSUMER_ID, consumer.get("id", ""))
+            upstream.set_header(CONSUMER_USERNAME, consumer.get("username", ""))
             upstream.clear_header(CREDENTIAL_IDENTIFIER)
             upstream.set_header(ANONYMOUS, "true")
         if consumer.get("plan"):
