@@ -8,7 +8,7 @@ plugins use, so a plugin written against it also runs inside Kong unchanged:
     kong.client    get_ip get_forwarded_ip authenticate get_consumer get_credential
     kong.response  exit error set_header set_headers add_header clear_header get_header get_status
     kong.service.request  set_header set_headers clear_header set_raw_query
-    kong.router    get_route get_service
+    kong.router    get_route get_service (a read-only mapping)
     kong.ctx.shared            a dict shared by the plugins of one request
     kong.log       debug info notice warn err crit alert emerg serialize
 
@@ -21,9 +21,10 @@ from __future__ import annotations
 import json
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
@@ -262,11 +263,11 @@ class _Service:
 
 
 @lru_cache(maxsize=1024)
-def _service_entity(service: Service) -> dict[str, Any]:
+def _service_view(service: Service) -> Mapping[str, Any]:
     """Kong's service entity for a snapshot service (its fields minus the routes), once per service of a
-    snapshot (services hash by identity); rate-limiting and access-control ask for it on every call."""
+    snapshot (services hash by identity)."""
     raw = {k: v for k, v in service.raw.items() if k != "routes"}
-    return {**raw, "id": service.name, "path": service.upstream_path or "/"}
+    return MappingProxyType({**raw, "id": service.name, "path": service.upstream_path or "/"})
 
 
 class _Router:
@@ -287,10 +288,11 @@ class _Router:
             "paths": [service.prefix + route.path],
         }
 
-    def get_service(self) -> dict[str, Any] | None:
+    def get_service(self) -> Mapping[str, Any] | None:
         service = self._ctx.service
-        # A copy of the entity built once per service: the caller may change what it gets.
-        return dict(_service_entity(service)) if service is not None else None
+        # A read-only view of the entity built once per service: rate-limiting, access-control and
+        # metering ask for it on every call, and none of them may change it for the others.
+        return _service_view(service) if service is not None else None
 
 
 class _Ctx:

@@ -53,7 +53,9 @@ class PluginMiddleware:
                 if responders:
                     kong.phase, kong.response_headers = "response", headers
                     for response in responders:
-                        await response(kong)
+                        pending = response(kong)
+                        if pending is not None:
+                            await pending
                     kong.response_headers = None
                 message["headers"] = headers
             await send(message)
@@ -67,7 +69,9 @@ class PluginMiddleware:
                     return
                 receive = replaying(receive, ctx.body, ctx)
             for access in chain.access:
-                await access(kong)
+                pending = access(kong)
+                if pending is not None:
+                    await pending
                 if kong.exit is not None:
                     break
             if kong.exit is not None:
@@ -84,6 +88,8 @@ class PluginMiddleware:
             kong.phase = "log"
             for name, log_phase in chain.log:
                 try:
-                    await log_phase(kong)
+                    pending = log_phase(kong)
+                    if pending is not None:
+                        await pending
                 except Exception:
                     log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
