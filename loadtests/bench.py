@@ -59,7 +59,10 @@ def _rotated(items: list[Target], by: int) -> list[Target]:
     return items[by:] + items[:by]
 
 
-def run_matrix(stack: BenchStack, args: argparse.Namespace) -> tuple[list[Row], list[dict[str, object]]]:
+def run_matrix(
+    stack: BenchStack, args: argparse.Namespace
+) -> tuple[list[Row], dict[int, list[float]], list[dict[str, object]]]:
+    """The table's rows, each target's requests per second round by round, and every run's figures."""
     targets = [stack.targets[n] for n in sorted(stack.targets)]
     loaded: dict[int, list[Sample]] = {t.number: [] for t in targets}
     single: dict[int, list[Sample]] = {t.number: [] for t in targets}
@@ -85,7 +88,7 @@ def run_matrix(stack: BenchStack, args: argparse.Namespace) -> tuple[list[Row], 
                     flush=True,
                 )
     rows = [summarize(t.number, t.label, loaded[t.number], single[t.number]) for t in targets]
-    return rows, raw
+    return rows, {n: [s.wrk.rps for s in samples] for n, samples in loaded.items()}, raw
 
 
 def run_scaling(stack: BenchStack, args: argparse.Namespace) -> list[Row]:
@@ -136,10 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"bench: servers on cores {server_cpus or 'any'}, wrk on {load_cpus or 'any'}", flush=True)
     with bench_stack(numbers, server_cpus, load_cpus) as stack:
-        rows, raw = run_matrix(stack, args)
+        rows, rounds, raw = run_matrix(stack, args)
         scaling = [] if args.no_scaling or 4 not in stack.targets else run_scaling(stack, args)
     load_after = load_average()
-    found = ratios({r.number: r for r in rows})
+    found = ratios({r.number: r for r in rows}, rounds)
 
     print()
     print(render_console(rows))
@@ -162,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_after": f"{load_after:.2f}",
         "scaling": f"nothing pinned; wrk -t1 -c{args.connections}, {args.repeats} x {args.seconds:g} s",
         "load generator": f"wrk -t1 -c{args.connections} for {args.seconds:g} s and -c1 for "
-        f"{args.single_seconds:g} s, {args.repeats} alternating runs per target, medians",
+        f"{args.single_seconds:g} s, {args.repeats} alternating runs per target, medians; "
+        "ratios: the median of the rounds' own ratios",
         "pinning": f"servers on core(s) {','.join(map(str, server_cpus)) or 'any'}, wrk, the upstream of "
         f"targets 2-5 and Redis on core(s) {','.join(map(str, load_cpus)) or 'any'}",
     }

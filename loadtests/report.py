@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,11 +92,21 @@ def summarize(number: int, label: str, loaded: Sequence[Sample], single: Sequenc
     )
 
 
-def ratios(rows: dict[int, Row]) -> dict[str, float]:
-    """The issue's ratios of requests per second, and the latency the plugin chain adds at 1 connection."""
+def ratios(rows: dict[int, Row], rounds: Mapping[int, Sequence[float]] | None = None) -> dict[str, float]:
+    """The issue's ratios of requests per second, and the latency the plugin chain adds at 1 connection.
+
+    With `rounds` (each target's requests per second, round by round), a ratio is the median of the
+    rounds' own ratios: two targets measured in the same round are compared with each other, so a
+    machine that slows down or speeds up over the run (seen here: -30% over a few minutes of sustained
+    load, bare gateway included) moves both sides of each ratio alike. Without, medians are compared."""
     out: dict[str, float] = {}
     for a, b in ((3, 2), (4, 2), (5, 4), (4, 3)):
-        if a in rows and b in rows:
+        if a not in rows or b not in rows:
+            continue
+        paired = rounds and rounds.get(a) and rounds.get(b) and len(rounds[a]) == len(rounds[b])
+        if rounds is not None and paired:
+            out[f"{a}/{b}"] = _median([x / y for x, y in zip(rounds[a], rounds[b], strict=True)])
+        else:
             out[f"{a}/{b}"] = rows[a].rps / rows[b].rps
     first, chain = rows.get(1), rows.get(4)
     if first and chain and first.p50_1_ms is not None and chain.p50_1_ms is not None:

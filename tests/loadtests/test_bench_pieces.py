@@ -113,3 +113,12 @@ def test_collapsed_stacks_are_summed_per_function() -> None:
     assert profile.total_time["gateway/app.py:__call__"] == 5
     assert profile.areas["plugins"] == 3 and profile.areas["aiohttp (upstream client)"] == 2
     assert area_of("uvicorn/protocols/http/httptools_impl.py") == "uvicorn (HTTP server)"
+
+
+def test_ratios_pair_the_targets_of_each_round() -> None:
+    rows = _rows()
+    # A machine slowing down over the run: each round's pair is compared with itself.
+    rounds = {3: [3_000.0, 2_000.0, 1_500.0], 4: [2_700.0, 1_800.0, 1_350.0], 2: [25_000.0, 25_000.0]}
+    found = ratios(rows, rounds)
+    assert found["4/3"] == pytest.approx(0.9)
+    assert found["3/2"] == pytest.approx(rows[3].rps / rows[2].rps)  # unequal rounds: the medians
