@@ -121,10 +121,10 @@ def run_scaling(stack: BenchStack, args: argparse.Namespace) -> list[Row]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtests.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=5.0, help="each run at --connections (default 5)")
+    parser.add_argument("--seconds", type=int, default=4, help="each run at --connections (default 4)")
     parser.add_argument("--single-seconds", type=int, default=3.0, help="each run at 1 connection (3)")
     parser.add_argument("--connections", type=int, default=32, help="wrk's connections (default 32)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per target (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per target (default 5)")
     parser.add_argument("--targets", default="1,2,3,4,5", help="which targets (default all: 1,2,3,4,5)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1 vs 2 workers runs")
     parser.add_argument("--no-write", action="store_true", help=f"do not update {DOC.relative_to(REPO)}")
