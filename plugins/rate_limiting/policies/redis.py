@@ -205,23 +205,45 @@ def _backend(url: str, timeout: float) -> _Backend:
     return backend
 
 
+_ENCODED_MAX = 4096  # callers whose encoded script arguments are kept; forgotten all at once beyond
+
+
+def _arguments(counters: Sequence[Counter]) -> list[bytes]:
+    """EVALSHA's arguments after the script's digest, as bytes: redis-py passes bytes through as they are."""
+    keys: list[bytes] = []
+    args: list[bytes] = []
+    for c in counters:
+        keys += (c.key.encode(), (c.previous_key or c.key).encode())
+        args += (str(c.limit).encode(), repr(c.weight).encode(), str(c.ttl).encode())
+    return [str(len(keys)).encode(), *keys, *args]
+
+
 class RedisPolicy:
     def __init__(self, url: str, timeout_ms: int) -> None:
         self.url = url
         self.timeout = timeout_ms / 1000
+        # The rate-limiting plugin hands a caller the same counters until its shortest fixed window ends
+        # (handler._counters): their arguments are encoded once, not on every call.
+        self._encoded: dict[int, tuple[Sequence[Counter], list[bytes]]] = {}
+
+    def _arguments(self, counters: Sequence[Counter]) -> list[bytes]:
+        cached = self._encoded.get(id(counters))
+        if cached is not None and cached[0] is counters:
+            return cached[1]
+        arguments = _arguments(counters)
+        if all(c.weight == 0 for c in counters):  # a sliding window's weight changes with every call
+            if len(self._encoded) >= _ENCODED_MAX:
+                self._encoded.clear()
+            self._encoded[id(counters)] = (counters, arguments)  # kept with them: the id stays theirs
+        return arguments
 
     async def hit(self, counters: Sequence[Counter]) -> Hit:
         backend = _backend(self.url, self.timeout)
         health = backend.health
         if not health.may_try(time.monotonic()):
             raise PolicyUnavailable(f"Redis at {health.where} is unreachable")
-        keys: list[str] = []
-        args: list[str | int] = []
-        for c in counters:
-            keys += (c.key, c.previous_key or c.key)
-            args += (c.limit, repr(c.weight), c.ttl)
         try:
-            reply = await backend.evalsha([len(keys), *keys, *args])
+            reply = await backend.evalsha(self._arguments(counters))
         except (RedisError, OSError) as exc:
             health.failed(time.monotonic(), exc)
             raise PolicyUnavailable(f"Redis at {health.where} is unreachable") from exc
