@@ -54,9 +54,12 @@ def measure(
     return Sample(result, server_cpu, load_cpu)
 
 
-def _rotated(items: list[Target], by: int) -> list[Target]:
-    by %= len(items)
-    return items[by:] + items[:by]
+def round_order(items: list[Target], repeat: int) -> list[Target]:
+    """Forward in even rounds, backward in odd ones (1-5, 5-1, ...): the targets a ratio compares (2 and 3,
+    3 and 4, 4 and 5) are always measured one after the other, and a drift of the machine's speed over the
+    run, which the rounds' own ratios would otherwise catch at its worst between a round's first and last
+    target, is met from both sides in turn."""
+    return list(items) if repeat % 2 == 0 else list(reversed(items))
 
 
 def run_matrix(
@@ -71,7 +74,7 @@ def run_matrix(
     for target in targets:  # warm-up: connection pools, caches, counters
         measure(target, connections=args.connections, seconds=1, cpus=cpus)
     for repeat in range(args.repeats):
-        for target in _rotated(targets, repeat):  # each round starts elsewhere: no target is always first
+        for target in round_order(targets, repeat):
             for connections, store, seconds in (
                 (args.connections, loaded, args.seconds),
                 (1, single, args.single_seconds),

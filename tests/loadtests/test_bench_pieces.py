@@ -4,10 +4,12 @@ of docs/benchmarks.md, py-spy's collapsed stacks summed. No timing is asserted a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loadtests import wrk
+from loadtests.bench import round_order
 from loadtests.profile import area_of, parse_collapsed
 from loadtests.report import Row, Sample, goals, markdown, ratios, replace_section, summarize
 
@@ -122,3 +124,9 @@ def test_ratios_pair_the_targets_of_each_round() -> None:
     found = ratios(rows, rounds)
     assert found["4/3"] == pytest.approx(0.9)
     assert found["3/2"] == pytest.approx(rows[3].rps / rows[2].rps)  # unequal rounds: the medians
+
+
+def test_rounds_go_forward_then_backward() -> None:
+    targets: list[Any] = [1, 2, 3, 4, 5]
+    assert round_order(targets, 0) == [1, 2, 3, 4, 5] and round_order(targets, 1) == [5, 4, 3, 2, 1]
+    assert round_order(targets, 2) == [1, 2, 3, 4, 5] and targets == [1, 2, 3, 4, 5]

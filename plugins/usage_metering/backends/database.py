@@ -4,8 +4,9 @@ recorder's flusher thread, which creates the engine lazily and is its only user.
 The flusher shares the worker's GIL with the event loop, so every microsecond it spends per record is
 taken from requests. The insert is therefore the registry's own statement (`usage_insert`: the same
 columns, the same conflict rule) compiled once for the engine's dialect and handed to the driver's
-`executemany` with each column's bind processor applied, as SQLAlchemy would apply them, without its
-per-row machinery on every batch (38 -> 10 us a record on SQLite, docs/benchmarks.md).
+`executemany` (on SQLite: one statement of many rows) with each column's bind processor applied, as
+SQLAlchemy would apply them, without its per-row machinery on every batch (38 -> 10 us a record on SQLite,
+docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -31,6 +33,17 @@ def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
     # last commits but never corrupts the file. Metering already accepts losing one flush interval to a
     # crash (recorder.py); the registry's own connections keep SQLite's default.
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+_ROWS_PER_STATEMENT = 500  # x 14 columns: 7,000 parameters, under SQLite's limit of 32,766
+
+
+@lru_cache(maxsize=16)
+def _many_rows(sql: str, rows: int) -> str:
+    """`INSERT ... VALUES (?, ...) ON CONFLICT ...` with its VALUES group repeated `rows` times."""
+    head, _, tail = sql.partition(" VALUES ")
+    end = tail.index(")") + 1
+    return f"{head} VALUES {', '.join([tail[:end]] * rows)}{tail[end:]}"
 
 
 class DatabaseStore:
@@ -75,7 +88,16 @@ class DatabaseStore:
         engine = self._engine or self._prepare()
         params = [self._params({**row, "at": datetime.fromtimestamp(row["at"], UTC)}) for row in rows]
         with engine.begin() as connection:
-            connection.exec_driver_sql(self._sql, params)
+            if engine.dialect.name != "sqlite":
+                connection.exec_driver_sql(self._sql, params)
+                return
+            # SQLite's driver releases the GIL around every row of an executemany, and a thread asking it
+            # back from a busy event loop waits a switch interval (5 ms) each time: on a saturated worker
+            # the flusher wrote 200 rows a second and fell behind. One statement of many rows asks once.
+            for start in range(0, len(params), _ROWS_PER_STATEMENT):
+                chunk = params[start : start + _ROWS_PER_STATEMENT]
+                flat = tuple(value for row in chunk for value in row)
+                connection.exec_driver_sql(_many_rows(self._sql, len(chunk)), flat)
 
     def close(self) -> None:
         if self._engine is not None:
