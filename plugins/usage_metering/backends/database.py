@@ -3,15 +3,15 @@ recorder's flusher thread, which creates the engine lazily and is its only user.
 
 The flusher shares the worker's GIL with the event loop, so every microsecond it spends per record is
 taken from requests. The insert is therefore the registry's own statement (`usage_insert`: the same
-columns, the same conflict rule) compiled once for the engine's dialect and handed to the driver's
-`executemany` (on SQLite: one statement of many rows) with each column's bind processor applied, as
-SQLAlchemy would apply them, without its per-row machinery on every batch (38 -> 10 us a record on SQLite,
-docs/benchmarks.md).
+columns, the same conflict rule) compiled once for the engine's dialect and handed to the
+driver as one statement of many rows, with each column's bind processor applied as SQLAlchemy would apply
+them, without its per-row machinery on every batch (38 -> 10 us a record on SQLite, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -35,24 +35,33 @@ def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
-_ROWS_PER_STATEMENT = 500  # x 14 columns: 7,000 parameters, under SQLite's limit of 32,766
+_ROWS_PER_STATEMENT = 500  # x 14 columns: 7,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535
+_NAMED = re.compile(r"%\((\w+)\)s")  # psycopg's named placeholder, as SQLAlchemy compiles it
 
 
-@lru_cache(maxsize=16)
-def _many_rows(sql: str, rows: int) -> str:
-    """`INSERT ... VALUES (?, ...) ON CONFLICT ...` with its VALUES group repeated `rows` times."""
-    head, _, tail = sql.partition(" VALUES ")
-    end = tail.index(")") + 1
-    return f"{head} VALUES {', '.join([tail[:end]] * rows)}{tail[end:]}"
+def _single_row(sql: str, positional_order: Sequence[str] | None) -> tuple[str, str, str, tuple[str, ...]]:
+    """(head, VALUES group with positional placeholders, tail, the columns' order in the group)."""
+    head, _, rest = sql.partition(" VALUES ")
+    depth = 0
+    for index, char in enumerate(rest):  # the group's own closing parenthesis ("%(name)s" has others)
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            group, tail = rest[: index + 1], rest[index + 1 :]
+            break
+    else:
+        raise ValueError(f"no VALUES group in {sql!r}")
+    names = _NAMED.findall(group)
+    if names:  # pyformat (psycopg): "%(request_id)s" -> "%s", the values passed by position
+        return head, _NAMED.sub("%s", group), tail, tuple(names)
+    assert positional_order is not None
+    return head, group, tail, tuple(positional_order)
 
 
 class DatabaseStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Engine | None = None
-        self._sql = ""
-        self._positional = True
-        self._order: tuple[str, ...] = ()
+        self._head = self._group = self._tail = ""
         self._values: Callable[[dict[str, Any]], tuple[Any, ...]] = tuple
         self._converted: tuple[tuple[int, _Processor], ...] = ()  # (position, the column's bind processor)
 
@@ -63,41 +72,39 @@ class DatabaseStore:
             event.listen(engine, "connect", _relaxed_sync)
         dialect = engine.dialect
         compiled = usage_insert(dialect.name).compile(dialect=dialect, column_keys=list(USAGE_COLUMNS))
-        self._sql, self._positional = compiled.string, bool(compiled.positional)
-        order = compiled.positiontup if compiled.positional and compiled.positiontup else USAGE_COLUMNS
+        positional = compiled.positiontup if compiled.positional else None
+        self._head, self._group, self._tail, order = _single_row(compiled.string, positional)
         columns = UsageRecord.__table__.c
         processors = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
-        self._order = tuple(order)
         self._values = operator.itemgetter(*order)  # a row's values in the statement's order, in C
         self._converted = tuple((i, p) for i, p in enumerate(processors) if p is not None)
         self._engine = engine
         return engine
 
-    def _params(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    def _params(self, row: dict[str, Any]) -> list[Any]:
         values = list(self._values(row))
-        if self._converted:
-            for index, process in self._converted:
-                values[index] = process(values[index])
-        if self._positional:
-            return tuple(values)
-        return dict(zip(self._order, values, strict=True))
+        for index, process in self._converted:
+            values[index] = process(values[index])
+        return values
+
+    @lru_cache(maxsize=8)  # noqa: B019  (one store per process and backend: the cache dies with it)
+    def _statement(self, rows: int) -> str:
+        return f"{self._head} VALUES {', '.join([self._group] * rows)}{self._tail}"
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
             return
         engine = self._engine or self._prepare()
         params = [self._params({**row, "at": datetime.fromtimestamp(row["at"], UTC)}) for row in rows]
+        # One statement of many rows, not an executemany: both drivers release the GIL around every row
+        # of an executemany, and a thread asking it back from a busy event loop waits a switch interval
+        # (5 ms) each time. On a saturated worker the flusher then wrote about 200 rows a second and
+        # dropped records past max_pending (tests/plugins/usage_metering/test_database.py).
         with engine.begin() as connection:
-            if engine.dialect.name != "sqlite":
-                connection.exec_driver_sql(self._sql, params)
-                return
-            # SQLite's driver releases the GIL around every row of an executemany, and a thread asking it
-            # back from a busy event loop waits a switch interval (5 ms) each time: on a saturated worker
-            # the flusher wrote 200 rows a second and fell behind. One statement of many rows asks once.
             for start in range(0, len(params), _ROWS_PER_STATEMENT):
                 chunk = params[start : start + _ROWS_PER_STATEMENT]
                 flat = tuple(value for row in chunk for value in row)
-                connection.exec_driver_sql(_many_rows(self._sql, len(chunk)), flat)
+                connection.exec_driver_sql(self._statement(len(chunk)), flat)
 
     def close(self) -> None:
         if self._engine is not None:
