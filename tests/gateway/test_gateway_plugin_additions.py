@@ -129,9 +129,10 @@ class QueryReader:
         QueryReader.seen = {"query": kong.request.get_query(), "a0": kong.request.get_query_arg("a0")}
 
 
-def test_a_long_query_gives_its_first_arguments_not_an_error() -> None:
+def _get_through(plugin: type, path: str) -> httpx.Response:
+    """One GET through a gateway whose service `/gov/api/v1` (route GET /items) runs `plugin` alone."""
     registry = PluginRegistry()
-    registry.register("reader", plugin_module(QueryReader))
+    registry.register("probe", plugin_module(plugin))
     doc = {
         "format": 1,
         "services": [
@@ -139,24 +140,25 @@ def test_a_long_query_gives_its_first_arguments_not_an_error() -> None:
                 "name": "gov.api.v1",
                 "prefix": "/gov/api/v1",
                 "upstream": "http://127.0.0.1:9",
-                "plugins": [{"name": "reader"}],
+                "plugins": [{"name": "probe"}],
                 "routes": [{"method": "GET", "path": "/items"}],
             }
         ],
     }
-    gateway = create_app(
-        GatewaySettings(),
-        registry=registry,
-        config=compile_snapshot(doc, registry),
-        transport=EchoTransport(),
-    )
+    config = compile_snapshot(doc, registry)
+    gateway = create_app(GatewaySettings(), registry=registry, config=config, transport=EchoTransport())
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-            return await client.get("/gov/api/v1/items?" + "&".join(f"a{i}={i}" for i in range(150)))
+            return await client.get(path)
 
-    assert asyncio.run(call()).status_code == 200
+    return asyncio.run(call())
+
+
+def test_a_long_query_gives_its_first_arguments_not_an_error() -> None:
+    query = "&".join(f"a{i}={i}" for i in range(150))
+    assert _get_through(QueryReader, "/gov/api/v1/items?" + query).status_code == 200
     assert len(QueryReader.seen["query"]) == 100 and QueryReader.seen["query"]["a99"] == "99"
     assert QueryReader.seen["a0"] == "0"
 
@@ -176,33 +178,7 @@ class HeaderSetter:
 
 
 def test_set_headers_sets_each_once_replacing_what_was_there() -> None:
-    registry = PluginRegistry()
-    registry.register("setter", plugin_module(HeaderSetter))
-    doc = {
-        "format": 1,
-        "services": [
-            {
-                "name": "gov.api.v1",
-                "prefix": "/gov/api/v1",
-                "upstream": "http://127.0.0.1:9",
-                "plugins": [{"name": "setter"}],
-                "routes": [{"method": "GET", "path": "/items"}],
-            }
-        ],
-    }
-    gateway = create_app(
-        GatewaySettings(),
-        registry=registry,
-        config=compile_snapshot(doc, registry),
-        transport=EchoTransport(),  # its answer has `x-up: 1`
-    )
-
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=gateway)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-            return await client.get("/gov/api/v1/items")
-
-    answer = asyncio.run(call())
+    answer = _get_through(HeaderSetter, "/gov/api/v1/items")  # the echo upstream answers `x-up: 1`
     assert answer.status_code == 200
     assert answer.headers.get_list("x-limit") == ["10"] and answer.headers["x-remaining"] == "9"
     assert answer.headers["x-kept"] == "1" and answer.headers["x-added"] == "yes"
