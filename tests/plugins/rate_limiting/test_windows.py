@@ -100,3 +100,24 @@ def test_sliding_estimate_counts_the_fading_previous_window() -> None:
     usage = Usage(minute, 10, 2, 10, minute.weight(now))
     assert usage.remaining == 3  # 10 - (10 * 0.5 + 2)
     assert allows(10, 2, 10, 0.5) and not allows(10, 5, 10, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("now", "counts"),
+    [
+        (1_700_000_000.25, ((1, 0), (1, 0), (1, 0))),  # a fresh caller: the day is the tightest on a tie
+        (1_700_000_059.9, ((3, 0), (57, 0), (900, 0))),  # the minute has fewest left
+        (1_700_003_599.0, ((10, 0), (60, 0), (95, 0))),  # the second is full: 0 left, reset 1 s
+    ],
+)
+def test_fixed_window_headers_equal_the_general_ones(now: float, counts: tuple[tuple[int, int], ...]) -> None:
+    """The allowed fixed-window call's fast path gives exactly what the general path gives."""
+    from plugins.rate_limiting.handler import _fixed_headers, _headers
+    from plugins.rate_limiting.policies import Counter
+
+    limits = {"second": 10, "minute": 60, "day": 1000}
+    windows = [window(period, now) for period in limits]
+    counters = [Counter(f"k:{p}", None, limit, 0.0, 60) for p, limit in limits.items()]
+    paired = zip(windows, counters, counts, strict=True)
+    usages = [Usage(w, c.limit, current, 0, 0.0) for w, c, (current, _) in paired]
+    assert _fixed_headers(windows, counters, counts, now) == _headers(usages, now)
