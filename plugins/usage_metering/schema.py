@@ -37,9 +37,10 @@ Schema: tuple[dict[str, Any], ...] = (
     {
         "batch_size": {
             "type": "integer",
-            "default": 100,
+            "default": 500,
             "description": "Records per write; this many pending records also trigger a write before "
-            "the interval ends (at least 1).",
+            "the interval ends (at least 1). Larger batches cost less per record (one statement, one "
+            "commit); at 500 a busy worker commits a few times a second.",
         }
     },
     {

@@ -7,9 +7,10 @@ import time
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from plugins.usage_metering.backends.database import DatabaseStore
+from plugins.usage_metering.backends.database import DatabaseStore, _sqlite_instant
 from plugins.usage_metering.record import Usage, to_row
 from plugins.usage_metering.recorder import Recorder
 from registry.models import UsageRecord
@@ -89,3 +90,21 @@ def test_the_flusher_keeps_up_while_the_event_loop_thread_never_rests(
     finally:
         recorder.close()
     assert len(stored(sessions)) == 3000
+
+
+def test_the_sqlite_timestamp_is_the_text_sqlalchemy_would_store() -> None:
+    # The store formats `at` itself on SQLite (cheaper than the column's processors); registry queries
+    # compare and order these strings, so they must be exactly SQLAlchemy's.
+    dialect = sqlite.dialect()
+    column = UsageRecord.__table__.c["at"]
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    for unix in (
+        0.0,
+        1.5,
+        1_700_000_000.5,
+        1_764_772_216.1234565,
+        1_764_772_216.9999996,
+        4_102_444_799.000001,
+    ):
+        assert _sqlite_instant(unix) == processor(datetime.fromtimestamp(unix, UTC))

@@ -35,7 +35,7 @@ def test_every_field_has_a_type_a_default_and_a_description() -> None:
         "backend": None,
         "http_endpoint": None,
         "flush_interval": 1.0,
-        "batch_size": 100,
+        "batch_size": 500,
         "max_pending": 50000,
     }
     assert (handler.priority, handler.version) == (12, "1.0.0")
@@ -46,7 +46,7 @@ def test_the_registrys_config_builds_a_plugin_on_the_database(level: AccessLevel
     [entry] = [p for p in service_plugins(level, {}) if p["name"] == "usage-metering"]
     plugin = handler.Plugin(config(**entry["config"]))
     try:
-        assert plugin.key == ("database", f"sqlite:///{tmp_path}/usage.db", 1.0, 100, 50000)
+        assert plugin.key == ("database", f"sqlite:///{tmp_path}/usage.db", 1.0, 500, 50000)
     finally:
         shutdown()
 
