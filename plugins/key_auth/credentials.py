@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from registry.secrets import prefix_of
 
-__all__ = ["Checked", "Outcome", "check_key", "is_expired"]
+__all__ = ["Checked", "Found", "Outcome", "check_key", "is_expired"]
 
 Found = tuple[dict[str, Any], dict[str, Any]]
 # Compared against when the prefix is unknown, so a miss costs the same HMAC and comparison as a hit.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -146,3 +148,21 @@ def test_preflight_needs_a_key_unless_switched_off(gateway: GatewayProcess) -> N
     assert httpx.options(gateway.url + "/gov/hidden/v1/items", timeout=10).status_code == 401
     assert httpx.options(gateway.url + "/gov/preflight/v1/items", timeout=10).status_code == 200
     assert get(gateway, "/gov/preflight/v1/items").status_code == 401
+
+
+def test_a_key_remembered_as_valid_is_still_refused_once_it_expires(
+    start_gateway: StartGateway, upstream: str, tmp_path: Path
+) -> None:
+    # key-auth remembers keys it found valid (no HMAC on a caller's next calls); expiry is not remembered.
+    key, soon = credential("cred-soon", expires_in=timedelta(seconds=6))
+    items = [route("GET", "/items")]
+    plugins = [{"name": "key-auth", "config": {"key_names": ["apikey"]}}]
+    document = snapshot([service("gov.soon.v1", upstream + "/echo", items, access="key", plugins=plugins)])
+    document["consumers"] = [consumer("app-acme", "acme", [soon])]
+    gateway = start_gateway(document, env=platform_env(tmp_path))
+    ends = datetime.fromisoformat(str(soon["expires_at"]))
+    for _ in range(3):
+        assert get(gateway, "/gov/soon/v1/items", headers={"apikey": key}).status_code == 200
+    time.sleep(max(0.0, (ends - datetime.now(UTC)).total_seconds()) + 0.2)
+    expired = get(gateway, "/gov/soon/v1/items", headers={"apikey": key})
+    assert expired.status_code == 401 and expired.json()["detail"] == "API key has expired"
