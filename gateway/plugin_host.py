@@ -3,9 +3,10 @@
 A plugin module has Kong's Python shape: it exposes `Plugin` (constructed with its config dict;
 optional `access(kong)`, `response(kong)`, `log(kong)` methods, sync or async), `Schema`,
 `version` ("x.y.z") and `priority` (higher runs first). `plugins/key_auth/` is the plugin
-"key-auth" (folder names cannot hold a dash). A sync phase method returns None (as Kong's do) and
-must not do I/O on the event loop: it is run in a worker thread when the class sets
-`run_in_thread = True`.
+"key-auth" (folder names cannot hold a dash). A sync phase method returns None (as Kong's do), or a
+coroutine when this call has to wait (rate-limiting with Redis), which the runner then awaits: the
+common call costs no coroutine. It must not do I/O on the event loop itself: it is run in a worker
+thread when the class sets `run_in_thread = True`.
 
 `Schema` is Kong's field list, `({"field": {"type": ..., "default": ..., "required": bool}}, ...)`;
 the host applies defaults and checks types and required fields before constructing the plugin.

@@ -58,8 +58,6 @@ def _too_large(facade: KongFacade, limit: int) -> bool:
 
 
 def _phase(spec: PluginSpec, name: str) -> Callable[[Any, Any], None]:
-    method = getattr(spec.plugin, name)
-    is_async = inspect.iscoroutinefunction(method)
 
     def handler(self: Any, kong: Any) -> None:
         facade = KongFacade(kong, self.snapshots.current())
@@ -68,7 +66,7 @@ def _phase(spec: PluginSpec, name: str) -> Callable[[Any, Any], None]:
             if name == "access" and limit and _too_large(facade, limit):
                 return
             result = getattr(self.plugin, name)(facade)
-            if is_async:
+            if inspect.iscoroutine(result):  # an async phase, or a sync one that has to wait this time
                 loop.run(result)
         except AfterExit:
             log.warning("agora-%s %s: a PDK call after kong.response.exit was dropped", spec.name, name)

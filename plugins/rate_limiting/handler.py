@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from agora.errors import InvalidInput
 from plugins import CTX_PLAN
 
-from .policies import Counter, PolicyUnavailable, select
+from .policies import Counter, Hit, PolicyUnavailable, select
+from .policies.local import LocalPolicy
 from .schema import Schema
 from .windows import PERIODS, Usage, Window, window
 
@@ -79,20 +81,29 @@ class Plugin:
         self.error_code: int = config["error_code"]
         self.error_message: str = config["error_message"]
         self.policy = select(config["policy"], config["redis_url"], config["redis_timeout"])
+        self._check = self.policy.check if isinstance(self.policy, LocalPolicy) else None
         # plan name -> (the plan entry they were read from, limits): merged once per plan, not per call
         self._planned: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {}
         # counter scope -> (limits, valid from, valid until, windows, counters): see _counters
         self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter]]] = {}
 
-    async def access(self, kong: Any) -> None:
+    def access(self, kong: Any) -> Awaitable[None] | None:
+        """Sync with the local policy (nothing to wait for: no coroutine per call); with Redis it
+        returns the coroutine that waits for the policy's answer, which the runner awaits."""
         limits = self._limits(kong)
         if not limits:
-            return
+            return None
         kind, identifier = self._identify(kong)
         service = kong.router.get_service() or {}
         scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
         now = time.time()
         windows, counters = self._counters(scope, limits, now)
+        if self._check is not None:
+            self._answer(kong, windows, counters, self._check(counters), now)
+            return None
+        return self._remote(kong, windows, counters, now)
+
+    async def _remote(self, kong: Any, windows: list[Window], counters: list[Counter], now: float) -> None:
         try:
             hit = await self.policy.hit(counters)
         except PolicyUnavailable:
@@ -100,6 +111,12 @@ class Plugin:
             if not self.fault_tolerant:
                 kong.response.error(503, ERR_UNAVAILABLE, {"Retry-After": 1})
             return
+        self._answer(kong, windows, counters, hit, now)
+
+    def _answer(
+        self, kong: Any, windows: list[Window], counters: list[Counter], hit: Hit, now: float
+    ) -> None:
+        """The headers, and the refusal when a limit is reached."""
         if hit.allowed and not self.sliding:
             if not self.hide_client_headers:
                 kong.response.set_headers(_fixed_headers(windows, counters, hit.counts, now))

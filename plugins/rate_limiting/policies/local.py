@@ -23,42 +23,53 @@ _SWEEP_EVERY = 5.0
 class LocalPolicy:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._counts: dict[str, int] = {}
-        self._expires: dict[str, float] = {}
+        # counter key -> [count, expires at]: one lookup per counter, changed in place when counted
+        self._cells: dict[str, list[float]] = {}
         self._next_sweep = clock() + _SWEEP_EVERY
 
     def __len__(self) -> int:
-        return len(self._counts)
+        return len(self._cells)
 
     async def hit(self, counters: Sequence[Counter]) -> Hit:
+        return self.check(counters)
+
+    def check(self, counters: Sequence[Counter]) -> Hit:
+        """`hit` without a coroutine: the plugin calls it directly (it awaits nothing)."""
         now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        stored, expires = self._counts, self._expires
+        cells = self._cells
+        live: list[list[float] | None] = []
         counts: list[tuple[int, int]] = []
         allowed = True
         for c in counters:  # plain loops: this runs on every call of every limited API
-            until = expires.get(c.key)
-            current = stored[c.key] if until is not None and until > now else 0
+            cell = cells.get(c.key)
+            if cell is not None and cell[1] <= now:
+                cell = None  # expired, not yet swept: it starts over
+            current = int(cell[0]) if cell is not None else 0
             previous = 0
             if c.previous_key is not None:
-                until = expires.get(c.previous_key)
-                previous = stored[c.previous_key] if until is not None and until > now else 0
-            counts.append((current, previous))
-            if allowed and not allows(c.limit, current, previous, c.weight):
+                before = cells.get(c.previous_key)
+                previous = int(before[0]) if before is not None and before[1] > now else 0
+                if allowed and not allows(c.limit, current, previous, c.weight):
+                    allowed = False
+            elif current >= c.limit:  # allows() with no previous window
                 allowed = False
+            live.append(cell)
+            counts.append((current, previous))
         if not allowed:
             return Hit(False, tuple(counts))
-        for c, (current, _) in zip(counters, counts, strict=True):
-            if current == 0:  # new, or expired: it starts over with its own lifetime
-                expires[c.key] = now + c.ttl
-            stored[c.key] = current + 1
+        for c, cell in zip(counters, live, strict=True):
+            if cell is None:  # new, or expired: it starts over with its own lifetime
+                cells[c.key] = [1, now + c.ttl]
+            else:
+                cell[0] += 1
         return Hit(True, tuple((current + 1, previous) for current, previous in counts))
 
     def _sweep(self, now: float) -> None:
-        expired = [key for key, expires in self._expires.items() if expires <= now]
-        for key in expired:
-            del self._expires[key], self._counts[key]
+        cells = self._cells
+        for key in [key for key, cell in cells.items() if cell[1] <= now]:
+            del cells[key]
         self._next_sweep = now + _SWEEP_EVERY
 
 
