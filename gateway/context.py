@@ -36,8 +36,9 @@ class RequestContext:
     consumer: dict[str, Any] | None = None
     credential: dict[str, Any] | None = None
     shared: dict[str, Any] = field(default_factory=dict)  # kong.ctx.shared
-    # kong.service.request.set_header; None: clear_header (the client's header is not sent upstream)
-    upstream_headers: dict[str, str | None] = field(default_factory=dict)
+    # kong.service.request.set_header: lower-cased name -> (name, value); value None: clear_header (the
+    # client's header is not sent upstream)
+    upstream_headers: dict[bytes, tuple[str, str | None]] = field(default_factory=dict)
     upstream_query: str | None = None  # kong.service.request.set_raw_query; None: the client's query
     response_headers: Headers = field(default_factory=list)  # kong.response.set_header before the response
     status: int = 0  # 0 until the response starts

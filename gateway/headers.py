@@ -119,13 +119,12 @@ def upstream_headers(
     request_id: str,
     prefix: str,
     trusted: TrustedProxies,
-    overrides: dict[str, str | None],
+    overrides: dict[bytes, tuple[str, str | None]],
 ) -> list[tuple[str, str]]:
     """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts; then a plugin's
-    `overrides` (kong.service.request) replace or clear headers of the same name. One pass over the
-    client's headers: it runs for every request."""
+    `overrides` (kong.service.request: lower-cased name -> (name, value), None to clear) replace or
+    clear headers of the same name. One pass over the client's headers: it runs for every request."""
     listed = _listed(headers)
-    overridden = {name.lower().encode("latin-1") for name in overrides} if overrides else None
     out: list[tuple[str, str]] = []
     via = host = None
     for name, value in headers:
@@ -137,7 +136,7 @@ def upstream_headers(
             name in HOP_BY_HOP
             or name in _REPLACED
             or (listed and name in listed)
-            or (overridden and name.lower() in overridden)
+            or (overrides and name in overrides)  # ASGI gives header names lower-cased
         ):
             continue
         out.append((name.decode("latin-1"), value.decode("latin-1")))
@@ -151,13 +150,10 @@ def upstream_headers(
         forwarded_for = peer
     via = f"{via}, {http_version} {VIA}" if via else f"{http_version} {VIA}"
     values = (forwarded_for, scheme, host, prefix, request_id, via)
-    if overridden:
-        out += [
-            (n, v)
-            for n, k, v in zip(_FORWARDING, _FORWARDING_KEYS, values, strict=True)
-            if k not in overridden
-        ]
-        out += [(name, value) for name, value in overrides.items() if value is not None]  # None: cleared
+    if overrides:
+        forwarding = zip(_FORWARDING, _FORWARDING_KEYS, values, strict=True)
+        out += [(name, value) for name, key, value in forwarding if key not in overrides]
+        out += [(name, value) for name, value in overrides.values() if value is not None]  # None: cleared
     else:
         out += zip(_FORWARDING, values, strict=True)
     return out

@@ -240,15 +240,19 @@ class _ServiceRequest:
     def __init__(self, ctx: RequestContext) -> None:
         self._ctx = ctx
 
+    # ctx.upstream_headers: lower-cased name -> (name as set, value or None): the last call for a name
+    # wins whatever its case, and the proxy compares the client's headers without lower-casing them.
     def set_header(self, name: str, value: Any) -> None:
-        self._ctx.upstream_headers[name] = str(value)
+        self._ctx.upstream_headers[_name(name)] = (name, str(value))
 
     def set_headers(self, headers: dict[str, Any]) -> None:
-        self._ctx.upstream_headers.update({name: str(value) for name, value in headers.items()})
+        upstream = self._ctx.upstream_headers
+        for name, value in headers.items():
+            upstream[_name(name)] = (name, str(value))
 
     def clear_header(self, name: str) -> None:
         """The header is not sent upstream (also when the client sent it)."""
-        self._ctx.upstream_headers[name] = None
+        self._ctx.upstream_headers[_name(name)] = (name, None)
 
     def set_raw_query(self, query: str) -> None:
         """The query string sent upstream instead of the client's (without the leading "?")."""

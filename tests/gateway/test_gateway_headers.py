@@ -48,10 +48,18 @@ def test_upstream_headers_from_untrusted_and_trusted_peers() -> None:
     assert trusted["X-Forwarded-For"] == "1.2.3.4, 10.0.0.1" and trusted["X-Forwarded-Proto"] == "https"
     overridden = dict(
         upstream_headers(
-            incoming, peer="10.0.0.1", trusted=TRUSTED, **{**common, "overrides": {"Accept": "x"}}
+            incoming,
+            peer="10.0.0.1",
+            trusted=TRUSTED,
+            **{**common, "overrides": {b"accept": ("Accept", "x")}},
         )  # type: ignore[arg-type]
     )
     assert overridden["Accept"] == "x" and "accept" not in overridden
+    overrides = {b"accept": ("Accept", None), b"x-forwarded-proto": ("X-Forwarded-Proto", "h")}
+    cleared = dict(
+        upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **{**common, "overrides": overrides})  # type: ignore[arg-type]
+    )
+    assert "accept" not in cleared and "Accept" not in cleared and cleared["X-Forwarded-Proto"] == "h"
 
 
 @pytest.mark.parametrize(

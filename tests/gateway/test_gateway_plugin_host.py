@@ -169,6 +169,7 @@ class Pdk:
         seen["ip"], seen["forwarded"] = kong.client.get_ip(), kong.client.get_forwarded_ip()
         seen["route"], seen["service"] = kong.router.get_route(), kong.router.get_service()
         kong.client.authenticate({"id": "c1", "username": "u"}, {"id": "k1"})
+        kong.service.request.set_header("x-to-upstream", "replaced")  # the last call wins, whatever the case
         kong.service.request.set_header("X-To-Upstream", "yes")
         kong.response.set_header("X-From-Access", "a")
         kong.ctx.shared["by"] = "pdk"
@@ -230,6 +231,7 @@ def test_pdk_calls_seen_by_a_plugin(plugin: type) -> None:
     assert response.status_code == 200
     assert response.headers["x-from-access"] == "a" and response.headers["x-shared"] == "pdk"
     assert ("X-To-Upstream", "yes") in upstream.requests[0].headers
+    assert [v for k, v in upstream.requests[0].headers if k.lower() == "x-to-upstream"] == ["yes"]
     assert upstream.requests[0].url == "http://127.0.0.1:9/items/7?a=1&b=2&b=3"
     seen = Pdk.seen
     assert seen["header"] == "t" and seen["headers"] == ["1", "2"]
