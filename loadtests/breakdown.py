@@ -1,26 +1,32 @@
 """Where the plugin chain's cost goes: the bench's gateway with its chain built up one plugin at a time.
 
-    python -m loadtests.breakdown [--rounds 3] [--seconds 4]
+    python -m loadtests.breakdown [--rounds 5] [--seconds 4] [--connections 16]
 
-Each step is its own gateway process (pinned like the bench's); wrk at 32 connections drives the steps
-in turn, round after round, and the server's CPU time per answer is read from /proc. The difference
-between a step and the one before it is what that plugin adds to a request (its access and log phases,
-and what it changes downstream: the headers key-auth adds upstream, metering's flusher thread).
+Each step is its own gateway process, all pinned to the server core, and **all steps are loaded at the
+same time**: one wrk per step, on the load core, for the same seconds. The server's CPU time per answer
+is read from /proc for each step. Run one after the other, the steps measured this machine's drift as
+much as the plugins (its speed moves by up to 30% within minutes: one such run gave access-control
+-33 us); run together, every step meets the same moment, so a step's cost relative to the no-plugin
+gateway holds still even while the absolute figures move. Each step's figure is the median over the
+rounds of that ratio; `added` converts it to microseconds at the no-plugin gateway's median cost, and
+`bare/step` is the throughput ratio a saturated core would give (the bench's 4/3 for the last step).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from .bench import measure
+from . import wrk
 from .fixtures import BENCH_PATH
 from .machine import pinning
-from .servers import ensure_tools
-from .stack import Target, bench_stack
+from .servers import Server, ensure_tools
+from .stack import bench_stack
 
-__all__ = ["STEPS", "main"]
+__all__ = ["STEPS", "Step", "main", "summarize"]
 
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("no plugins", ()),
@@ -31,37 +37,93 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Step:
+    label: str
+    us_per_request: float  # median over the rounds
+    relative: float  # median over the rounds of (this step's cost / the first step's), same round
+    added_us: float  # what it adds to the step before it, at the first step's median cost
+
+    @property
+    def throughput_share(self) -> float:
+        """The first step's cost over this one's: its requests per second as a share of the first's."""
+        return 1 / self.relative
+
+
+def summarize(costs: dict[str, list[float]]) -> list[Step]:
+    """`costs`: per step (in order, the first the baseline), its CPU us per request round by round."""
+    labels = list(costs)
+    base = costs[labels[0]]
+    base_median = statistics.median(base)
+    steps: list[Step] = []
+    previous = 1.0
+    for label in labels:
+        relative = statistics.median(c / b for c, b in zip(costs[label], base, strict=True))
+        added = (relative - previous) * base_median
+        steps.append(Step(label, statistics.median(costs[label]), relative, added))
+        previous = relative
+    return steps
+
+
+def _round(servers: list[tuple[str, Server, dict[str, str]]], *, connections: int, seconds: int,
+           cpus: Sequence[int]) -> dict[str, float]:  # fmt: skip
+    """One round: every step under its own wrk at once; each step's server CPU us per answer."""
+    results: dict[str, wrk.WrkResult] = {}
+    errors: list[BaseException] = []
+    before = {label: server.cpu_seconds() for label, server, _ in servers}
+
+    def load(label: str, server: Server, headers: dict[str, str]) -> None:
+        try:
+            results[label] = wrk.run(server.url + BENCH_PATH, connections=connections, seconds=seconds,
+                                     headers=headers, cpus=cpus)  # fmt: skip
+        except BaseException as exc:  # reported by the caller, after every thread has ended
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=entry) for entry in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    out: dict[str, float] = {}
+    for label, server, _ in servers:
+        result = results[label]
+        if result.failed > result.requests / 1000 or not result.requests:
+            raise RuntimeError(
+                f"{label}: {result.failed} failed answers of {result.requests}; see {server.log}"
+            )
+        out[label] = (server.cpu_seconds() - before[label]) / result.requests * 1e6
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m loadtests.breakdown", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16, help="per step (default 16)")
     args = parser.parse_args(argv)
     ensure_tools()
     server_cpus, load_cpus = pinning()
     with bench_stack([], server_cpus, load_cpus) as stack:
-        targets = []
-        for n, (label, only) in enumerate(STEPS):
-            server = stack.gateway(f"step-{n}", plugins=True, only=only)
-            targets.append(
-                Target(4, label, server.url + BENCH_PATH, server, (stack.origin,), stack.key_header)
-            )
-        for target in targets:
-            measure(target, connections=args.connections, seconds=1, cpus=load_cpus)
-        cpu: dict[str, list[float]] = {t.label: [] for t in targets}
-        for _ in range(args.rounds):
-            for target in targets:
-                sample = measure(target, connections=args.connections, seconds=args.seconds, cpus=load_cpus)
-                cpu[target.label].append(sample.server_us_per_request)
-    print(f"{'step':26} {'CPU us/req':>10} {'added':>7}")
-    before = None
-    for label, values in cpu.items():
-        median = statistics.median(values)
-        added = "" if before is None else f"{median - before:+7.0f}"
-        print(f"{label:26} {median:10.0f} {added:>7}")
-        before = median
+        servers = [
+            (label, stack.gateway(f"step-{n}", plugins=True, only=only), stack.key_header)
+            for n, (label, only) in enumerate(STEPS)
+        ]
+        _round(servers, connections=args.connections, seconds=1, cpus=load_cpus)  # warm-up
+        costs: dict[str, list[float]] = {label: [] for label, _ in STEPS}
+        for number in range(args.rounds):
+            measured = _round(servers, connections=args.connections, seconds=args.seconds, cpus=load_cpus)
+            for label, value in measured.items():
+                costs[label].append(value)
+            print(f"round {number + 1}: " + ", ".join(f"{v:.0f}" for v in measured.values()) + " us/req")
+    print(f"\n{'step':26} {'CPU us/req':>10} {'x bare':>7} {'added':>7} {'bare/step':>9}")
+    for step in summarize(costs):
+        added = "" if step.label == STEPS[0][0] else f"{step.added_us:+7.0f}"
+        print(f"{step.label:26} {step.us_per_request:10.0f} {step.relative:7.3f} {added:>7} "
+              f"{step.throughput_share:9.1%}")  # fmt: skip
     return 0
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from loadtests import wrk
 from loadtests.bench import round_order
+from loadtests.breakdown import summarize as summarize_breakdown
 from loadtests.profile import area_of, parse_collapsed
 from loadtests.report import Row, Sample, goals, markdown, ratios, replace_section, summarize
 
@@ -130,3 +131,17 @@ def test_rounds_go_forward_then_backward() -> None:
     targets: list[Any] = [1, 2, 3, 4, 5]
     assert round_order(targets, 0) == [1, 2, 3, 4, 5] and round_order(targets, 1) == [5, 4, 3, 2, 1]
     assert round_order(targets, 2) == [1, 2, 3, 4, 5] and targets == [1, 2, 3, 4, 5]
+
+
+def test_the_breakdown_compares_each_step_with_the_bare_gateway_of_the_same_round() -> None:
+    # The machine slows by a third in round 2: every step slows with it, and the ratios hold.
+    costs = {
+        "no plugins": [400.0, 600.0, 420.0],
+        "+ key-auth": [440.0, 660.0, 462.0],
+        "+ usage-metering": [500.0, 750.0, 525.0],
+    }
+    bare, key, metering = summarize_breakdown(costs)
+    assert bare.relative == 1.0 and bare.us_per_request == 420.0
+    assert key.relative == pytest.approx(1.1) and key.added_us == pytest.approx(42.0)
+    assert metering.relative == pytest.approx(1.25) and metering.added_us == pytest.approx(63.0)
+    assert metering.throughput_share == pytest.approx(0.8)
