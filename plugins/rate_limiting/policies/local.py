@@ -24,7 +24,7 @@ class LocalPolicy:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         # counter key -> [count, expires at]: one lookup per counter, changed in place when counted
-        self._cells: dict[str, list[float]] = {}
+        self._cells: dict[str, list[int | float]] = {}
         self._next_sweep = clock() + _SWEEP_EVERY
 
     def __len__(self) -> int:
@@ -39,32 +39,35 @@ class LocalPolicy:
         if now >= self._next_sweep:
             self._sweep(now)
         cells = self._cells
-        live: list[list[float] | None] = []
-        counts: list[tuple[int, int]] = []
+        # Plain loops over unpacked tuples: this runs on every call of every limited API.
+        seen: list[tuple[list[int | float] | None, int, int]] = []  # (live cell, current, previous)
         allowed = True
-        for c in counters:  # plain loops: this runs on every call of every limited API
-            cell = cells.get(c.key)
-            if cell is not None and cell[1] <= now:
-                cell = None  # expired, not yet swept: it starts over
-            current = int(cell[0]) if cell is not None else 0
-            previous = 0
-            if c.previous_key is not None:
-                before = cells.get(c.previous_key)
-                previous = int(before[0]) if before is not None and before[1] > now else 0
-                if allowed and not allows(c.limit, current, previous, c.weight):
-                    allowed = False
-            elif current >= c.limit:  # allows() with no previous window
-                allowed = False
-            live.append(cell)
-            counts.append((current, previous))
-        if not allowed:
-            return Hit(False, tuple(counts))
-        for c, cell in zip(counters, live, strict=True):
-            if cell is None:  # new, or expired: it starts over with its own lifetime
-                cells[c.key] = [1, now + c.ttl]
+        for key, previous_key, limit, weight, _ in counters:
+            cell = cells.get(key)
+            if cell is None or cell[1] <= now:  # none yet, or expired and not yet swept: starts over
+                cell, current = None, 0
             else:
-                cell[0] += 1
-        return Hit(True, tuple((current + 1, previous) for current, previous in counts))
+                current = int(cell[0])
+            if previous_key is None:
+                previous = 0
+                if current >= limit:  # allows() without a previous window
+                    allowed = False
+            else:
+                before = cells.get(previous_key)
+                previous = int(before[0]) if before is not None and before[1] > now else 0
+                if not allows(limit, current, previous, weight):
+                    allowed = False
+            seen.append((cell, current, previous))
+        if not allowed:
+            return Hit(False, tuple([(current, previous) for _, current, previous in seen]))
+        counts: list[tuple[int, int]] = []
+        for (cell, current, previous), counter in zip(seen, counters, strict=True):
+            if cell is None:  # it starts with its own lifetime
+                cells[counter.key] = [1, now + counter.ttl]
+            else:
+                cell[0] = current + 1
+            counts.append((current + 1, previous))
+        return Hit(True, tuple(counts))
 
     def _sweep(self, now: float) -> None:
         cells = self._cells
