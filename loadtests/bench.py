@@ -3,8 +3,9 @@
     python -m loadtests.bench [--seconds 5] [--repeats 3] [--connections 32] [--no-write]
 
 wrk at fixed concurrency (and at 1 connection for latency) against the five targets of
-loadtests/stack.py, alternating targets and repeating each; then the full plugin chain with 1 and 2
-gateway workers. Prints the table and the ratios, and writes them to docs/benchmarks.md (the section
+loadtests/stack.py, alternating targets and repeating each; then the ratios 4/3 and 5/4 a second way,
+the two servers of each pair loaded at the same moment (loadtests/together.py: this machine's drift
+cannot move them); then the full plugin chain with 1 and 2 gateway workers. Prints the table and the ratios, and writes them to docs/benchmarks.md (the section
 between `<!-- bench:start -->` and `<!-- bench:end -->`) and var/bench/ (every run, as JSON).
 Servers run on the first core and wrk on the others when there are two or more cores.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -24,6 +26,7 @@ from .machine import describe, load_average, pinning
 from .report import Row, Sample, goals, markdown, ratios, render_console, replace_section, summarize
 from .servers import REPO, Server, ensure_tools, free_port, origin_config
 from .stack import BenchStack, Target, bench_stack
+from .together import Loaded, load_together
 
 __all__ = ["main", "measure"]
 
@@ -94,6 +97,32 @@ def run_matrix(
     return rows, {n: [s.wrk.rps for s in samples] for n, samples in loaded.items()}, raw
 
 
+# The ratios between Agora's own targets, measured a second way: both servers of a pair loaded at the
+# same moment (loadtests/together.py), the one way of comparing them that this machine's drift cannot move.
+TOGETHER = ((4, 3), (5, 4))
+
+
+def run_together(stack: BenchStack, args: argparse.Namespace) -> dict[str, float]:
+    """For each pair (a, b) both present, the median over the rounds of cost(b) / cost(a): a's requests
+    per second as a share of b's, had each the server core alone."""
+    out: dict[str, float] = {}
+    for a, b in TOGETHER:
+        if a not in stack.targets or b not in stack.targets:
+            continue
+        pair = {
+            n: Loaded(stack.targets[n].server, stack.targets[n].url, stack.targets[n].headers) for n in (a, b)
+        }
+        shares = []
+        for _ in range(args.repeats):
+            cost = load_together(pair, connections=args.connections // 2, seconds=args.seconds,
+                                 cpus=stack.load_cpus)  # fmt: skip
+            shares.append(cost[b] / cost[a])
+            print(f"  {a} and {b} together: {cost[a]:.0f} and {cost[b]:.0f} us/req, {a}/{b} {shares[-1]:.1%}",
+                  flush=True)  # fmt: skip
+        out[f"{a}/{b} together"] = statistics.median(shares)
+    return out
+
+
 def run_scaling(stack: BenchStack, args: argparse.Namespace) -> list[Row]:
     """The full plugin chain with 1 and 2 workers, nothing pinned (the workers need every core), wrk
     and an upstream of their own sharing the cores with them."""
@@ -143,9 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"bench: servers on cores {server_cpus or 'any'}, wrk on {load_cpus or 'any'}", flush=True)
     with bench_stack(numbers, server_cpus, load_cpus) as stack:
         rows, rounds, raw = run_matrix(stack, args)
+        together = run_together(stack, args)
         scaling = [] if args.no_scaling or 4 not in stack.targets else run_scaling(stack, args)
     load_after = load_average()
-    found = ratios({r.number: r for r in rows}, rounds)
+    found = ratios({r.number: r for r in rows}, rounds) | together
 
     print()
     print(render_console(rows))

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import wrk
 from .fixtures import BENCH_PATH
 from .machine import pinning
-from .servers import Server, ensure_tools
+from .servers import ensure_tools
 from .stack import bench_stack
+from .together import Loaded, load_together
 
 __all__ = ["STEPS", "Step", "main", "summarize"]
 
@@ -65,38 +64,6 @@ def summarize(costs: dict[str, list[float]]) -> list[Step]:
     return steps
 
 
-def _round(servers: list[tuple[str, Server, dict[str, str]]], *, connections: int, seconds: int,
-           cpus: Sequence[int]) -> dict[str, float]:  # fmt: skip
-    """One round: every step under its own wrk at once; each step's server CPU us per answer."""
-    results: dict[str, wrk.WrkResult] = {}
-    errors: list[BaseException] = []
-    before = {label: server.cpu_seconds() for label, server, _ in servers}
-
-    def load(label: str, server: Server, headers: dict[str, str]) -> None:
-        try:
-            results[label] = wrk.run(server.url + BENCH_PATH, connections=connections, seconds=seconds,
-                                     headers=headers, cpus=cpus)  # fmt: skip
-        except BaseException as exc:  # reported by the caller, after every thread has ended
-            errors.append(exc)
-
-    threads = [threading.Thread(target=load, args=entry) for entry in servers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    out: dict[str, float] = {}
-    for label, server, _ in servers:
-        result = results[label]
-        if result.failed > result.requests / 1000 or not result.requests:
-            raise RuntimeError(
-                f"{label}: {result.failed} failed answers of {result.requests}; see {server.log}"
-            )
-        out[label] = (server.cpu_seconds() - before[label]) / result.requests * 1e6
-    return out
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m loadtests.breakdown", description=__doc__.splitlines()[0]
@@ -108,14 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_tools()
     server_cpus, load_cpus = pinning()
     with bench_stack([], server_cpus, load_cpus) as stack:
-        servers = [
-            (label, stack.gateway(f"step-{n}", plugins=True, only=only), stack.key_header)
-            for n, (label, only) in enumerate(STEPS)
-        ]
-        _round(servers, connections=args.connections, seconds=1, cpus=load_cpus)  # warm-up
+        targets: dict[str, Loaded] = {}
+        for n, (label, only) in enumerate(STEPS):
+            server = stack.gateway(f"step-{n}", plugins=True, only=only)
+            targets[label] = Loaded(server, server.url + BENCH_PATH, stack.key_header)
+        load_together(targets, connections=args.connections, seconds=1, cpus=load_cpus)  # warm-up
         costs: dict[str, list[float]] = {label: [] for label, _ in STEPS}
         for number in range(args.rounds):
-            measured = _round(servers, connections=args.connections, seconds=args.seconds, cpus=load_cpus)
+            measured = load_together(
+                targets, connections=args.connections, seconds=args.seconds, cpus=load_cpus
+            )
             for label, value in measured.items():
                 costs[label].append(value)
             print(f"round {number + 1}: " + ", ".join(f"{v:.0f}" for v in measured.values()) + " us/req")

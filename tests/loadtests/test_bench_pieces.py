@@ -87,6 +87,14 @@ def test_ratios_and_goals_come_from_the_medians() -> None:
     }
 
 
+def test_a_ratio_measured_together_too_must_meet_its_goal_both_ways() -> None:
+    found = {"4/3": 0.83, "4/3 together": 0.74, "5/4": 0.9, "5/4 together": 0.95}
+    by_key = {goal.text[:12]: goal for goal in goals(found)}
+    plugins, redis = by_key["plugins cost"], by_key["redis policy"]
+    assert not plugins.met and plugins.value == "83.0% (together: 74.0%)"
+    assert redis.met and redis.value == "90.0% (together: 95.0%)"
+
+
 def test_the_generated_section_replaces_only_its_own(tmp_path: Path) -> None:
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\nProse stays.\n")
