@@ -209,7 +209,10 @@ class _Response:
     def set_headers(self, headers: dict[str, Any]) -> None:
         """Kong's `kong.response.set_headers`: each one set as by `set_header`, in one pass (rate-limiting
         sets nine on every call)."""
-        encoded = [(_name(name), str(value).encode("latin-1")) for name, value in headers.items()]
+        known = _NAMES  # looked up inline: a call of _name per header costs more than the lookup
+        encoded = [
+            (known.get(name) or _name(name), str(value).encode("latin-1")) for name, value in headers.items()
+        ]
         target = self._target()
         if target:
             names = {k for k, _ in encoded}
@@ -246,9 +249,9 @@ class _ServiceRequest:
         self._ctx.upstream_headers[_name(name)] = (name, str(value))
 
     def set_headers(self, headers: dict[str, Any]) -> None:
-        upstream = self._ctx.upstream_headers
+        upstream, names = self._ctx.upstream_headers, _NAMES
         for name, value in headers.items():
-            upstream[_name(name)] = (name, str(value))
+            upstream[names.get(name) or _name(name)] = (name, str(value))
 
     def clear_header(self, name: str) -> None:
         """The header is not sent upstream (also when the client sent it)."""
