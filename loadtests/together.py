@@ -11,13 +11,16 @@ is also the ratio of their requests per second had each had the core alone.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from . import wrk
 from .servers import Server
 
 __all__ = ["Loaded", "load_together"]
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,14 @@ class Loaded:
 
 
 def load_together(
-    targets: Mapping[str, Loaded], *, connections: int, seconds: float, cpus: Sequence[int]
-) -> dict[str, float]:
+    targets: Mapping[Key, Loaded], *, connections: int, seconds: float, cpus: Sequence[int]
+) -> dict[Key, float]:
     """Every target under its own wrk for the same seconds; each server's CPU us per answer."""
-    results: dict[str, wrk.WrkResult] = {}
+    results: dict[Key, wrk.WrkResult] = {}
     errors: list[BaseException] = []
     before = {name: t.server.cpu_seconds() for name, t in targets.items()}
 
-    def load(name: str, target: Loaded) -> None:
+    def load(name: Key, target: Loaded) -> None:
         try:
             results[name] = wrk.run(target.url, connections=connections, seconds=seconds,
                                     headers=target.headers, cpus=cpus)  # fmt: skip
@@ -51,7 +54,7 @@ def load_together(
         thread.join()
     if errors:
         raise errors[0]
-    out: dict[str, float] = {}
+    out: dict[Key, float] = {}
     for name, target in targets.items():
         result = results[name]
         if not result.requests or result.failed > result.requests / 1000:
