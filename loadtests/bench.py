@@ -99,7 +99,7 @@ def run_matrix(
 
 
 # The ratios between Agora's own targets, measured a second way: both servers of a pair loaded at the
-# same moment (loadtests/together.py), the one way of comparing them that this machine's drift cannot move.
+# same moment (loadtests/together.py): steady under this machine's drift, biased against the larger process.
 TOGETHER = ((4, 3), (5, 4))
 
 
