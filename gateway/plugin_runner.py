@@ -47,18 +47,23 @@ class PluginMiddleware:
 
         async def send_with_response_phase(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # The response phase sees, and may change, every header: the answer's and those set
+                # before it (taken from ctx, which request_id.py would otherwise add on the way out).
                 headers = list(message.get("headers", ()))
                 headers.extend(ctx.response_headers)
+                ctx.response_headers = []
                 ctx.status = message["status"]
-                if responders:
-                    kong.phase, kong.response_headers = "response", headers
-                    for response in responders:
-                        pending = response(kong)
-                        if pending is not None:
-                            await pending
-                    kong.response_headers = None
+                kong.phase, kong.response_headers = "response", headers
+                for response in responders:
+                    pending = response(kong)
+                    if pending is not None:
+                        await pending
+                kong.response_headers = None
                 message["headers"] = headers
             await send(message)
+
+        # Without a response phase nothing needs to see the answer on its way out: no wrapper.
+        downstream = send_with_response_phase if responders else send
 
         try:
             if chain.body_limit and ctx.service is not None:
@@ -77,13 +82,12 @@ class PluginMiddleware:
             if kong.exit is not None:
                 answer = kong.exit
                 headers = [*answer.headers, (b"content-length", str(len(answer.body)).encode())]
-                await send_with_response_phase({"type": "http.response.start", "status": answer.status,
-                                                "headers": headers})  # fmt: skip
-                await send_with_response_phase({"type": "http.response.body", "body": answer.body})
+                await downstream({"type": "http.response.start", "status": answer.status, "headers": headers})
+                await downstream({"type": "http.response.body", "body": answer.body})
             elif ctx.preflight:
                 raise _unanswered(ctx.preflight)
             else:
-                await self.app(scope, receive, send_with_response_phase)
+                await self.app(scope, receive, downstream)
         finally:
             kong.phase = "log"
             for name, log_phase in chain.log:

@@ -70,6 +70,10 @@ class RequestIdMiddleware:
                 ctx.bytes_out += len(message.get("body", b""))
             elif message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
+                # What plugins set with kong.response.set_header before the response, unless a response
+                # phase took them (plugin_runner.py): added here, on the way out of every answer, so that
+                # a chain without a response phase needs no send wrapper of its own.
+                headers.extend(ctx.response_headers)
                 headers.append(header)
                 message["headers"] = headers
                 ctx.status = message["status"]
