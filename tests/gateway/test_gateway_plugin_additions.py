@@ -8,13 +8,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.errors import BadGateway
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
+from gateway.transport import UpstreamRequest
 from gateway.usage import RequestFacts
-from tests.gateway.test_gateway_plugin_host import EchoTransport, plugin_module
+from tests.gateway.test_gateway_plugin_host import EchoResponse, EchoTransport, plugin_module
 
 
 def test_module_shutdown_hooks_run_once_on_lifespan_shutdown() -> None:
@@ -129,7 +132,7 @@ class QueryReader:
         QueryReader.seen = {"query": kong.request.get_query(), "a0": kong.request.get_query_arg("a0")}
 
 
-def _get_through(plugin: type, path: str) -> httpx.Response:
+def _get_through(plugin: type, path: str, upstream: type[EchoTransport] = EchoTransport) -> httpx.Response:
     """One GET through a gateway whose service `/gov/api/v1` (route GET /items) runs `plugin` alone."""
     registry = PluginRegistry()
     registry.register("probe", plugin_module(plugin))
@@ -146,7 +149,7 @@ def _get_through(plugin: type, path: str) -> httpx.Response:
         ],
     }
     config = compile_snapshot(doc, registry)
-    gateway = create_app(GatewaySettings(), registry=registry, config=config, transport=EchoTransport())
+    gateway = create_app(GatewaySettings(), registry=registry, config=config, transport=upstream())
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=gateway)
@@ -183,3 +186,28 @@ def test_set_headers_sets_each_once_replacing_what_was_there() -> None:
     assert answer.headers.get_list("x-limit") == ["10"] and answer.headers["x-remaining"] == "9"
     assert answer.headers["x-kept"] == "1" and answer.headers["x-added"] == "yes"
     assert answer.headers.get_list("x-up") == ["replaced"]
+
+
+class RefusingTransport(EchoTransport):
+    async def send(self, request: UpstreamRequest) -> EchoResponse:
+        raise BadGateway("connection refused")
+
+
+class SetsHeaders:
+    """Access only: no response phase, so the runner adds no send wrapper of its own."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        pass
+
+    def access(self, kong: Any) -> None:
+        kong.response.set_headers({"X-RateLimit-Limit-Minute": 10, "X-RateLimit-Remaining-Minute": 9})
+
+
+@pytest.mark.parametrize(("upstream", "status"), [(EchoTransport, 200), (RefusingTransport, 502)])
+def test_headers_set_in_access_reach_every_answer_once(upstream: type[EchoTransport], status: int) -> None:
+    # As Kong's: rate-limiting's headers are on the upstream's answer and on the gateway's own problems.
+    response = _get_through(SetsHeaders, "/gov/api/v1/items", upstream)
+    assert response.status_code == status
+    assert response.headers.get_list("x-ratelimit-limit-minute") == ["10"]
+    assert response.headers.get_list("x-ratelimit-remaining-minute") == ["9"]
+    assert len(response.headers.get_list("x-request-id")) == 1

@@ -14,7 +14,6 @@ import pytest
 from agora.errors import InvalidInput
 from gateway.app import create_app
 from gateway.config import compile_snapshot
-from gateway.errors import BadGateway
 from gateway.plugin_host import PluginRegistry, apply_schema
 from gateway.settings import GatewaySettings
 from gateway.transport import UpstreamRequest
@@ -252,52 +251,3 @@ def test_pdk_calls_seen_by_a_plugin(plugin: type) -> None:
     assert denied.json()["detail"] == "denied here"
     if plugin is Threaded:
         assert any(name != threading.main_thread().name for name in Pdk.threads)
-
-
-class RefusingTransport(EchoTransport):
-    async def send(self, request: UpstreamRequest) -> EchoResponse:
-        raise BadGateway("connection refused")
-
-
-class SetsHeaders:
-    """Access only: no response phase, so the runner adds no send wrapper of its own."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        pass
-
-    def access(self, kong: Any) -> None:
-        kong.response.set_headers({"X-RateLimit-Limit-Minute": 10, "X-RateLimit-Remaining-Minute": 9})
-
-
-@pytest.mark.parametrize(("transport", "status"), [(EchoTransport, 200), (RefusingTransport, 502)])
-def test_headers_set_in_access_reach_every_answer_once(transport: type, status: int) -> None:
-    # As Kong's: rate-limiting's headers are on the upstream's answer and on the gateway's own problems.
-    registry = PluginRegistry()
-    registry.register("sets-headers", plugin_module(SetsHeaders))
-    doc = {
-        "format": 1,
-        "services": [
-            {
-                "name": "gov.api.v1",
-                "prefix": "/gov/api/v1",
-                "upstream": "http://127.0.0.1:9",
-                "plugins": [{"name": "sets-headers"}],
-                "routes": [{"method": "GET", "path": "/items", "operation_id": "listItems"}],
-            }
-        ],
-    }
-    gateway = create_app(
-        GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry), transport=transport()
-    )
-
-    async def call() -> httpx.Response:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=gateway), base_url="http://gw"
-        ) as client:
-            return await client.get("/gov/api/v1/items")
-
-    response = asyncio.run(call())
-    assert response.status_code == status
-    assert response.headers.get_list("x-ratelimit-limit-minute") == ["10"]
-    assert response.headers.get_list("x-ratelimit-remaining-minute") == ["9"]
-    assert len(response.headers.get_list("x-request-id")) == 1

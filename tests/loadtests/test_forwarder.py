@@ -4,13 +4,12 @@ upstream: it must forward what a proxy forwards, or the ceiling it measures woul
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from gateway_harness import REPO, free_port, stop, wait_for
+from gateway_harness import free_port, serving
 
 pytestmark = pytest.mark.integration
 
@@ -18,14 +17,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def forwarder(upstream: str) -> Iterator[str]:
     port = free_port()
-    args = [sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", upstream]
-    process = subprocess.Popen(args, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + "/stats", process)
+    with serving([sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", upstream],
+                 url + "/stats"):  # fmt: skip
         yield url
-    finally:
-        stop(process)
 
 
 def test_method_path_query_headers_and_body_reach_the_upstream(forwarder: str) -> None:

@@ -20,6 +20,7 @@ from gateway_harness import (  # noqa: E402  (after the sys.path line)
     GatewayProcess,
     StartGateway,
     free_port,
+    serving,
     stop,
     wait_for,
     write_snapshot,
@@ -29,13 +30,9 @@ from gateway_harness import (  # noqa: E402  (after the sys.path line)
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(UPSTREAM), str(port)], cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url + "/stats", process)
+    with serving([sys.executable, str(UPSTREAM), str(port)], url + "/stats"):
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@contextlib.contextmanager
+def serving(args: list[str], ready: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process started from the repository, once `ready` answers; stopped on the way out."""
+    process = subprocess.Popen(args, cwd=REPO)
+    try:
+        wait_for(ready, process)
+        yield process
+    finally:
+        stop(process)
 
 
 def rss_bytes(pid: int) -> int:
