@@ -80,12 +80,14 @@ def test_head_uses_get_and_prefixes_of_other_depths() -> None:
     assert ROUTES.lookup("GET", "/short/v1") is not None
 
 
+@pytest.mark.solo
 def test_benchmark_ratio_stays_under_2() -> None:
     """The issue's stated check, with fewer samples than `python -m gateway.bench_routes`.
 
-    Up to three attempts: the suite runs beside other workers whose processes share this machine's
-    caches, and a neighbour can only ever slow a measurement down. A table that scanned its routes
-    would give a ratio in the hundreds on every attempt."""
+    Marked `solo`: `make test` runs it alone, after the parallel run, because beside the other
+    workers (whose processes share this machine's caches) the ratio read 2.0-2.2 where a quiet
+    machine gives 1.5-1.8. Up to three attempts still: a neighbour can only ever slow a measurement
+    down. A table that scanned its routes would give a ratio in the hundreds on every attempt."""
     ratios = []
     for _ in range(3):
         medians = bench_routes.measure(samples=61, batch=300)
