@@ -4,10 +4,10 @@
 
 wrk at fixed concurrency (and at 1 connection for latency) against the five targets of
 loadtests/stack.py, alternating targets and repeating each; then the ratios 4/3 and 5/4 a second way,
-the two servers of each pair loaded at the same moment (loadtests/together.py: this machine's drift
-cannot move them); then the full plugin chain with 1 and 2 gateway workers. Prints the table and the
-ratios, and writes them to docs/benchmarks.md (the section between `<!-- bench:start -->` and
-`<!-- bench:end -->`) and var/bench/ (every run, as JSON).
+the two servers of each pair loaded at the same moment (loadtests/together.py: steady under this
+machine's drift, though it reads the larger server low); then the full plugin chain with 1 and 2
+gateway workers. Prints the table and the ratios, and writes them to docs/benchmarks.md (the section
+between `<!-- bench:start -->` and `<!-- bench:end -->`) and var/bench/ (every run, as JSON).
 Servers run on the first core and wrk on the others when there are two or more cores.
 """
 

@@ -15,15 +15,13 @@ biased against the larger process, which loses more of its caches to each switch
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 from collections.abc import Sequence
 
 from .bench import measure, round_order
 from .fixtures import BENCH_PATH
 from .machine import pinning
-from .servers import REPO, Server, _spawn, ensure_tools, free_port, wait_ready
+from .servers import ensure_tools, free_port, start_forwarder
 from .stack import BenchStack, Target, bench_stack
 from .together import Loaded, load_together
 
@@ -32,14 +30,10 @@ __all__ = ["main"]
 FORWARDER = 0  # its target number: it sits below Agora's bare gateway (3)
 
 
-def start_forwarder(stack: BenchStack) -> Target:
-    port = free_port()
-    args = [sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", stack.origin.url]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}  # it runs in the stack's directory
-    process, log = _spawn("forwarder", args, stack.directory, stack.server_cpus, env)
-    server = Server("forwarder", f"http://127.0.0.1:{port}", process, log, stack.server_cpus)
+def forwarder_target(stack: BenchStack) -> Target:
+    """The forwarder pinned like the gateways, in front of the stack's upstream; stopped with the stack."""
+    server = start_forwarder(free_port(), stack.origin.url, stack.directory, stack.server_cpus, BENCH_PATH)
     stack.servers.append(server)
-    wait_ready(server, BENCH_PATH)
     return Target(FORWARDER, "bare Python forwarder (uvicorn + aiohttp)", server.url + BENCH_PATH, server,
                   (stack.origin,))  # fmt: skip
 
@@ -53,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_tools()
     server_cpus, load_cpus = pinning()
     with bench_stack([2, 3, 4], server_cpus, load_cpus) as stack:
-        forwarder = start_forwarder(stack)
+        forwarder = forwarder_target(stack)
         targets = [stack.targets[2], forwarder, stack.targets[3], stack.targets[4]]
         for target in targets:  # warm-up
             measure(target, connections=args.connections, seconds=1, cpus=load_cpus)

@@ -221,6 +221,17 @@ def start_redis(port: int, directory: Path, cpus: Sequence[int] = ()) -> Server:
     raise TimeoutError("redis did not answer PING")
 
 
+def start_forwarder(port: int, upstream: str, directory: Path, cpus: Sequence[int] = (),
+                    ready_path: str = "/") -> Server:  # fmt: skip
+    """loadtests/forwarder.py (the bare uvicorn + aiohttp proxy) forwarding to `upstream`."""
+    args = [sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", upstream]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # it runs in `directory`, away from the repository
+    process, log = _spawn("forwarder", args, directory, cpus, env)
+    server = Server("forwarder", f"http://127.0.0.1:{port}", process, log, tuple(cpus))
+    wait_ready(server, ready_path)
+    return server
+
+
 # The gateway's environment is the bench's own: nothing from the caller's shell changes what is measured.
 _CLEARED = ("AGORA_", "PROMETHEUS_MULTIPROC_DIR")
 

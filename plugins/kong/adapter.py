@@ -58,7 +58,6 @@ def _too_large(facade: KongFacade, limit: int) -> bool:
 
 
 def _phase(spec: PluginSpec, name: str) -> Callable[[Any, Any], None]:
-
     def handler(self: Any, kong: Any) -> None:
         facade = KongFacade(kong, self.snapshots.current())
         try:
