@@ -1,23 +1,14 @@
-"""The gateway application: the ASGI stack, assembled in one place.
+"""The gateway, assembled in one place: the engine's handler (pipeline/entry.py) and what runs beside it.
 
-    RequestIdMiddleware      X-Request-ID; creates the request context, records status and bytes sent
-    MetricsMiddleware        counts every answer for Prometheus (in-process counts, flushed each second)
-    UsageMiddleware          per-request facts to the usage hooks, after the response
-    ProblemMiddleware        errors -> problem+json
-    RoutingMiddleware        path checks, route lookup in the current snapshot (404, 405)
-    LifecycleMiddleware      410 for retired versions; Deprecation/Sunset/Link headers
-    PluginMiddleware         access / response / log phases of the route's plugins
-    ProblemMiddleware        errors of the upstream call -> problem+json, seen by plugins' response phase
-    SandboxSwitch            sandbox answers from examples
-    ProxyEndpoint            streams to and from the upstream through the injected transport
+    engine/       HTTP/1.1 server and upstream client on asyncio protocols (the sockets)
+    pipeline/     entry.py (request id, routing, errors, metrics, usage) -> route.py (plugins, sandbox)
+                  -> forward.py (the upstream exchange)
+    reloader.py   polls the snapshot source and swaps compiled configs in (config.py)
+    health.py     active health checks; circuit.py: a breaker per upstream around the transport
+    metrics.py    Prometheus counts, flushed once a second
 
-`/healthz` and `/readyz` are served by a small Starlette app; nothing else of the control plane is
-reachable on this port. Operations (docs/operators/monitoring.md): every answer is counted by the
-metrics middleware (metrics.py); with the shipped transport, each upstream gets a circuit breaker wrapped
-around the transport (circuit.py) and active health checks (health.py).
-
-`create_app()` with no argument reads `GatewaySettings.from_env()`: it is the factory uvicorn's
-workers import (`gateway.app:create_app`).
+Only `/healthz` and `/readyz` of the control plane are reachable on this port (control.py).
+`create_app()` with no argument reads `GatewaySettings.from_env()`: each worker builds its gateway so.
 """
 
 from __future__ import annotations
@@ -27,30 +18,23 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
 from .config import CompiledConfig, ConfigHolder
-from .control import CONTROL_PATHS, control_app
+from .engine.http import Request, Responder
 from .headers import TrustedProxies
 from .health import HealthMonitor
 from .health_store import DatabaseSampleStore
-from .lifecycle import LifecycleMiddleware
-from .metrics import GatewayMetrics, MetricsMiddleware
+from .metrics import GatewayMetrics
+from .pipeline.entry import Pipeline
 from .plugin_host import PluginRegistry
-from .plugin_runner import PluginMiddleware
-from .problems import ProblemMiddleware
-from .proxy import ProxyEndpoint
 from .reloader import Reloader
-from .request_id import RequestIdMiddleware
-from .routing import RoutingMiddleware
-from .sandbox import SandboxSwitch
 from .settings import GatewaySettings
 from .sources import DatabaseSource, FileSource, SnapshotSource
 from .transport import Transport
 from .transport_aiohttp import AiohttpTransport
-from .types import Receive, Scope, Send
-from .usage import UsageHook, UsageMiddleware
+from .usage import UsageHook
 
 __all__ = ["Gateway", "create_app"]
 
@@ -94,27 +78,15 @@ class Gateway:
         self.plugins = plugins  # told on shutdown, so plugins can flush what they buffer
         self.transport = transport
         self.reloader = reloader
-        trusted = trusted or TrustedProxies()
-        endpoint = ProblemMiddleware(SandboxSwitch(ProxyEndpoint(transport, trusted=trusted)))
-        routed = RoutingMiddleware(LifecycleMiddleware(PluginMiddleware(endpoint, trusted=trusted)), holder)
-        counted = UsageMiddleware(ProblemMiddleware(routed), hooks)
-        self.http = RequestIdMiddleware(
-            MetricsMiddleware(counted, metrics) if metrics is not None else counted
-        )
-        self.control = control_app(holder, source_description)
+        self.pipeline = Pipeline(
+            holder, transport, trusted=trusted, hooks=hooks, metrics=metrics,
+            source_description=source_description,
+        )  # fmt: skip
         self._poller: asyncio.Task[None] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            if scope["path"] in CONTROL_PATHS:
-                await self.control(scope, receive, send)
-            else:
-                await self.http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
-        elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1003})
+    def __call__(self, request: Request, responder: Responder) -> Awaitable[None]:
+        """The engine's handler (gateway/engine/http.py)."""
+        return self.pipeline(request, responder)
 
     async def startup(self) -> None:
         await self.transport.start()
@@ -140,22 +112,6 @@ class Gateway:
         if self.plugins is not None:
             await self.plugins.shutdown()
         await self.transport.aclose()
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.startup()
-                except Exception as exc:
-                    log.exception("gateway failed to start")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 def create_app(

@@ -1,22 +1,23 @@
-"""Request bodies for plugins that read them (`kong.request.get_raw_body()`), replayed to the upstream.
+"""Request bodies: streamed to the upstream with a byte limit, or read whole for a plugin that asks.
 
-The gateway streams bodies and never holds one whole, except on a route whose chain has a plugin
-declaring `body_limit` (bytes; Agora's addition, Kong ignores it): there the plugin runner reads the
-body before the access phase, up to the largest such limit capped by the API's `max_body_bytes`
-(413 beyond it, declared or counted), and the proxy then receives the same bytes as one ASGI
-message. Other routes keep streaming, untouched.
+The gateway never holds a body whole, except on a route whose chain has a plugin declaring
+`body_limit` (bytes; Agora's addition, Kong ignores it): there the route's pipeline reads the body
+before the access phase (`kong.request.get_raw_body()`), up to the largest such limit capped by the
+API's `max_body_bytes` (413 beyond it, declared or counted), and then sends those bytes upstream.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from .context import RequestContext
+from .engine.http import Body, Headers
 from .errors import PayloadTooLarge
-from .types import Headers, Message, Receive
 
-__all__ = ["read_body", "replaying"]
+__all__ = ["check_declared", "declared_length", "once", "read_body", "streamed"]
 
 
-def _declared_length(headers: Headers) -> int | None:
+def declared_length(headers: Headers) -> int | None:
     for name, value in headers:
         if name == b"content-length":
             try:
@@ -26,37 +27,34 @@ def _declared_length(headers: Headers) -> int | None:
     return None
 
 
-async def read_body(receive: Receive, headers: Headers, ctx: RequestContext, limit: int) -> bytes | None:
-    """The whole body, or None when the client went away while sending it."""
-    declared = _declared_length(headers)
+def check_declared(headers: Headers, limit: int, what: str) -> None:
+    declared = declared_length(headers)
     if declared is not None and declared > limit:
-        raise PayloadTooLarge(
-            f"the request body ({declared} bytes) exceeds this operation's limit of {limit}"
-        )
+        raise PayloadTooLarge(f"the request body ({declared} bytes) exceeds {what}'s limit of {limit}")
+
+
+async def read_body(body: Body, ctx: RequestContext, limit: int) -> bytes:
+    """The whole body; raises `PayloadTooLarge` past `limit` (and `ClientDisconnected`)."""
     chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk: bytes = message.get("body", b"")
+    while chunk := await body.read():
         ctx.bytes_in += len(chunk)
         if ctx.bytes_in > limit:
             raise PayloadTooLarge(f"the request body exceeds this operation's limit of {limit} bytes")
         chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    return b"".join(chunks)
 
 
-def replaying(receive: Receive, body: bytes, ctx: RequestContext) -> Receive:
-    """A `receive` that hands out `body` once, then the client's own messages (its disconnect)."""
-    pending = True
+async def streamed(body: Body, ctx: RequestContext, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives, counted; `PayloadTooLarge` past `limit` (kept on ctx for the answer:
+    the upstream client sees it as a failed body and gives its own error)."""
+    while chunk := await body.read():
+        ctx.bytes_in += len(chunk)
+        if ctx.bytes_in > limit:
+            ctx.body_error = PayloadTooLarge(f"the request body exceeds this API's limit of {limit} bytes")
+            raise ctx.body_error
+        yield chunk
 
-    async def replay() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            ctx.bytes_in -= len(body)  # the proxy counts these bytes again as it forwards them
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
 
-    return replay
+async def once(data: bytes) -> AsyncIterator[bytes]:
+    """A body already read (for a plugin), sent upstream as it was received."""
+    yield data

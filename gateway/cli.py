@@ -1,7 +1,8 @@
-"""`agora gateway`: serves the data plane (uvicorn, uvloop, httptools, N worker processes)."""
+"""`agora gateway`: serves the data plane (the engine: uvloop, httptools; N worker processes)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -30,30 +31,21 @@ def gateway(
     metrics_host: Annotated[str, typer.Option(help="Address of the metrics listener.")] = "127.0.0.1",
 ) -> None:
     """Serve every published API from the compiled snapshot (the database's newest, or --snapshot)."""
-    import uvicorn
-
     from gateway.metrics_server import MULTIPROC_ENV, prepare_directory, serve_metrics
+    from gateway.serve import run_worker
 
     if snapshot is not None:
-        # Workers are separate processes that build the app from the environment.
+        # Workers are separate processes that build the gateway from the environment.
         os.environ["AGORA_GATEWAY_SNAPSHOT"] = str(snapshot.resolve())
+    logging.basicConfig(level=os.environ.get("AGORA_LOG_LEVEL", "warning").upper())
     # Every worker writes its metrics here; the listener (or the admin's /metrics) sums them.
     metrics_dir = Path(os.environ.get(MULTIPROC_ENV) or Path.cwd() / "var" / "metrics" / f"gateway-{port}")
     prepare_directory(metrics_dir)
     if metrics_port:
         serve_metrics(metrics_host, metrics_port, metrics_dir)
-    uvicorn.run(
-        "gateway.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="gateway.protocol:GuardedHttpToolsProtocol",  # httptools with head limits and timeout
-        lifespan="on",
-        access_log=False,
-        proxy_headers=False,  # X-Forwarded-For is judged by the gateway against its trusted proxies
-        server_header=False,
-        date_header=False,  # the upstream's Date passes through; two would be invalid
-        log_level=os.environ.get("AGORA_LOG_LEVEL", "warning").lower(),
-    )
+    if workers == 1:
+        run_worker(host, port)
+        return
+    from gateway.engine.workers import run_workers
+
+    run_workers(workers, host, port)

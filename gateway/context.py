@@ -1,7 +1,7 @@
-"""Per-request state, created once by `RequestIdMiddleware` and kept in `scope["agora"]`.
+"""Per-request state, created once by the pipeline's entry (gateway/pipeline/entry.py).
 
-Every piece of the stack reads and writes this one object instead of adding its own scope keys, so
-a request allocates it once and the PDK, the proxy and metering agree on what happened.
+Every step of the pipeline reads and writes this one object, so a request allocates it once and the
+PDK, the proxy and metering agree on what happened.
 """
 
 from __future__ import annotations
@@ -10,19 +10,20 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .types import Headers, Scope
+from .engine.http import Headers, Request
 
 if TYPE_CHECKING:
     from .config import CompiledConfig
     from .model import Route, Service
 
-__all__ = ["RequestContext", "context_of"]
+__all__ = ["RequestContext"]
 
 
 @dataclass(slots=True, eq=False)
 class RequestContext:
     request_id: str
-    peer: str  # the TCP peer address from the ASGI scope
+    request: Request
+    peer: str  # the TCP peer address
     client_ip: str | None = None  # kong.client.get_forwarded_ip, once computed
     started: float = field(default_factory=time.perf_counter)
     config: CompiledConfig | None = None
@@ -48,9 +49,5 @@ class RequestContext:
     upstream_latency: float | None = None  # seconds from sending upstream to its response headers
     sandbox: bool = False
     upstream_response_headers: Headers | None = None
+    body_error: Exception | None = None  # the request body broke a limit while it streamed upstream
     facts: Any = None  # gateway.usage.RequestFacts once computed (after the response), for every reader
-
-
-def context_of(scope: Scope) -> RequestContext:
-    ctx: RequestContext = scope["agora"]
-    return ctx

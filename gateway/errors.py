@@ -11,7 +11,7 @@
     ├── UpstreamUnavailable              503  the upstream's circuit is open (`Retry-After`; circuit.py)
     └── GatewayTimeout                   504  the upstream did not answer in time
 
-`problem_response` is the one place where an error becomes bytes on the wire (RFC 9457).
+`problem` is the one place where an error becomes bytes on the wire (RFC 9457).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from agora.errors import AgoraError
 
-from .types import Headers, Send
+from .engine.http import Headers
 
 __all__ = [
     "BadGateway",
@@ -32,7 +32,7 @@ __all__ = [
     "NotImplementedHere",
     "PayloadTooLarge",
     "UpstreamUnavailable",
-    "problem_response",
+    "problem",
 ]
 
 PROBLEM_JSON = b"application/problem+json"
@@ -103,23 +103,12 @@ def error_headers(error: AgoraError) -> Headers:
     return []
 
 
-async def problem_response(
-    send: Send,
-    error: AgoraError,
-    *,
-    instance: str | None = None,
-    request_id: str | None = None,
-    extra_headers: Headers | None = None,
-) -> None:
+def problem(
+    error: AgoraError, *, instance: str | None = None, request_id: str | None = None
+) -> tuple[int, Headers, bytes]:
+    """The error as an answer: status, headers (without content-length: the engine adds it), body."""
     body = error.problem(instance)
     if request_id is not None:
         body["request_id"] = request_id
     payload = json.dumps(body, separators=(",", ":")).encode()
-    headers: Headers = [
-        (b"content-type", PROBLEM_JSON),
-        (b"content-length", str(len(payload)).encode()),
-        *error_headers(error),
-        *(extra_headers or ()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload, "more_body": False})
+    return error.status, [(b"content-type", PROBLEM_JSON), *error_headers(error)], payload

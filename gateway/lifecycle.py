@@ -8,12 +8,10 @@ from __future__ import annotations
 from email.utils import format_datetime
 from functools import lru_cache
 
-from .context import context_of
-from .errors import Gone
+from .engine.http import Headers
 from .model import Service
-from .types import ASGIApp, Headers, Message, Receive, Scope, Send
 
-__all__ = ["LifecycleMiddleware", "deprecation_headers", "successor_of"]
+__all__ = ["deprecation_headers", "successor_of"]
 
 
 def successor_of(service: Service, by_name: dict[str, str]) -> str | None:
@@ -42,28 +40,3 @@ def deprecation_headers(service: Service, successor: str | None) -> Headers:
     if links and headers:
         headers.append((b"link", ", ".join(links).encode("latin-1")))
     return headers
-
-
-class LifecycleMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ctx = context_of(scope)
-        service = ctx.service
-        assert service is not None and ctx.config is not None
-        if service.status == "published" and service.sunset is None:
-            await self.app(scope, receive, send)
-            return
-        successor = successor_of(service, ctx.config.by_name)
-        if service.status == "retired":
-            where = f"; use {successor}" if successor else ""
-            raise Gone(f"{service.name} has been retired{where}", successor)
-        extra = deprecation_headers(service, successor)
-
-        async def send_with_lifecycle(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_lifecycle)

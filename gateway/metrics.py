@@ -14,11 +14,11 @@ files in PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode; `agora
 whoever exposes them (metrics_server.py, or the admin's /metrics) sums the files. Counters and
 histograms add up across workers; gauges say how to combine (`livemin`, `livemax`, `liveall`).
 
-Per request, `MetricsMiddleware` only adds to plain in-process counts (a dict lookup, a `bisect` for
-the latency bucket, a few integer additions): no lock, no mmap write, no object but the first of each
-(service, status). `flush()` moves the counts into the prometheus-client values once a second (the
-gateway's lifespan runs it), so a scrape is at most a second behind. Measured with
-`python -m gateway.bench_metrics` (docs/operators/monitoring.md).
+Per request, `record` (called by the pipeline after every answer) only adds to plain in-process counts
+(a dict lookup, a `bisect` for the latency bucket, a few integer additions): no lock, no mmap write, no
+object but the first of each (service, status). `flush()` moves the counts into the prometheus-client
+values once a second (the gateway's startup runs it), so a scrape is at most a second behind. Measured
+with `python -m loadtests.metrics_cost` (docs/operators/monitoring.md).
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .circuit import CLOSED, HALF_OPEN, Breaker
 from .config import CompiledConfig, ConfigHolder
-from .context import RequestContext, context_of
-from .types import ASGIApp, Receive, Scope, Send
+from .context import RequestContext
 
-__all__ = ["FLUSH_EVERY", "LATENCY_BUCKETS", "GatewayMetrics", "MetricsMiddleware"]
+__all__ = ["FLUSH_EVERY", "LATENCY_BUCKETS", "GatewayMetrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 FLUSH_EVERY = 1.0
@@ -157,17 +156,3 @@ def _add(histogram: Any, buckets: list[int], total: float) -> None:
     for index, count in enumerate(buckets):
         if count:
             histogram._buckets[index].inc(count)
-
-
-class MetricsMiddleware:
-    """Pure ASGI, just inside `RequestIdMiddleware`: counts every answer once it has been sent."""
-
-    def __init__(self, app: ASGIApp, metrics: GatewayMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.metrics.record(context_of(scope))

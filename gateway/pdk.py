@@ -31,8 +31,8 @@ from urllib.parse import parse_qs, unquote
 from agora.errors import PROBLEM_BASE
 
 from .context import RequestContext
+from .engine.http import Headers, Request
 from .headers import TrustedProxies, forwarded_ip
-from .types import Headers, Scope
 
 if TYPE_CHECKING:
     from .model import Service
@@ -70,20 +70,20 @@ def _encode_headers(headers: dict[str, Any] | None) -> Headers:
 
 
 class _Request:
-    __slots__ = ("_scope",)
+    __slots__ = ("_ctx", "_request")
 
-    def __init__(self, scope: Scope) -> None:
-        self._scope = scope
+    def __init__(self, ctx: RequestContext, request: Request) -> None:
+        self._ctx, self._request = ctx, request
 
     def get_header(self, name: str) -> str | None:
         key = name.lower().encode("latin-1")
-        for k, v in self._scope["headers"]:
+        for k, v in self._request.headers:
             if k == key:
                 return str(v.decode("latin-1"))
         return None
 
     def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
-        raw = self._scope["headers"][:max_headers]
+        raw = self._request.headers[:max_headers]
         # Usually no name repeats: one comprehension; a repeated one gives the list Kong gives.
         simple: dict[str, str | list[str]] = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
         if len(simple) == len(raw):
@@ -96,22 +96,23 @@ class _Request:
         return out
 
     def get_path(self) -> str:
-        return str(self._scope["path"])
+        """The path percent-decoded (Kong's normalized path); `get_raw_path` has it as sent."""
+        path = self._request.path
+        return unquote(path) if "%" in path else path
 
     def get_raw_path(self) -> str:
-        raw = self._scope.get("raw_path")
-        return raw.decode("latin-1") if raw else str(self._scope["path"])
+        return self._request.path
 
     def get_method(self) -> str:
-        return str(self._scope["method"])
+        return self._request.method
 
     def get_raw_query(self) -> str:
-        return str(self._scope.get("query_string", b"").decode("latin-1"))
+        return self._request.query
 
     def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
         # Kong's semantics: the first `max_args` arguments of a longer query (parse_qs would raise,
         # so any client could turn a plugin's query lookup into a 500).
-        if not self._scope.get("query_string"):
+        if not self._request.query:
             return {}  # most calls (key-auth asks on every one)
         raw = self.get_raw_query()
         first = "&".join(raw.split("&", max_args)[:max_args])
@@ -125,17 +126,15 @@ class _Request:
     def get_raw_body(self) -> bytes | None:
         """The request body, read by the gateway before the access phase when a plugin of the route
         declares `body_limit` (gateway/body.py); None on other routes, whose bodies stream."""
-        ctx: RequestContext = self._scope["agora"]
-        return ctx.body
+        return self._ctx.body
 
     def get_uri_captures(self) -> dict[str, Any]:
         """The route's path parameters, percent-decoded, as Kong's: `{"unnamed": [...], "named": {...}}`."""
-        ctx: RequestContext = self._scope["agora"]
-        named = {name: unquote(value) for name, value in ctx.params.items()}
+        named = {name: unquote(value) for name, value in self._ctx.params.items()}
         return {"unnamed": list(named.values()), "named": named}
 
     def get_scheme(self) -> str:
-        return str(self._scope.get("scheme", "http"))
+        return self._request.scheme
 
     def get_host(self) -> str:
         host = self.get_header("host") or ""
@@ -143,10 +142,10 @@ class _Request:
 
 
 class _Client:
-    __slots__ = ("_ctx", "_scope", "_trusted")
+    __slots__ = ("_ctx", "_request", "_trusted")
 
-    def __init__(self, ctx: RequestContext, scope: Scope, trusted: TrustedProxies) -> None:
-        self._ctx, self._scope, self._trusted = ctx, scope, trusted
+    def __init__(self, ctx: RequestContext, request: Request, trusted: TrustedProxies) -> None:
+        self._ctx, self._request, self._trusted = ctx, request, trusted
 
     def get_ip(self) -> str:
         return self._ctx.peer
@@ -154,7 +153,7 @@ class _Client:
     def get_forwarded_ip(self) -> str:
         ctx = self._ctx
         if ctx.client_ip is None:  # asked by key-auth's guard, rate-limiting and metering: once a request
-            ctx.client_ip = forwarded_ip(ctx.peer, self._scope["headers"], self._trusted)
+            ctx.client_ip = forwarded_ip(ctx.peer, self._request.headers, self._trusted)
         return ctx.client_ip
 
     def authenticate(self, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
@@ -310,10 +309,10 @@ class _Ctx:
 
 
 class _Log:
-    __slots__ = ("_ctx", "_scope")
+    __slots__ = ("_ctx",)
 
-    def __init__(self, ctx: RequestContext, scope: Scope) -> None:
-        self._ctx, self._scope = ctx, scope
+    def __init__(self, ctx: RequestContext) -> None:
+        self._ctx = ctx
 
     def _emit(self, level: int, args: tuple[Any, ...]) -> None:
         _log.log(level, " ".join(str(a) for a in args), extra={"request_id": self._ctx.request_id})
@@ -340,12 +339,12 @@ class _Log:
 
     def serialize(self) -> dict[str, Any]:
         """The request's facts (status, latencies, bytes, route, service, consumer), for log plugins."""
-        facts: RequestFacts = _facts_of()(self._scope)
+        facts: RequestFacts = _facts_of()(self._ctx)
         return facts.as_dict()
 
 
 @lru_cache(maxsize=1)
-def _facts_of() -> Callable[[Scope], RequestFacts]:
+def _facts_of() -> Callable[[RequestContext], RequestFacts]:
     # Imported on first use, once: usage imports the runner, which imports this module.
     from .usage import facts_of
 
@@ -383,20 +382,19 @@ class Kong:
 
     __slots__ = (
         "__weakref__", "agora", "client", "context", "ctx", "exit", "log", "phase", "request", "response",
-        "response_headers", "router", "scope", "service",
+        "response_headers", "router", "service",
     )  # fmt: skip
 
-    def __init__(self, ctx: RequestContext, scope: Scope, trusted: TrustedProxies) -> None:
+    def __init__(self, ctx: RequestContext, request: Request, trusted: TrustedProxies) -> None:
         self.context = ctx  # Agora's per-request state; `ctx` is Kong's `kong.ctx`
-        self.scope = scope
         self.phase = "access"
         self.exit: Exit | None = None
         self.response_headers: Headers | None = None  # the response's own headers, in the response phase
-        self.request = _Request(scope)
-        self.client = _Client(ctx, scope, trusted)
+        self.request = _Request(ctx, request)
+        self.client = _Client(ctx, request, trusted)
         self.response = _Response(self)
         self.service = _Service(ctx)
         self.router = _Router(ctx)
         self.ctx = _Ctx(ctx.shared)
-        self.log = _Log(ctx, scope)
+        self.log = _Log(ctx)
         self.agora = _Agora(ctx)

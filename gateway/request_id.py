@@ -1,9 +1,5 @@
-"""`X-Request-ID`: kept from the client when it is sane, generated otherwise, returned on every answer.
-
-This is the outermost HTTP piece, so it also creates the request's `RequestContext` and records on it
-what the client was sent (status, body bytes): other pieces read `ctx.status` to know whether the
-response has started.
-"""
+"""`X-Request-ID`: kept from the client when it is sane, generated otherwise; the pipeline returns it
+on every answer."""
 
 from __future__ import annotations
 
@@ -11,10 +7,9 @@ import os
 import random
 import re
 
-from .context import RequestContext
-from .types import ASGIApp, Message, Receive, Scope, Send
+from .engine.http import Headers
 
-__all__ = ["RequestIdMiddleware"]
+__all__ = ["request_id_of"]
 
 _SANE = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,128}")
 
@@ -45,38 +40,11 @@ class _Ids:
 _ids = _Ids()
 
 
-def _incoming(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
+def request_id_of(headers: Headers) -> str:
+    """The client's `X-Request-ID` when it is sane, else a new one."""
+    for name, value in headers:
         if name == b"x-request-id":
-            return value.decode("ascii") if _SANE.fullmatch(value) else None
-    return None
-
-
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = _incoming(scope) or _ids.next()
-        client = scope.get("client")
-        ctx = scope["agora"] = RequestContext(request_id=request_id, peer=client[0] if client else "")
-        header = (b"x-request-id", request_id.encode("ascii"))
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                ctx.bytes_out += len(message.get("body", b""))
-            elif message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
-                # What plugins set with kong.response.set_header before the response, unless a response
-                # phase took them (plugin_runner.py): added here, on the way out of every answer, so that
-                # a chain without a response phase needs no send wrapper of its own.
-                headers.extend(ctx.response_headers)
-                headers.append(header)
-                message["headers"] = headers
-                ctx.status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+            if _SANE.fullmatch(value):
+                return value.decode("ascii")
+            break
+    return _ids.next()

@@ -1,5 +1,5 @@
-"""Routing: refuses paths that try to escape their API, then finds the operation in the current
-route table and records it on the request context. Unknown path: 404; known path with another
+"""Routing rules: refuses paths that try to escape their API; the pipeline's entry then finds the
+operation in the current route table (routes.py). Unknown path: 404; known path with another
 method: 405 with `Allow`. A retired version is let through whatever the path, for `lifecycle` to
 answer 410.
 
@@ -12,34 +12,44 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from agora.errors import NotFound, Unavailable
-
-from .config import ConfigHolder
-from .context import context_of
-from .errors import BadRequest, MethodNotAllowed
+from .engine.http import Headers
+from .errors import BadRequest
 from .routes import Match, RouteTable
-from .types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RoutingMiddleware", "check_path", "preflight_match"]
+__all__ = ["check_path", "preflight_match"]
 
 
 def check_path(raw: str) -> None:
-    """Refuses dot segments (also percent-encoded) and encoded separators used to climb out of the
-    API's prefix (`/a/b/v1/..%2F..%2Fother`), and NUL bytes. Plain paths cost one scan."""
+    """Refuses dot segments (also percent-encoded), encoded separators (`%2F`, `%5C`) and NUL bytes.
+
+    An encoded separator would be matched as part of one path parameter here (`/companies/X%2Fofficers`
+    is `{company_id}` = "X/officers") while the upstream decodes it into another operation
+    (`/companies/X/officers`), whose plugins never ran: refused, as Apache's `AllowEncodedSlashes Off`
+    does. Plain paths cost one scan."""
     if "." not in raw and "%" not in raw and "\\" not in raw:
         return
-    decoded = unquote(raw) if "%" in raw else raw
+    if "%" in raw:
+        lowered = raw.lower()
+        if "%2f" in lowered or "%5c" in lowered:
+            raise BadRequest(
+                "the path contains an encoded '/' or '\\' (%2F, %5C), which could reach another operation"
+            )
+        decoded = unquote(raw)
+    else:
+        decoded = raw
+    if "\\" in decoded:
+        raise BadRequest("the path contains a '\\', which some upstreams take for a '/'")
     if "\x00" in decoded:
         raise BadRequest("the path contains a NUL byte")
-    for segment in decoded.replace("\\", "/").split("/"):
+    for segment in decoded.split("/"):
         if segment in (".", ".."):
             raise BadRequest("the path contains a '.' or '..' segment")
 
 
-def preflight_match(table: RouteTable, scope: Scope, path: str) -> Match | None:
+def preflight_match(table: RouteTable, headers: Headers, path: str) -> Match | None:
     """The operation a CORS preflight asks about, or None if it is no preflight or asks for nothing here."""
     origin = requested = None
-    for name, value in scope["headers"]:
+    for name, value in headers:
         if name == b"origin":
             origin = value
         elif name == b"access-control-request-method":
@@ -48,31 +58,3 @@ def preflight_match(table: RouteTable, scope: Scope, path: str) -> Match | None:
         return None
     match = table.lookup(requested.decode("latin-1").strip().upper(), path)
     return match if match is not None and match.route is not None else None
-
-
-class RoutingMiddleware:
-    def __init__(self, app: ASGIApp, holder: ConfigHolder) -> None:
-        self.app = app
-        self.holder = holder
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ctx = context_of(scope)
-        config = ctx.config = self.holder.current
-        if config is None:
-            raise Unavailable("the gateway has not loaded a configuration yet")
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else scope["path"]
-        check_path(path)
-        match = config.table.lookup(scope["method"], path)
-        if match is None:
-            raise NotFound(f"no API is published at {scope['path']}")
-        if match.route is None and match.allow and scope["method"] == "OPTIONS":
-            asked = preflight_match(config.table, scope, path)
-            if asked is not None:
-                match, ctx.preflight = asked, match.allow
-        ctx.service, ctx.route, ctx.params, ctx.rest = match.service, match.route, match.params, match.rest
-        if match.route is None and match.service.status != "retired":
-            if match.allow:
-                raise MethodNotAllowed(f"{scope['method']} is not offered at this path", match.allow)
-            raise NotFound(f"{match.service.name} has no operation at {match.rest or '/'}")
-        await self.app(scope, receive, send)

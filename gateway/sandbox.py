@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .context import context_of
+from .engine.http import Headers
 from .errors import NotImplementedHere
-from .types import ASGIApp, Receive, Scope, Send
+from .model import Route
 
-__all__ = ["SandboxSwitch", "sample_from_schema"]
+__all__ = ["sample_from_schema", "sandbox_answer"]
 
 _STRING_FORMATS = {
     "date-time": "2024-01-01T00:00:00Z",
@@ -79,29 +79,11 @@ def _payload(sandbox: dict[str, Any]) -> tuple[bytes, str]:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), content_type
 
 
-class SandboxSwitch:
-    """In front of the proxy: sends sandbox calls to the example, the others on to `app`."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ctx = context_of(scope)
-        assert ctx.service is not None
-        if ctx.service.upstream_origin is not None and not ctx.sandbox:
-            await self.app(scope, receive, send)
-            return
-        ctx.sandbox = True
-        route = ctx.route
-        sandbox = route.sandbox if route is not None else None
-        if not isinstance(sandbox, dict):
-            raise NotImplementedHere(f"{scope['method']} {scope['path']} has no example to answer from")
-        body, content_type = _payload(sandbox)
-        status = int(sandbox.get("status") or 200)
-        headers = [
-            (b"content-type", content_type.encode("latin-1")),
-            (b"content-length", str(len(body)).encode()),
-            (b"x-agora-sandbox", b"true"),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+def sandbox_answer(route: Route | None, method: str, path: str) -> tuple[int, Headers, bytes]:
+    """The example answer of a sandbox call (`NotImplementedHere` when the operation has none)."""
+    sandbox = route.sandbox if route is not None else None
+    if not isinstance(sandbox, dict):
+        raise NotImplementedHere(f"{method} {path} has no example to answer from")
+    body, content_type = _payload(sandbox)
+    headers = [(b"content-type", content_type.encode("latin-1")), (b"x-agora-sandbox", b"true")]
+    return int(sandbox.get("status") or 200), headers, body

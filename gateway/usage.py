@@ -1,7 +1,7 @@
-"""Per-request facts for metering and log plugins, and the hook that hands them out.
+"""Per-request facts for metering and log plugins, and the hooks that receive them.
 
-`UsageMiddleware` sits outside error handling, so every answer is counted (404s and 502s too). Its
-hooks run after the response has been sent; a hook must not block (hand the facts to a queue).
+The pipeline's entry runs the hooks after every answer (404s and 502s too), once the answer is sent;
+a hook must not block (hand the facts to a queue).
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
-from .context import context_of
-from .types import ASGIApp, Receive, Scope, Send
+from .context import RequestContext
 
-__all__ = ["RequestFacts", "UsageHook", "UsageMiddleware", "facts_of"]
+__all__ = ["RequestFacts", "UsageHook", "facts_of", "run_hooks"]
 
 log = logging.getLogger("agora.gateway.usage")
 
@@ -48,20 +48,21 @@ class RequestFacts(NamedTuple):
 UsageHook = Callable[[RequestFacts], Awaitable[None] | None]
 
 
-def facts_of(scope: Scope) -> RequestFacts:
+def facts_of(ctx: RequestContext) -> RequestFacts:
     """The request's facts, computed once the response has started: by the first log plugin, else by
-    the usage hooks (every later reader gets the same figures). Before that (an error the outer
-    problem middleware has yet to answer), each call computes them afresh."""
-    ctx = context_of(scope)
+    the usage hooks (every later reader gets the same figures). Before that, each call computes them
+    afresh."""
     if ctx.facts is not None:
         return ctx.facts  # type: ignore[no-any-return]
     now = time.perf_counter()
     route, consumer, credential, upstream = ctx.route, ctx.consumer, ctx.credential, ctx.upstream_latency
     elapsed = now - ctx.started
+    request = ctx.request
+    path = request.path
     facts = RequestFacts(
         ctx.request_id,
-        scope["method"],
-        scope["path"],
+        request.method,
+        unquote(path) if "%" in path else path,
         ctx.status,
         ctx.service.name if ctx.service else None,
         (route.operation_id or f"{route.method} {route.path}") if route else None,
@@ -80,23 +81,25 @@ def facts_of(scope: Scope) -> RequestFacts:
     return facts
 
 
-class UsageMiddleware:
-    def __init__(self, app: ASGIApp, hooks: Sequence[UsageHook] = ()) -> None:
-        self.app = app
-        self.hooks = tuple(hooks)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.hooks:
-            await self.app(scope, receive, send)
-            return
+def run_hooks(hooks: tuple[UsageHook, ...], ctx: RequestContext) -> Awaitable[None] | None:
+    """Hands the facts to every hook after the answer; a hook's failure is logged, never raised. Returns
+    a coroutine only when a hook is async (the shipped ones are not: they queue)."""
+    facts = facts_of(ctx)
+    pending: list[Awaitable[None]] = []
+    for hook in hooks:
         try:
-            await self.app(scope, receive, send)
-        finally:
-            facts = facts_of(scope)
-            for hook in self.hooks:
-                try:
-                    result = hook(facts)
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:
-                    log.exception("usage hook %r failed (request %s)", hook, facts.request_id)
+            result = hook(facts)
+        except Exception:
+            log.exception("usage hook %r failed (request %s)", hook, facts.request_id)
+            continue
+        if result is not None and inspect.isawaitable(result):
+            pending.append(result)
+    return _await_all(pending, facts.request_id) if pending else None
+
+
+async def _await_all(pending: list[Awaitable[None]], request_id: str) -> None:
+    for result in pending:
+        try:
+            await result
+        except Exception:
+            log.exception("usage hook failed (request %s)", request_id)

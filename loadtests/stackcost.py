@@ -1,5 +1,5 @@
-"""CPU time per request of Agora's own code, in process: the gateway's ASGI stack and plugins driven
-directly, with an upstream that answers at once (no sockets, no uvicorn, no aiohttp).
+"""CPU time per request of Agora's own code, in process: the gateway's pipeline and plugins driven
+through the engine's seam (gateway/engine/http.py), with an upstream that answers at once (no sockets).
 
     python -m loadtests.stackcost [--requests 20000] [--rounds 5]
 
@@ -13,7 +13,6 @@ time (all threads: metering's flusher included) and the event loop thread's alon
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import tempfile
@@ -70,44 +69,43 @@ class InstantTransport:
         pass
 
 
-def _scope(headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
-    return {
-        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
-        "method": "GET", "scheme": "http", "path": BENCH_PATH, "raw_path": BENCH_PATH.encode(),
-        "query_string": b"", "root_path": "", "headers": headers,
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
-    }  # fmt: skip
+class _Answer:
+    """The least a responder does: keeps the status (the engine's writes are not what is measured)."""
+
+    __slots__ = ("bytes_sent", "started", "status")
+
+    def __init__(self) -> None:
+        self.status = self.bytes_sent = 0
+        self.started = False
+
+    def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status, self.started = status, True
+
+    async def write(self, chunk: bytes) -> None:
+        self.bytes_sent += len(chunk)
+
+    def end(self, chunk: bytes = b"") -> None:
+        self.bytes_sent += len(chunk)
+
+    def answer(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.start(status, headers)
+        self.end(body)
 
 
 async def run_requests(app: Any, headers: list[tuple[bytes, bytes]], count: int) -> tuple[float, float]:
-    """Sends `count` requests one after the other; returns the CPU seconds they took: the whole
-    process's, and the event loop's thread's alone."""
-    never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    statuses: list[int] = []
+    """Sends `count` requests one after the other through the gateway's handler (the engine's seam);
+    returns the CPU seconds they took: the whole process's, and the event loop's thread's alone."""
+    from gateway.engine.http import Request
 
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    async def handle() -> None:
-        first = True
-
-        async def receive() -> dict[str, Any]:
-            nonlocal first
-            if first:
-                first = False
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await never  # the client stays connected: a disconnect watcher waits here
-            raise AssertionError("unreachable")
-
-        await app(_scope(headers), receive, send)
-
+    statuses: set[int] = set()
     started, loop_started = time.process_time(), time.thread_time()
     for _ in range(count):
-        await handle()
+        answer = _Answer()
+        await app(Request("GET", BENCH_PATH, "", headers, peer="127.0.0.1"), answer)
+        statuses.add(answer.status)
     elapsed, loop_elapsed = time.process_time() - started, time.thread_time() - loop_started
-    if any(status != 200 for status in statuses):
-        raise RuntimeError(f"answers other than 200: {sorted(set(statuses))}")
+    if statuses != {200}:
+        raise RuntimeError(f"answers other than 200: {sorted(statuses)}")
     return elapsed, loop_elapsed
 
 

@@ -35,7 +35,7 @@ priority, version = PRIORITY, VERSION
 
 ERR_TOO_LARGE = "Request size limit exceeded"
 ERR_LENGTH_REQUIRED = "A valid Content-Length header is required"
-# Read by gateway/proxy.py: the streamed request body is cut off with 413 beyond this many bytes.
+# Read by gateway/pipeline/forward.py: the streamed request body is cut off with 413 beyond this many bytes.
 CTX_MAX_BODY_BYTES = "agora.max_body_bytes"
 
 

@@ -12,6 +12,7 @@ import pytest
 from gateway.app import create_app
 from gateway.circuit import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy, Breakers, origin_of
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.errors import BadGateway
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
@@ -124,7 +125,7 @@ def test_open_circuit_answers_503_problem_with_retry_after_without_calling() -> 
     )
 
     async def calls() -> tuple[list[int], httpx.Response]:
-        asgi = httpx.ASGITransport(app=gateway)
+        asgi = HandlerTransport(gateway)
         async with httpx.AsyncClient(transport=asgi, base_url="http://gw") as client:
             statuses = [(await client.get("/gov/x/v1/a")).status_code for _ in range(7)]
             return statuses, await client.get("/gov/x/v1/a")

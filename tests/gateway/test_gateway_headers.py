@@ -64,7 +64,20 @@ def test_upstream_headers_from_untrusted_and_trusted_peers() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/a/b/v1/../x", "/a/b/v1/./x", "/a/b/v1/%2e%2E/x", "/a/b/v1/x%2F..%2F..", "/a/b/v1/x\\..", "/a/%00"],
+    [
+        "/a/b/v1/../x",
+        "/a/b/v1/./x",
+        "/a/b/v1/%2e%2E/x",
+        "/a/b/v1/x%2F..%2F..",
+        "/a/b/v1/x\\..",
+        "/a/%00",
+        # An encoded separator in a parameter would reach another operation at the upstream (issue 14).
+        "/a/b/v1/a%2Fb",
+        "/a/b/v1/a%2fb",
+        "/a/b/v1/a%5Cb",
+        "/a/b/v1/a%5cb",
+        "/a/b/v1/a\\b",
+    ],
 )
 def test_escaping_paths_are_refused(path: str) -> None:
     with pytest.raises(BadRequest):
@@ -72,7 +85,7 @@ def test_escaping_paths_are_refused(path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/a/b/v1/x", "/a/b/v1/report.v2.pdf", "/a/b/v1/a%2Fb", "/a/b/v1/...", "/a/b/v1/.x"]
+    "path", ["/a/b/v1/x", "/a/b/v1/report.v2.pdf", "/a/b/v1/a%20b", "/a/b/v1/...", "/a/b/v1/.x", "/a/%252F"]
 )
 def test_ordinary_paths_pass(path: str) -> None:
     check_path(path)

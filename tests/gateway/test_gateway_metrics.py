@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.circuit import OPEN, Breaker, BreakerPolicy
 from gateway.config import CompiledConfig, ConfigHolder, compile_snapshot
 from gateway.context import RequestContext
+from gateway.engine.http import Request
 from gateway.metrics import GatewayMetrics
 from gateway.plugin_host import PluginRegistry
 
@@ -30,7 +31,8 @@ def answered(
     config: CompiledConfig, status: int, *, routed: bool = True, upstream: float | None = 0.008
 ) -> Any:
     """The request context of one answer, as the stack leaves it."""
-    ctx = RequestContext(request_id="r", peer="127.0.0.1", started=time.perf_counter() - 0.012)
+    request = Request("GET", "/gov/x/v1/x", "", [])
+    ctx = RequestContext("r", request, "127.0.0.1", started=time.perf_counter() - 0.012)
     ctx.service = config.snapshot.services[0] if routed else None
     ctx.status, ctx.upstream_latency = status, upstream
     return ctx

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.errors import BadGateway
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
@@ -20,7 +21,7 @@ from gateway.usage import RequestFacts
 from tests.gateway.test_gateway_plugin_host import EchoResponse, EchoTransport, plugin_module
 
 
-def test_module_shutdown_hooks_run_once_on_lifespan_shutdown() -> None:
+def test_module_shutdown_hooks_run_once_on_shutdown() -> None:
     calls: list[str] = []
 
     async def async_hook() -> None:
@@ -42,17 +43,8 @@ def test_module_shutdown_hooks_run_once_on_lifespan_shutdown() -> None:
     )
 
     async def lifespan() -> None:
-        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
-        sent: list[str] = []
-
-        async def receive() -> dict[str, Any]:
-            return next(messages)
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message["type"])
-
-        await gateway({"type": "lifespan"}, receive, send)
-        assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+        await gateway.startup()
+        await gateway.shutdown()
 
     asyncio.run(lifespan())
     assert calls == ["async", "failing", "sync"]
@@ -95,7 +87,7 @@ def test_clear_header_set_raw_query_and_find_consumer() -> None:
     )
 
     async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=gateway, client=("127.0.0.1", 5555))
+        transport = HandlerTransport(gateway, client=("127.0.0.1", 5555))
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             headers = {"X-Secret": "s", "x-consumer-id": "spoofed", "X-Other": "o"}
             return await client.get("/gov/api/v1/items?apikey=k&kept=1&b=%2F", headers=headers)
@@ -152,7 +144,7 @@ def _get_through(plugin: type, path: str, upstream: type[EchoTransport] = EchoTr
     gateway = create_app(GatewaySettings(), registry=registry, config=config, transport=upstream())
 
     async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=gateway)
+        transport = HandlerTransport(gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             return await client.get(path)
 

@@ -14,6 +14,7 @@ import pytest
 from agora.errors import InvalidInput
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.plugin_host import PluginRegistry, apply_schema
 from gateway.settings import GatewaySettings
 from gateway.transport import UpstreamRequest
@@ -216,7 +217,7 @@ def test_pdk_calls_seen_by_a_plugin(plugin: type) -> None:
     )
 
     async def call(url: str) -> httpx.Response:
-        transport = httpx.ASGITransport(app=gateway, client=("127.0.0.1", 5555))
+        transport = HandlerTransport(gateway, client=("127.0.0.1", 5555))
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             headers = [
                 ("X-Thing", "t"),

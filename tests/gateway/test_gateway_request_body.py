@@ -14,6 +14,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 
@@ -87,7 +88,7 @@ async def _scenario(calls: list[tuple[str, Any]]) -> list[httpx.Response]:
     gateway = create_app(GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry))
     await gateway.startup()
     try:
-        transport = httpx.ASGITransport(app=gateway)
+        transport = HandlerTransport(gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             return [await client.post("/gov/body/v1" + path, content=content) for path, content in calls]
     finally:
@@ -135,7 +136,15 @@ def test_body_over_the_plugins_limit_is_413_before_the_upstream() -> None:
 
 def test_uri_captures_are_the_path_parameters_decoded() -> None:
     HeaderOnly.captures.clear()
-    (response,) = asyncio.run(_scenario([("/things/tools/a%20b%2Fc", b"")]))
+    (response,) = asyncio.run(_scenario([("/things/tools/a%20b%3Bc", b"")]))
     assert response.status_code == 200
-    named = {"kind": "tools", "name": "a b/c"}
-    assert HeaderOnly.captures == [{"unnamed": ["tools", "a b/c"], "named": named}]
+    named = {"kind": "tools", "name": "a b;c"}
+    assert HeaderOnly.captures == [{"unnamed": ["tools", "a b;c"], "named": named}]
+
+
+def test_an_encoded_slash_in_a_parameter_is_refused_before_any_plugin() -> None:
+    """`%2F` would be one parameter here and two segments at the upstream (another operation)."""
+    HeaderOnly.captures.clear()
+    (response,) = asyncio.run(_scenario([("/things/tools/a%2Fc", b"")]))
+    assert response.status_code == 400 and "%2F" in response.json()["detail"]
+    assert HeaderOnly.captures == []

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from gateway import bench_routes
 from gateway.model import parse_snapshot
 from gateway.routes import RouteTable
+from loadtests import routes_cost as bench_routes
 
 
 def table(*services: dict[str, Any]) -> RouteTable:
@@ -82,7 +82,7 @@ def test_head_uses_get_and_prefixes_of_other_depths() -> None:
 
 @pytest.mark.solo
 def test_benchmark_ratio_stays_under_2() -> None:
-    """The issue's stated check, with fewer samples than `python -m gateway.bench_routes`.
+    """The issue's stated check, with fewer samples than `python -m loadtests.routes_cost`.
 
     Marked `solo`: `make test` runs it alone, after the parallel run, because beside the other
     workers (whose processes share this machine's caches) the ratio read 2.0-2.2 where a quiet

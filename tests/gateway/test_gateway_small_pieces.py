@@ -9,16 +9,15 @@ from typing import Any
 
 import pytest
 
-from agora.errors import NotFound
+from gateway.app import create_app
 from gateway.cli import gateway as gateway_command
-from gateway.context import context_of
+from gateway.config import compile_snapshot
+from gateway.engine.inprocess import call
 from gateway.lifecycle import deprecation_headers, successor_of
 from gateway.model import parse_snapshot
-from gateway.problems import ProblemMiddleware
-from gateway.request_id import RequestIdMiddleware
+from gateway.plugin_host import PluginRegistry
 from gateway.sandbox import sample_from_schema
 from gateway.settings import GatewaySettings
-from gateway.types import Message, Receive, Scope, Send
 
 
 def test_sample_from_schema() -> None:
@@ -71,49 +70,41 @@ def test_deprecation_headers() -> None:
     assert successor_of(_service(successor="/x/y/v9"), {}) == "/x/y/v9"
 
 
-async def _run(app: Any, headers: list[tuple[bytes, bytes]] | None = None) -> list[Message]:
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/p",
-        "headers": headers or [],
-        "client": ("1.2.3.4", 1),
-    }
-    await app(scope, receive, send)
-    return sent
+def _gateway(transport: Any = None) -> Any:
+    doc = {"format": 1, "services": [{"name": "a.b.v1", "prefix": "/a/b/v1", "upstream": "http://127.0.0.1:9",
+                                      "routes": [{"method": "GET", "path": "/p"}]}]}  # fmt: skip
+    registry = PluginRegistry()
+    return create_app(GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry),
+                      transport=transport)  # fmt: skip
 
 
 def test_request_id_generated_kept_or_replaced_and_problem_body() -> None:
-    async def failing(scope: Scope, receive: Receive, send: Send) -> None:
-        assert context_of(scope).peer == "1.2.3.4"
-        raise NotFound("nothing here")
-
-    app = RequestIdMiddleware(ProblemMiddleware(failing))
-    sent = asyncio.run(_run(app))
-    headers = dict(sent[0]["headers"])
-    assert sent[0]["status"] == 404 and headers[b"content-type"] == b"application/problem+json"
-    assert len(headers[b"x-request-id"]) == 32
-    assert b'"request_id":"' + headers[b"x-request-id"] + b'"' in sent[1]["body"]
-    kept = asyncio.run(_run(app, [(b"x-request-id", b"abc-1")]))
-    assert dict(kept[0]["headers"])[b"x-request-id"] == b"abc-1"
-    replaced = asyncio.run(_run(app, [(b"x-request-id", b"bad id\x01")]))
-    assert dict(replaced[0]["headers"])[b"x-request-id"] != b"bad id\x01"
+    gateway = _gateway()
+    answer = asyncio.run(call(gateway, "GET", "/nowhere", peer="1.2.3.4"))
+    assert answer.status == 404 and answer.header(b"content-type") == b"application/problem+json"
+    request_id = answer.header(b"x-request-id")
+    assert request_id is not None and len(request_id) == 32
+    assert b'"request_id":"' + request_id + b'"' in answer.body
+    kept = asyncio.run(call(gateway, "GET", "/nowhere", headers=[(b"x-request-id", b"abc-1")]))
+    assert kept.header(b"x-request-id") == b"abc-1"
+    replaced = asyncio.run(call(gateway, "GET", "/nowhere", headers=[(b"x-request-id", b"bad id\x01")]))
+    assert replaced.header(b"x-request-id") not in (None, b"bad id\x01")
 
 
 def test_unexpected_errors_are_500_problems() -> None:
-    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
-        raise RuntimeError("boom")
+    class Broken:
+        async def start(self) -> None:
+            pass
 
-    sent = asyncio.run(_run(RequestIdMiddleware(ProblemMiddleware(broken))))
-    assert sent[0]["status"] == 500 and b"boom" not in sent[1]["body"]
+        async def aclose(self) -> None:
+            pass
+
+        async def send(self, request: Any) -> Any:
+            raise RuntimeError("boom")
+
+    answer = asyncio.run(call(_gateway(Broken()), "GET", "/a/b/v1/p"))
+    assert answer.status == 500 and b"boom" not in answer.body
+    assert answer.header(b"x-request-id") is not None
 
 
 def test_settings_from_env(tmp_path: Path) -> None:

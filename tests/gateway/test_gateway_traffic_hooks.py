@@ -15,8 +15,9 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
+from gateway.pipeline.forward import BODY_LIMIT
 from gateway.plugin_host import PluginRegistry
-from gateway.proxy import BODY_LIMIT
 from gateway.settings import GatewaySettings
 
 PREFIX = "/gov/traffic/v1"
@@ -88,7 +89,7 @@ async def _calls(calls: list[tuple[str, str, dict[str, str], Any]]) -> list[http
     gateway = create_app(GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry))
     await gateway.startup()
     try:
-        transport = httpx.ASGITransport(app=gateway)
+        transport = HandlerTransport(gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             return [
                 await client.request(method, PREFIX + path, headers=headers, content=content)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from plugins.cors import handler
@@ -50,7 +51,7 @@ async def _calls(origins: list[str | None]) -> list[httpx.Response]:
     gateway = create_app(GatewaySettings(), registry=registry, config=compile_snapshot(doc, registry))
     await gateway.startup()
     try:
-        transport = httpx.ASGITransport(app=gateway)
+        transport = HandlerTransport(gateway)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             return [
                 await client.get("/gov/cors/v1/items", headers={"Origin": o} if o else {}) for o in origins

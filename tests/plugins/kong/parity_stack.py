@@ -17,6 +17,7 @@ import httpx
 
 from gateway.app import create_app
 from gateway.config import compile_snapshot
+from gateway.engine.inprocess import HandlerTransport
 from gateway.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from tests.gateway.test_gateway_plugin_host import EchoTransport
@@ -87,7 +88,7 @@ class AgoraSide:
 
     def send(self, request: Request) -> dict[str, Any]:
         async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app, client=(request.client_ip, 5555))
+            transport = HandlerTransport(self.app, client=(request.client_ip, 5555))
             async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
                 url = request.path + (f"?{request.query}" if request.query else "")
                 return await client.request(

@@ -9,8 +9,8 @@ import pytest
 
 from agora.errors import InvalidInput
 from gateway.model import PluginConfig
+from gateway.pipeline.forward import BODY_LIMIT
 from gateway.plugin_host import PluginRegistry
-from gateway.proxy import BODY_LIMIT
 from plugins.request_size_limiting import handler
 
 

@@ -1,6 +1,6 @@
 """Route-table benchmark: lookup time must stay flat as the registry grows.
 
-    python -m gateway.bench_routes [--samples 301] [--batch 500]
+    python -m loadtests.routes_cost [--samples 301] [--batch 500]
 
 Registers 10, 1,000 and 10,000 operations (10 per API version, half of them templated), times
 batches of lookups over request paths spread across the whole table and prints the median time
@@ -15,8 +15,8 @@ import statistics
 import time
 from typing import Any
 
-from .model import parse_snapshot
-from .routes import RouteTable
+from gateway.model import parse_snapshot
+from gateway.routes import RouteTable
 
 __all__ = ["build_snapshot", "measure", "run"]
 

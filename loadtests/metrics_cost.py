@@ -1,9 +1,9 @@
 """What the metrics cost per request, measured in process (the machine's load moves wrk figures by more
 than the effect):
 
-    PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) python -m gateway.bench_metrics [--requests 20000]
+    PROMETHEUS_MULTIPROC_DIR=$(mktemp -d) python -m loadtests.metrics_cost [--requests 20000]
 
-Runs the whole gateway stack (request id, usage, problems, routing, plugins, proxy) over an in-memory
+Runs the whole gateway pipeline (request id, routing, plugins, forwarding, usage) over an in-memory
 transport, interleaving batches with and without the metrics hook and with and without the circuit
 breaker, and prints the median time per request of each and the differences. Set
 PROMETHEUS_MULTIPROC_DIR to measure the multiprocess (mmap) values the workers use.
@@ -17,12 +17,14 @@ import statistics
 import time
 from typing import Any
 
-from .app import create_app
-from .circuit import Breakers, CircuitTransport
-from .config import compile_snapshot
-from .plugin_host import PluginRegistry
-from .settings import GatewaySettings
-from .transport import UpstreamRequest
+from gateway.app import create_app
+from gateway.circuit import Breakers, CircuitTransport
+from gateway.config import compile_snapshot
+from gateway.engine.http import Request
+from gateway.engine.inprocess import RecordingResponder
+from gateway.plugin_host import PluginRegistry
+from gateway.settings import GatewaySettings
+from gateway.transport import UpstreamRequest
 
 __all__ = ["run"]
 
@@ -66,21 +68,10 @@ class _Transport:
 
 
 async def _batch(app: Any, n: int) -> float:
-    path = "/gov/bench/v1/hi"
-    scope = {"type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
-             "headers": [(b"host", b"gw")], "client": ("127.0.0.1", 5000), "scheme": "http",
-             "http_version": "1.1"}  # fmt: skip
-
-    async def receive() -> dict[str, Any]:
-        await asyncio.sleep(3600)  # the disconnect watcher waits here; cancelled when the request ends
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
-
+    request = Request("GET", "/gov/bench/v1/hi", "", [(b"host", b"gw")], peer="127.0.0.1")
     started = time.perf_counter()
     for _ in range(n):
-        await app(dict(scope), receive, send)
+        await app(request, RecordingResponder())
     if app.metrics is not None:
         app.metrics.flush()  # once a second in the gateway; here once per batch, counted in
     return (time.perf_counter() - started) / n
@@ -100,8 +91,7 @@ def run(requests: int, rounds: int = 7) -> dict[str, float]:
             GatewaySettings(), registry=registry, config=config, transport=transport, health=False
         )
         if not with_metrics:
-            app.http.app = app.http.app.app  # type: ignore[attr-defined]  # skip MetricsMiddleware
-            app.metrics = None
+            app.pipeline.metrics = app.metrics = None
         variants[name] = app
     times: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):

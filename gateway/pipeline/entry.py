@@ -1,0 +1,147 @@
+"""Where every request enters the gateway's logic (the engine's `Handler`):
+
+    request id      X-Request-ID kept from the client when sane, else generated (request_id.py)
+    control paths   /healthz and /readyz, answered here (control.py)
+    routing         path checks (routing.py), the route table of the current snapshot (routes.py):
+                    404 unknown path, 405 with Allow, 410 for a retired version (lifecycle.py)
+    route           the matched route's pipeline (route.py), built once per route and snapshot
+    errors          an `AgoraError` becomes its problem document (errors.py); anything else a 500 and a
+                    log line; once the answer has started, the connection is cut instead
+    afterwards      metrics (metrics.py) and usage hooks (usage.py) for every answer, 404s included
+
+A request keeps the snapshot it started with: a reload never changes the rules under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from agora.errors import AgoraError, NotFound, Unavailable
+
+from ..config import CompiledConfig, ConfigHolder
+from ..context import RequestContext
+from ..control import CONTROL_PATHS, control_answer
+from ..engine.http import ClientDisconnected, Request, Responder
+from ..errors import Gone, MethodNotAllowed, problem
+from ..headers import TrustedProxies
+from ..lifecycle import deprecation_headers, successor_of
+from ..metrics import GatewayMetrics
+from ..model import Route, Service
+from ..request_id import request_id_of
+from ..routing import check_path, preflight_match
+from ..transport import Transport
+from ..usage import UsageHook, run_hooks
+from .forward import Forward
+from .route import RoutePipeline
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger("agora.gateway")
+
+
+class Pipeline:
+    def __init__(
+        self,
+        holder: ConfigHolder,
+        transport: Transport,
+        *,
+        trusted: TrustedProxies | None = None,
+        hooks: Sequence[UsageHook] = (),
+        metrics: GatewayMetrics | None = None,
+        source_description: str = "static",
+    ) -> None:
+        self.holder = holder
+        self.transport = transport
+        self.trusted = trusted or TrustedProxies()
+        self.hooks = tuple(hooks)
+        self.metrics = metrics
+        self.source_description = source_description
+        # The routes' pipelines of one snapshot, built on a route's first request under it.
+        self._built_for: CompiledConfig | None = None
+        self._routes: dict[Route, RoutePipeline] = {}
+        self._forwards: dict[Service, Forward] = {}
+
+    async def __call__(self, request: Request, responder: Responder) -> None:
+        if request.path in CONTROL_PATHS:
+            status, headers, body = control_answer(request.path, self.holder, self.source_description)
+            responder.answer(status, headers, body)
+            return
+        ctx = RequestContext(request_id_of(request.headers), request, request.peer)
+        try:
+            await self._route(request, responder, ctx)
+        except AgoraError as error:
+            if responder.started:
+                raise
+            self._problem(request, responder, ctx, error)
+        except (asyncio.CancelledError, ClientDisconnected):
+            ctx.status = ctx.status or 499  # the client left: nobody to answer
+            raise
+        except Exception:
+            log.exception("unexpected error in request %s", ctx.request_id)
+            if responder.started:
+                raise
+            self._problem(request, responder, ctx, AgoraError("the gateway failed; quote the request id"))
+        finally:
+            ctx.bytes_out = responder.bytes_sent
+            if self.metrics is not None:
+                self.metrics.record(ctx)
+            if self.hooks:
+                pending = run_hooks(self.hooks, ctx)
+                if pending is not None:
+                    await pending
+
+    async def _route(self, request: Request, responder: Responder, ctx: RequestContext) -> None:
+        config = ctx.config = self.holder.current
+        if config is None:
+            raise Unavailable("the gateway has not loaded a configuration yet")
+        path, method = request.path, request.method
+        check_path(path)
+        match = config.table.lookup(method, path)
+        if match is None:
+            raise NotFound(f"no API is published at {path}")
+        if match.route is None and match.allow and method == "OPTIONS":
+            asked = preflight_match(config.table, request.headers, path)
+            if asked is not None:
+                match, ctx.preflight = asked, match.allow
+        service, route = match.service, match.route
+        ctx.service, ctx.route, ctx.params, ctx.rest = service, route, match.params, match.rest
+        if service.status == "retired":
+            successor = successor_of(service, config.by_name)
+            where = f"; use {successor}" if successor else ""
+            raise Gone(f"{service.name} has been retired{where}", successor)
+        if route is None:
+            if match.allow:
+                raise MethodNotAllowed(f"{method} is not offered at this path", match.allow)
+            raise NotFound(f"{service.name} has no operation at {match.rest or '/'}")
+        if config is not self._built_for:
+            self._built_for, self._routes, self._forwards = config, {}, {}
+        pipeline = self._routes.get(route)
+        if pipeline is None:
+            pipeline = self._routes[route] = self._build(config, service, route)
+        await pipeline.run(request, responder, ctx)
+
+    def _build(self, config: CompiledConfig, service: Service, route: Route) -> RoutePipeline:
+        forward = None
+        if service.upstream_origin is not None:
+            forward = self._forwards.get(service)
+            if forward is None:
+                forward = self._forwards[service] = Forward(service, self.transport, self.trusted)
+        lifecycle = []
+        if service.status != "published" or service.sunset is not None:
+            lifecycle = deprecation_headers(service, successor_of(service, config.by_name))
+        return RoutePipeline(
+            service, route, config.chains.get(route), lifecycle=list(lifecycle), forward=forward,
+            trusted=self.trusted,
+        )  # fmt: skip
+
+    def _problem(
+        self, request: Request, responder: Responder, ctx: RequestContext, error: AgoraError
+    ) -> None:
+        status, headers, body = problem(error, instance=request.path, request_id=ctx.request_id)
+        if ctx.response_headers:  # set by a plugin before it refused (e.g. rate-limiting's headers)
+            headers.extend(ctx.response_headers)
+        headers.append((b"x-request-id", ctx.request_id.encode("ascii")))
+        ctx.status = status
+        responder.answer(status, headers, body)

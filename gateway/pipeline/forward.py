@@ -1,0 +1,91 @@
+"""The exchange with the upstream: the request goes up as it arrives, the answer comes back as the
+upstream sends it, both with back-pressure; nothing is held whole.
+
+The request body is limited to the API's `max_body_bytes`, or less when a plugin lowered the limit for
+this request in `kong.ctx.shared[BODY_LIMIT]` (request-size-limiting, for chunked bodies). A client
+that disconnects cancels the handler's task: the upstream client then drops that connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterable
+
+from ..body import check_declared, once, streamed
+from ..context import RequestContext
+from ..engine.http import Headers, Request
+from ..headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_headers
+from ..model import Service
+from ..transport import Transport, UpstreamRequest, UpstreamResponse
+
+__all__ = ["BODY_LIMIT", "Forward"]
+
+BODY_LIMIT = "agora.max_body_bytes"
+_DROPPED = frozenset({b"x-request-id"})  # the gateway's own id is the one the client gets
+
+
+class Forward:
+    """The forwarding step of one service's routes (built once per service and snapshot)."""
+
+    __slots__ = ("_base", "_max_body", "_prefix", "_timeouts", "_transport", "_trusted")
+
+    def __init__(self, service: Service, transport: Transport, trusted: TrustedProxies) -> None:
+        assert service.upstream_origin is not None
+        self._base = service.upstream_origin + service.upstream_path
+        self._prefix = service.prefix
+        self._max_body = service.max_body_bytes
+        self._timeouts = service.timeouts
+        self._transport = transport
+        self._trusted = trusted
+
+    async def send(self, request: Request, ctx: RequestContext) -> tuple[UpstreamResponse, Headers]:
+        """Sends the request and returns the upstream's answer once its head arrived, with the headers
+        to pass on (hop-by-hop removed, `Via` added). The caller streams the body and closes it."""
+        limit = self._max_body
+        if ctx.shared:
+            limit = min(limit, ctx.shared.get(BODY_LIMIT, limit))
+        body: AsyncIterable[bytes] | None = None
+        if ctx.body is not None:  # read for a plugin already
+            body = once(ctx.body) if ctx.body else None
+        elif request.body is not None:
+            check_declared(request.headers, limit, "this API")
+            body = streamed(request.body, ctx, limit)
+        query = request.query if ctx.upstream_query is None else ctx.upstream_query
+        url = self._base + ctx.rest
+        if query:
+            url += "?" + query
+        version = request.http_version
+        upstream = UpstreamRequest(
+            method=request.method,
+            url=url,
+            headers=upstream_headers(
+                request.headers,
+                peer=ctx.peer,
+                scheme=request.scheme,
+                http_version=version,
+                request_id=ctx.request_id,
+                prefix=self._prefix,
+                trusted=self._trusted,
+                overrides=ctx.upstream_headers,
+            ),
+            body=body,
+            timeouts=self._timeouts,
+        )
+        sent_at = time.perf_counter()
+        try:
+            response = await self._transport.send(upstream)
+        except Exception:
+            if ctx.body_error is not None:  # the body broke the limit while it streamed: that is the answer
+                raise ctx.body_error from None
+            raise
+        ctx.upstream_latency = time.perf_counter() - sent_at
+        headers = strip_hop_by_hop(response.headers, _DROPPED)
+        ctx.upstream_response_headers = headers
+        via = f"{version} {VIA}".encode()
+        for i, (name, value) in enumerate(headers):
+            if name == b"via":
+                headers[i] = (name, value + b", " + via)
+                break
+        else:
+            headers.append((b"via", via))
+        return response, headers
