@@ -398,3 +398,10 @@ class Kong:
         self.ctx = _Ctx(ctx.shared)
         self.log = _Log(ctx)
         self.agora = _Agora(ctx)
+
+
+if TYPE_CHECKING:
+    from plugins.pdk import Kong as Contract
+
+    def _conforms(kong: Kong) -> Contract:
+        return kong  # mypy checks the gateway's PDK against the plugins' contract here

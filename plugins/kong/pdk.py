@@ -25,7 +25,7 @@ import json
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from agora.errors import PROBLEM_BASE
@@ -424,3 +424,10 @@ class KongFacade:
             route = self.kong_route()
             self._operation = self.view.routes.get(str(route.get("name"))) if route else None
         return self._operation if isinstance(self._operation, tuple) else None
+
+
+if TYPE_CHECKING:
+    from plugins.pdk import Kong as Contract
+
+    def _conforms(kong: KongFacade) -> Contract:
+        return kong  # mypy checks Kong's side of the PDK against the plugins' contract here
