@@ -41,7 +41,8 @@ bench: env
 loadtest: env
 	$(BIN)/python -m loadtests.loadtest
 
-## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
+## make test: installs what the suite drives (test-tools, npm, venv), then lint, types and the whole test suite
+## (SQLite and the PostgreSQL on 127.0.0.1:5432; Redis on 6379). README says what it installs.
 test: test-tools env lint typecheck tests/oidc_provider/node_modules/.installed
 	# Three workers, whole modules each: most tests wait on processes and sockets, not the CPU.
 	$(BIN)/pytest -n 3 --dist loadfile -m "not solo"
