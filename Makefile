@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck check env clean devportal-assets bench loadtest
+.PHONY: run test test-tools lint typecheck check env clean devportal-assets bench loadtest
 
 env: $(VENV)/.installed devportal-assets
 
@@ -41,12 +41,33 @@ bench: env
 loadtest: env
 	$(BIN)/python -m loadtests.loadtest
 
-## make test: lint, types and the whole test suite (SQLite and the PostgreSQL on 127.0.0.1:5432).
-test: env lint typecheck tests/oidc_provider/node_modules/.installed
+## make test: installs what the suite drives (test-tools, npm, venv), then lint, types and the whole test suite
+## (SQLite and the PostgreSQL on 127.0.0.1:5432; Redis on 6379). README says what it installs.
+test: test-tools env lint typecheck tests/oidc_provider/node_modules/.installed
 	# Three workers, whole modules each: most tests wait on processes and sockets, not the CPU.
 	$(BIN)/pytest -n 3 --dist loadfile -m "not solo"
 	# Then, alone on the machine, the few that compare timings (a busy neighbour skews a ratio).
 	$(BIN)/pytest -m solo
+
+# The programs the suite drives, as `program=Debian package`: Chromium for the portal's browser tests (Playwright
+# drives /usr/bin/chromium; never `playwright install`) and docker-compose, which validates docker-compose.yml
+# (no container engine). Installed with apt when missing and make runs as root, as `make bench` does for nginx
+# and wrk; otherwise make stops with the command to run, rather than the suite skipping those tests.
+TEST_TOOLS := /usr/bin/chromium=chromium docker-compose=docker-compose
+
+test-tools:
+	@missing=""; \
+	for tool in $(TEST_TOOLS); do \
+	  command -v "$${tool%%=*}" >/dev/null 2>&1 || missing="$$missing $${tool#*=}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make test: missing$$missing: run \`apt-get install -y$$missing\` as root, then make test" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "installing$$missing (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300$$missing >/dev/null; \
+	fi
 
 lint: env
 	$(BIN)/ruff check .

@@ -17,7 +17,8 @@ from registry.db import make_engine, make_sessionmaker
 from registry.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_SPECS = REPO.parent / "shared" / "specs"
+# Real government specs, vendored with their sources and licences (tests/data/specs/README.md).
+GOVERNMENT_SPECS = REPO / "tests" / "data" / "specs"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 

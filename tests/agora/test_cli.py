@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SHARED_SPECS
+from tests.conftest import GOVERNMENT_SPECS
 
-VALID = SHARED_SPECS / "dwd.de__warnwetter__1.2.0.yaml"
-INVALID = SHARED_SPECS / "impactco2.fr__impactco2__1.0.0.json"
+VALID = GOVERNMENT_SPECS / "dwd.de__warnwetter__1.2.0.yaml"
+INVALID = GOVERNMENT_SPECS / "impactco2.fr__impactco2__1.0.0.json"
 
 
 class Agora:

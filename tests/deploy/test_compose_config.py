@@ -1,5 +1,5 @@
 """docker-compose.yml validated by a Compose implementation: Debian's `docker-compose` (1.29, which
-`.ci/run` installs) checks the file against the Compose specification's JSON schema and resolves it with
+`make test` installs) checks the file against the Compose specification's JSON schema and resolves it with
 `config`, for the default services and each profile. No container engine is needed for that.
 
 Compose 1.29 predates the specification's top-level `name`, so the file is checked without that one
@@ -27,7 +27,7 @@ DUMMY_ENV = {
 }
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("docker-compose") is None, reason="docker-compose is not installed (.ci/run installs it)"
+    shutil.which("docker-compose") is None, reason="docker-compose is not installed (make test installs it)"
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.devportal.browser.stack import CHROMIUM, CHROMIUM_ARGS
 
-# Skip, not fail, only where the browser is absent: .ci/run installs it, so CI always runs these.
+# Skip, not fail, only where the browser is absent: `make test` installs it, so CI always runs these.
 requires_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import SHARED_SPECS
+from tests.conftest import GOVERNMENT_SPECS
 from tests.registry.admin.conftest import World
 
-INVALID = SHARED_SPECS / "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json"
-VALID = SHARED_SPECS / "gov.bc.ca__mpcm__1.4.0.json"
+INVALID = GOVERNMENT_SPECS / "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json"
+VALID = GOVERNMENT_SPECS / "gov.bc.ca__mpcm__1.4.0.json"
 
 
 def test_invalid_spec_gives_a_problem_listing_every_finding(world: World) -> None:

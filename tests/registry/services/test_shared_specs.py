@@ -1,4 +1,4 @@
-"""The real government specs in ../shared/specs: valid ones publish; invalid ones are refused at the location
+"""The real government specs in tests/data/specs: valid ones publish; invalid ones are refused at the location
 the manifest names, and publish with accept_findings."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from agora.errors import SpecInvalid
 from registry.services import agencies, apis
 from registry.unit_of_work import change
-from tests.conftest import SHARED_SPECS
+from tests.conftest import GOVERNMENT_SPECS
 
 # Where each invalid spec's defect is, as a JSON Pointer (the manifest writes locations loosely).
 EXPECTED_LOCATION = {
@@ -32,15 +32,15 @@ EXPECTED_LOCATION = {
 
 
 def _manifest() -> list[dict[str, str]]:
-    with (SHARED_SPECS / "MANIFEST.tsv").open() as handle:
+    with (GOVERNMENT_SPECS / "MANIFEST.tsv").open() as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-MANIFEST = _manifest() if (SHARED_SPECS / "MANIFEST.tsv").exists() else []
+MANIFEST = _manifest()
 
 
 def _publish(sessions: sessionmaker[Session], row: dict[str, str], *, accept: bool) -> apis.PublishResult:
-    path: Path = SHARED_SPECS / row["file"]
+    path: Path = GOVERNMENT_SPECS / row["file"]
     with change(sessions) as session:
         slug = row["provider"].replace(".", "-")
         if not any(a.slug == slug for a in agencies.list_agencies(session)):
