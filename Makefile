@@ -50,10 +50,10 @@ test: test-tools env lint typecheck tests/oidc_provider/node_modules/.installed
 	$(BIN)/pytest -m solo
 
 # The programs the suite drives, as `program=Debian package`: Chromium for the portal's browser tests (Playwright
-# drives /usr/bin/chromium; never `playwright install`) and docker-compose, which validates docker-compose.yml
-# (no container engine). Installed with apt when missing and make runs as root, as `make bench` does for nginx
+# drives /usr/bin/chromium; never `playwright install`), docker-compose, which validates docker-compose.yml
+# (no container engine), and nginx, the reference of the gateway's differential test. Installed with apt when missing and make runs as root, as `make bench` does for nginx
 # and wrk; otherwise make stops with the command to run, rather than the suite skipping those tests.
-TEST_TOOLS := /usr/bin/chromium=chromium docker-compose=docker-compose
+TEST_TOOLS := /usr/bin/chromium=chromium docker-compose=docker-compose nginx=nginx
 
 test-tools:
 	@missing=""; \
