@@ -68,7 +68,6 @@ class _Refused(Exception):
 class HttpServerProtocol(asyncio.Protocol):
     __slots__ = (
         "_chunked",
-        "_eof",
         "_expect",
         "_handler",
         "_head_seen",
@@ -135,7 +134,6 @@ class HttpServerProtocol(asyncio.Protocol):
         self._queue: deque[StreamResponder] = deque()
         self._pending: AgoraError | None = None  # a refusal waiting for the answers before it
         self._stopped = False  # no more requests are parsed on this connection
-        self._eof = False  # the client shut its side after a complete request
 
     # asyncio.Protocol
 
@@ -170,11 +168,8 @@ class HttpServerProtocol(asyncio.Protocol):
             waiter.set_result(None)
 
     def eof_received(self) -> bool | None:
-        if self.kind == _LINGER or self._receiving is not None or self._in_head:
-            return None  # closes; a request cut short counts as a disconnect
-        if self._responder is not None or self._queue:
-            self._eof = self._stopped = True
-            return True  # the requests received are answered, then the connection closes
+        # As nginx does: a client that shuts its side has gone (its handler is cancelled). A lingering
+        # connection was waiting for exactly this.
         return None
 
     def pause_writing(self) -> None:
@@ -387,8 +382,6 @@ class HttpServerProtocol(asyncio.Protocol):
             self._start(following)
         elif self._pending is not None:
             self._refuse_now(self._pending)
-        elif self._eof:
-            self._close_softly()
         elif self._in_head:
             self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         elif self._receiving is None:
@@ -399,7 +392,7 @@ class HttpServerProtocol(asyncio.Protocol):
 
     def must_close(self, request: Request) -> bool:
         """Whether the answer to `request` must end the connection (it says `connection: close`)."""
-        if self._server.closing or (self._eof and not self._queue):
+        if self._server.closing:
             return True
         body = request.body
         # The client waits for `100 Continue` that will not come: it may send the body or not; only
