@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
 from .config import CompiledConfig, ConfigHolder
 from .control import CONTROL_PATHS, control_app
+from .engine.upstream import UpstreamClient
 from .headers import TrustedProxies
 from .health import HealthMonitor
 from .health_store import DatabaseSampleStore
@@ -48,7 +49,6 @@ from .sandbox import SandboxSwitch
 from .settings import GatewaySettings
 from .sources import DatabaseSource, FileSource, SnapshotSource
 from .transport import Transport
-from .transport_aiohttp import AiohttpTransport
 from .types import Receive, Scope, Send
 from .usage import UsageHook, UsageMiddleware
 
@@ -194,14 +194,14 @@ def create_app(
                 monitor.state_changed()
 
         breakers = Breakers(BreakerPolicy(cooldown=settings.circuit_cooldown), on_change=changed)
-        transport = CircuitTransport(transport or AiohttpTransport(), breakers)
+        transport = CircuitTransport(transport or UpstreamClient(ca_file=settings.upstream_ca), breakers)
         store = DatabaseSampleStore(settings.database_url) if settings.health_samples else None
         monitor = HealthMonitor(
             holder, breakers, store=store, interval=settings.health_interval, active=settings.health_checks
         )
     return Gateway(
         holder=holder,
-        transport=transport or AiohttpTransport(),
+        transport=transport or UpstreamClient(ca_file=settings.upstream_ca),
         reloader=reloader,
         trusted=TrustedProxies(settings.trusted_proxies),
         hooks=hooks,
