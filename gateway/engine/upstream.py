@@ -79,7 +79,7 @@ class UpstreamClient:
     ) -> None:
         self.limits = limits or PoolLimits()
         self.address_check = address_check
-        self._ca_file = ca_file
+        self.ca_file = ca_file
         self._tls = tls  # built on the first https origin when not given
         self._pools: dict[str, OriginPool] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -101,7 +101,7 @@ class UpstreamClient:
             tls = None
             if scheme == "https":
                 if self._tls is None:
-                    self._tls = tls_context(self._ca_file)
+                    self._tls = tls_context(self.ca_file)
                 tls = self._tls
             loop = self._loop or asyncio.get_running_loop()
             self._loop = loop

@@ -127,9 +127,9 @@ class UpstreamResponse:
 
 
 class UpstreamConnection(asyncio.Protocol):
-    __slots__ = ("_drain", "_head", "_head_only", "_headers", "_in_body", "_read_to", "_response", "_sent",
-                 "expecting", "idle_since", "loop", "open", "parser", "pool", "reading_paused", "received",
-                 "reused", "transport", "writing_paused")  # fmt: skip
+    __slots__ = ("_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers", "_in_body",
+                 "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open", "parser",
+                 "pool", "reading_paused", "received", "reused", "transport", "writing_paused")  # fmt: skip
 
     def __init__(self, pool: OriginPool, loop: asyncio.AbstractEventLoop) -> None:
         self.pool = pool
@@ -145,6 +145,8 @@ class UpstreamConnection(asyncio.Protocol):
         self.expecting = False
         self.received = False  # a byte of the answer arrived
         self._head_only = False
+        self._head_bytes = 0  # of the answer's header fields
+        self._head_raw = 0  # received while the answer's head is incomplete
         self._read_to = 0.0
         self._sent = False  # the request went out whole
         self._in_body = False  # past the final head: further headers are trailers
@@ -169,6 +171,7 @@ class UpstreamConnection(asyncio.Protocol):
         iterator raised; on any exception the connection is dropped."""
         self.expecting = True
         self.received = False
+        self._head_bytes = self._head_raw = 0
         self._head_only = head_only
         self._read_to = read_timeout
         self._sent = False
@@ -286,16 +289,33 @@ class UpstreamConnection(asyncio.Protocol):
             reason = exc.__context__ if isinstance(exc.__context__, BadGateway) else None
             self._fail(reason or BadGateway(f"the upstream sent a malformed response: {exc}"))
         else:
-            if self._head_only and self._response is not None and self.expecting:
+            if self._response is None and self.expecting:
+                # The head is incomplete: httptools accumulates a header line until it ends, so an
+                # endless one is bounded here (headers already counted may be counted twice: 2x).
+                self._head_raw += len(data)
+                if self._head_raw > 2 * self.pool.limits.max_head_bytes:
+                    limit = self.pool.limits.max_head_bytes
+                    self._fail(BadGateway(f"the upstream sent a response head larger than {limit} bytes"))
+            elif self._head_only and self._response is not None and self.expecting:
                 # A HEAD answer ends at its head, whatever its Content-Length says.
+                keep_alive = self._head_keep_alive()
                 self.parser = HttpResponseParser(self)
-                self._finish(self._head_keep_alive())
+                self._finish(keep_alive)
 
     # -- httptools' callbacks -----------------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self._in_body:
-            self._headers.append((name.lower(), value))
+            headers = self._headers
+            limits = self.pool.limits
+            if len(headers) >= limits.max_headers:
+                raise BadGateway(f"the upstream sent more than {len(headers)} header fields")
+            self._head_bytes += len(name) + len(value) + 4
+            if self._head_bytes > limits.max_head_bytes:
+                raise BadGateway(
+                    f"the upstream sent a response head larger than {limits.max_head_bytes} bytes"
+                )
+            headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         if not self.expecting:

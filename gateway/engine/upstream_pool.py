@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 import ssl
 from collections import deque
@@ -31,12 +32,15 @@ _Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolLimits:
     """Per origin and worker. `idle_timeout` stays below common upstream keep-alive timeouts (Node.js
-    closes after 5 s, nginx after 75 s): a connection the upstream may have closed is not offered."""
+    closes after 5 s, nginx after 75 s): a connection the upstream may have closed is not offered. The
+    limits on an answer's head keep an upstream from growing the gateway's memory (beyond them: 502)."""
 
     max_connections: int = 256  # open at once (busy, idle or connecting); more requests wait
     max_idle: int = 64  # kept open while unused; more are closed when released
     idle_timeout: float = 4.0  # seconds an unused connection is kept
     dns_ttl: float = 10.0  # seconds a resolved name is reused for new connections
+    max_head_bytes: int = 32 * 1024  # of an answer's status line and headers (nginx: 4-8 KiB)
+    max_headers: int = 100  # header fields in an answer
 
     def __post_init__(self) -> None:
         if self.max_connections < 1 or self.max_idle < 0:
@@ -193,9 +197,10 @@ class OriginPool:
             if isinstance(exc, ssl.SSLError):
                 raise BadGateway(f"TLS with the upstream {self.netloc} failed: {exc.reason}") from None
             if isinstance(exc, OSError):
-                raise BadGateway(
-                    f"the upstream {self.netloc} could not be reached: {exc.strerror or exc}"
-                ) from None
+                reason = (
+                    os.strerror(exc.errno) if exc.errno else str(exc)
+                )  # asyncio's strerror names no cause
+                raise BadGateway(f"the upstream {self.netloc} could not be reached: {reason}") from None
             raise
         return conn
 

@@ -113,8 +113,8 @@ class Upstream:
         self.peers.append(writer.get_extra_info("peername")[0])
         try:
             await self.handler(self, reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, asyncio.CancelledError):
+            pass  # the test ended or the gateway hung up: both are the scripts' business, not errors
         finally:
             writer.close()
             self.closed += 1
