@@ -34,7 +34,7 @@ from .config import CompiledConfig, ConfigHolder
 from .control import CONTROL_PATHS, control_app
 from .engine.upstream import UpstreamClient
 from .headers import TrustedProxies
-from .health import HealthMonitor
+from .health import PROBE_LIMITS, HealthMonitor
 from .health_store import DatabaseSampleStore
 from .lifecycle import LifecycleMiddleware
 from .metrics import GatewayMetrics, MetricsMiddleware
@@ -197,7 +197,12 @@ def create_app(
         transport = CircuitTransport(transport or UpstreamClient(ca_file=settings.upstream_ca), breakers)
         store = DatabaseSampleStore(settings.database_url) if settings.health_samples else None
         monitor = HealthMonitor(
-            holder, breakers, store=store, interval=settings.health_interval, active=settings.health_checks
+            holder,
+            breakers,
+            store=store,
+            interval=settings.health_interval,
+            active=settings.health_checks,
+            client=UpstreamClient(ca_file=settings.upstream_ca, limits=PROBE_LIMITS),
         )
     return Gateway(
         holder=holder,

@@ -85,7 +85,10 @@ class UpstreamClient:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop is not loop:  # connections die with their loop
+            self._pools = {}
+        self._loop = loop
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -165,6 +168,8 @@ class UpstreamClient:
         stray line breaks; `Host` is added unless `has_host`; a body is chunked unless `has_length` (the
         lines hold its `Content-Length`). `target` is the path and query, percent-encoded."""
         pool = self._pools.get(origin) or self.pool(origin)
+        if " " in target or "\n" in target or "\r" in target:  # a plugin's rewrite must not split the line
+            raise BadGateway("the upstream request target contains whitespace")
         try:
             request_line = f"{method} {target} HTTP/1.1\r\n".encode("latin-1")
         except UnicodeEncodeError:

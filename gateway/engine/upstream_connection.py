@@ -212,8 +212,10 @@ class UpstreamConnection(asyncio.Protocol):
                 return  # the upstream answered (or left) before the whole body: stop sending it
             if chunk:
                 transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
-            if self.writing_paused:
-                await self._drained(timeout)
+                if self.writing_paused:
+                    await self._drained(timeout)
+                    if self._response is not None or not self.open:
+                        return
         if chunked and self._response is None and self.open:
             transport.write(_LAST_CHUNK)
 

@@ -71,6 +71,7 @@ class OriginPool:
         self.host_line = f"Host: {self.netloc}\r\n".encode("idna" if not host.isascii() else "ascii")
         self.idle: list[UpstreamConnection] = []
         self.total = 0  # open connections, busy, idle or connecting
+        self.closed = False
         self._all: set[UpstreamConnection] = set()
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sweeper: asyncio.TimerHandle | None = None
@@ -98,7 +99,13 @@ class OriginPool:
                 expiry = self.limits.idle_timeout
                 while idle:
                     conn = idle.pop()
-                    if conn.open and now - conn.idle_since < expiry:
+                    transport = conn.transport
+                    if (
+                        conn.open
+                        and now - conn.idle_since < expiry
+                        and transport is not None
+                        and not transport.is_closing()  # the upstream's FIN came, connection_lost not yet
+                    ):
                         conn.reused = True
                         return conn
                     conn.close()
@@ -128,7 +135,7 @@ class OriginPool:
     def release(self, conn: UpstreamConnection) -> None:
         """A connection whose exchange ended cleanly."""
         idle = self.idle
-        if len(idle) >= self.limits.max_idle:
+        if len(idle) >= self.limits.max_idle or self.closed:
             conn.close()
             return
         conn.idle_since = self.loop.time()
@@ -158,6 +165,7 @@ class OriginPool:
             self._sweeper = self.loop.call_at(idle[0].idle_since + expiry, self._sweep)
 
     def close(self) -> None:
+        self.closed = True
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
