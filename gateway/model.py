@@ -148,7 +148,8 @@ def _service(doc: dict[str, Any]) -> Service:
         timeouts=Timeouts(
             connect=float(timeouts.get("connect", DEFAULT_CONNECT_TIMEOUT)),
             read=float(timeouts.get("read", DEFAULT_READ_TIMEOUT)),
-            write=float(timeouts.get("write", DEFAULT_WRITE_TIMEOUT)),
+            # As the Kong export does (registry/compile/kong_services.py): write defaults to read.
+            write=float(timeouts.get("write", timeouts.get("read", DEFAULT_WRITE_TIMEOUT))),
         ),
         max_body_bytes=int(doc.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
         plugins=_plugins(doc.get("plugins"), where),

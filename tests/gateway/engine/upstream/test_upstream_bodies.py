@@ -206,3 +206,26 @@ def test_the_head_goes_out_in_one_write_with_the_first_body_piece() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_the_fast_entry_takes_header_lines_as_bytes() -> None:
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream(reply=lambda r: answer(_digest(r))) as upstream:
+            lines = b"x-request-id: r2\r\ncontent-length: 3\r\n"
+            response = await client.send_encoded(
+                upstream.origin, "PATCH", "/e?x=1", lines, chunks(b"abc"), FAST, has_length=True
+            )
+            assert response.status == 200 and await response.read() == _digest(upstream.requests[0])
+            response.close()
+            (req,) = upstream.requests
+            assert req.line == "PATCH /e?x=1 HTTP/1.1"
+            assert req.headers == [
+                ("Host", f"127.0.0.1:{upstream.port}"),
+                ("x-request-id", "r2"),
+                ("content-length", "3"),
+            ]
+            assert req.body == b"abc"
+        await client.aclose()
+
+    asyncio.run(scenario())
