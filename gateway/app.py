@@ -23,8 +23,9 @@ from collections.abc import Awaitable, Sequence
 from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
 from .config import CompiledConfig, ConfigHolder
 from .engine.http import Request, Responder
+from .engine.upstream import UpstreamClient
 from .headers import TrustedProxies
-from .health import HealthMonitor
+from .health import PROBE_LIMITS, HealthMonitor
 from .health_store import DatabaseSampleStore
 from .metrics import GatewayMetrics
 from .pipeline.entry import Pipeline
@@ -33,7 +34,6 @@ from .reloader import Reloader
 from .settings import GatewaySettings
 from .sources import DatabaseSource, FileSource, SnapshotSource
 from .transport import Transport
-from .transport_aiohttp import AiohttpTransport
 from .usage import UsageHook
 
 __all__ = ["Gateway", "create_app"]
@@ -150,14 +150,19 @@ def create_app(
                 monitor.state_changed()
 
         breakers = Breakers(BreakerPolicy(cooldown=settings.circuit_cooldown), on_change=changed)
-        transport = CircuitTransport(transport or AiohttpTransport(), breakers)
+        transport = CircuitTransport(transport or UpstreamClient(ca_file=settings.upstream_ca), breakers)
         store = DatabaseSampleStore(settings.database_url) if settings.health_samples else None
         monitor = HealthMonitor(
-            holder, breakers, store=store, interval=settings.health_interval, active=settings.health_checks
+            holder,
+            breakers,
+            store=store,
+            interval=settings.health_interval,
+            active=settings.health_checks,
+            client=UpstreamClient(ca_file=settings.upstream_ca, limits=PROBE_LIMITS),
         )
     return Gateway(
         holder=holder,
-        transport=transport or AiohttpTransport(),
+        transport=transport or UpstreamClient(ca_file=settings.upstream_ca),
         reloader=reloader,
         trusted=TrustedProxies(settings.trusted_proxies),
         hooks=hooks,

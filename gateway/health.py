@@ -25,16 +25,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
-
 from .circuit import CLOSED, Breakers
 from .config import CompiledConfig, ConfigHolder
+from .engine.upstream import PoolLimits, UpstreamClient
+from .errors import BadGateway, GatewayTimeout
 from .health_store import SampleStore
+from .model import Timeouts
+from .transport import UpstreamRequest
 
-__all__ = ["HealthMonitor", "Target", "targets"]
+__all__ = ["PROBE_LIMITS", "HealthMonitor", "Target", "targets"]
 
 log = logging.getLogger("agora.gateway.health")
 CONFIRM_AFTER = 1.0  # seconds before a failed probe is repeated
+PROBE_LIMITS = PoolLimits(max_connections=4, max_idle=1)
+_PROBE_HEADERS = (("User-Agent", "agora-gateway-health"), ("Accept", "*/*"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +74,12 @@ class HealthMonitor:
         timeout: float = 2.0,
         flush_every: float = 10.0,
         active: bool = True,
+        client: UpstreamClient | None = None,
     ) -> None:
         self.holder, self.breakers, self.store, self.active = holder, breakers, store, active
+        # Its own client, not the data plane's: probes neither wait behind nor count against the
+        # traffic's connection limits. Pass one to share settings (a private CA).
+        self.client = client or UpstreamClient(limits=PROBE_LIMITS)
         self.interval, self.timeout, self.flush_every = interval, timeout, flush_every
         self.worker = f"{socket.gethostname()}:{os.getpid()}"[:80]
         self.changed = asyncio.Event()
@@ -84,24 +92,25 @@ class HealthMonitor:
         self.changed.set()
 
     async def run(self) -> None:
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
-        async with aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as client:
-            next_flush = time.monotonic() + self.flush_every
-            try:
-                while True:
-                    await self._probe_due(client)
-                    now = time.monotonic()
-                    if now >= next_flush or self.changed.is_set():
-                        self.changed.clear()
-                        next_flush = now + self.flush_every
-                        await self.flush()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.changed.wait(), 0.25)
-            finally:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(self.flush())
+        client = self.client
+        await client.start()
+        next_flush = time.monotonic() + self.flush_every
+        try:
+            while True:
+                await self._probe_due(client)
+                now = time.monotonic()
+                if now >= next_flush or self.changed.is_set():
+                    self.changed.clear()
+                    next_flush = now + self.flush_every
+                    await self.flush()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), 0.25)
+        finally:
+            await client.aclose()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.flush())
 
-    async def _probe_due(self, client: aiohttp.ClientSession) -> None:
+    async def _probe_due(self, client: UpstreamClient) -> None:
         current = targets(self.holder.current)
         self._services = {}
         now = time.monotonic()
@@ -114,11 +123,15 @@ class HealthMonitor:
         if due:
             await asyncio.gather(*(self._probe(client, t) for t in due))
 
-    async def _probe(self, client: aiohttp.ClientSession, target: Target) -> None:
+    async def _probe(self, client: UpstreamClient, target: Target) -> None:
+        timeouts = Timeouts(connect=self.timeout, read=self.timeout, write=self.timeout)
+        request = UpstreamRequest("GET", target.url, list(_PROBE_HEADERS), None, timeouts)
         try:
-            async with client.get(target.url, allow_redirects=False) as response:
-                ok = response.status < 400 if target.explicit else response.status < 500
-        except (aiohttp.ClientError, TimeoutError, OSError):
+            async with asyncio.timeout(self.timeout):
+                response = await client.send(request)
+                response.close()  # the status is the verdict; an unread body just drops the connection
+            ok = response.status < 400 if target.explicit else response.status < 500
+        except (BadGateway, GatewayTimeout, TimeoutError):
             ok = False
         self.breakers.get(target.origin).probe(ok, time.monotonic())
         if not ok:

@@ -18,6 +18,7 @@ __all__ = ["PluginConfig", "Route", "Service", "Snapshot", "Timeouts", "parse_sn
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_WRITE_TIMEOUT = 30.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 
@@ -26,6 +27,7 @@ _PARAM = re.compile(r"\{([^{}/]+)\}")
 class Timeouts:
     connect: float = DEFAULT_CONNECT_TIMEOUT
     read: float = DEFAULT_READ_TIMEOUT
+    write: float = DEFAULT_WRITE_TIMEOUT  # the upstream taking the request body (each wait for its socket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,8 @@ def _service(doc: dict[str, Any]) -> Service:
         timeouts=Timeouts(
             connect=float(timeouts.get("connect", DEFAULT_CONNECT_TIMEOUT)),
             read=float(timeouts.get("read", DEFAULT_READ_TIMEOUT)),
+            # As the Kong export does (registry/compile/kong_services.py): write defaults to read.
+            write=float(timeouts.get("write", timeouts.get("read", DEFAULT_WRITE_TIMEOUT))),
         ),
         max_body_bytes=int(doc.get("max_body_bytes") or DEFAULT_MAX_BODY_BYTES),
         plugins=_plugins(doc.get("plugins"), where),

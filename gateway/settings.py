@@ -11,6 +11,8 @@ AGORA_GATEWAY_HEALTH_INTERVAL  seconds between active health probes of each upst
 AGORA_GATEWAY_HEALTH_SAMPLES   `database`: write health samples to AGORA_DATABASE_URL (the default when
                                polling the database), `off` (the default with a snapshot file)
 AGORA_GATEWAY_CIRCUIT_COOLDOWN seconds an open circuit answers 503 before a trial request (default 5)
+AGORA_GATEWAY_UPSTREAM_CA      a PEM bundle of CAs trusted for `https://` upstreams besides the system's
+                               (a private CA)
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class GatewaySettings:
     health_interval: float = 5.0
     health_samples: bool = False
     circuit_cooldown: float = 5.0
+    upstream_ca: Path | None = None
 
     def __post_init__(self) -> None:
         if self.poll_interval <= 0:
@@ -64,4 +67,5 @@ class GatewaySettings:
             health_samples=(env.get("AGORA_GATEWAY_HEALTH_SAMPLES") or ("off" if snapshot else "database"))
             == "database",
             circuit_cooldown=float(env.get("AGORA_GATEWAY_CIRCUIT_COOLDOWN") or 5.0),
+            upstream_ca=Path(ca) if (ca := env.get("AGORA_GATEWAY_UPSTREAM_CA")) else None,
         )

@@ -3,7 +3,7 @@
 A transport sends one request and returns the upstream's status and headers with a body stream;
 it raises `BadGateway` (refused, reset, malformed) or `GatewayTimeout` (connect or read too slow)
 and nothing else, so the client library's exceptions never leak past it. Tests may pass any object
-with this shape; the gateway ships `AiohttpTransport` (see `transport_aiohttp.py` for why).
+with this shape; the gateway ships `UpstreamClient` (`engine/upstream.py`, docs/gateway.md).
 """
 
 from __future__ import annotations

@@ -24,6 +24,13 @@ def test_defaults_and_upstream_split() -> None:
     assert service.routes[0].method == "GET" and service.routes[0].param_names == ("id",)
 
 
+def test_the_write_timeout_defaults_to_the_read_timeout_as_in_the_kong_export() -> None:
+    assert parse_snapshot(doc()).services[0].timeouts.write == 30.0
+    timeouts = parse_snapshot(doc(timeouts={"read": 7})).services[0].timeouts
+    assert (timeouts.connect, timeouts.read, timeouts.write) == (5.0, 7.0, 7.0)
+    assert parse_snapshot(doc(timeouts={"read": 7, "write": 2})).services[0].timeouts.write == 2.0
+
+
 def test_dates_and_sandbox_only() -> None:
     service = parse_snapshot(doc(upstream=None, sunset="2030-01-01", deprecated_at=1735689600)).services[0]
     assert service.upstream_origin is None
