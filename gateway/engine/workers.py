@@ -46,7 +46,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-__all__ = ["WorkerContext", "run_workers"]
+__all__ = ["Worker", "WorkerContext", "run_workers"]
 
 log = logging.getLogger("agora.gateway.workers")
 

@@ -10,13 +10,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.gateway.engine.worker_bodies import SLOW
+from plugins.rate_limiting.policies.shared import ENV
+from tests.gateway.engine.worker_bodies import LIMIT, SLOW
 
 pytestmark = pytest.mark.integration
 
@@ -78,31 +79,41 @@ class Supervisor:
 
 
 @pytest.fixture
-def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
-    port, log = _free_port(), tmp_path / "supervisor.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.gateway.engine.worker_bodies", str(port), "2", "5"],
-            cwd=ROOT,
-            stderr=out,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-    started = Supervisor(process, port, log)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            get(port, timeout=2)
-            break
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.1)
+def start(tmp_path: Path) -> Iterator[Callable[..., Supervisor]]:
+    started: list[Supervisor] = []
+
+    def starting(*mode: str) -> Supervisor:
+        port, log = _free_port(), tmp_path / f"supervisor-{len(started)}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.gateway.engine.worker_bodies", str(port), "2", "5", *mode],
+                cwd=ROOT,
+                stderr=out,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+        started.append(Supervisor(process, port, log))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get(port, timeout=2)
+                return started[-1]
+            except OSError:
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the workers did not start"
+                time.sleep(0.1)
+
     try:
-        yield started
+        yield starting
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        for supervisor in started:
+            if supervisor.process.poll() is None:
+                supervisor.process.kill()
+                supervisor.process.wait()
+
+
+@pytest.fixture
+def supervisor(start: Callable[..., Supervisor]) -> Supervisor:
+    return start()
 
 
 def test_two_workers_answer_on_one_port(supervisor: Supervisor) -> None:
@@ -162,3 +173,17 @@ def test_workers_do_not_outlive_a_killed_supervisor(supervisor: Supervisor) -> N
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers)
+
+
+def test_the_workers_of_a_node_share_their_rate_limiting_counters(start: Callable[..., Supervisor]) -> None:
+    supervisor = start("node")  # as `agora gateway --workers 2` starts them
+    workers = supervisor.answering_pids(2)
+    environ = Path(f"/proc/{sorted(workers)[0]}/environ").read_bytes().split(b"\0")
+    table = Path(next(v for v in environ if v.startswith(ENV.encode() + b"=")).split(b"=", 1)[1].decode())
+    assert table.exists()
+    answers = [get(supervisor.port, "/count").split() for _ in range(2 * LIMIT)]
+    assert {pid for pid, _ in answers} == workers  # both workers counted
+    assert sum(verdict == "allowed" for _, verdict in answers) == LIMIT  # not LIMIT per worker
+    supervisor.process.send_signal(signal.SIGTERM)
+    assert supervisor.process.wait(timeout=30) == 0
+    assert not table.exists()  # removed with the workers

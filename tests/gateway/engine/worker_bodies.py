@@ -1,8 +1,10 @@
 """A tiny asyncio HTTP server as a worker body for `run_workers` (the real engine plugs in the same
-way), and `python -m tests.gateway.engine.worker_bodies PORT COUNT GRACE` to supervise it.
+way), and `python -m tests.gateway.engine.worker_bodies PORT COUNT GRACE [node]` to supervise it
+(`node`: through `agora gateway`'s `serve_workers`, with the node's shared counters).
 
 Each answer's body is the worker's pid; `/slow` answers after SLOW seconds (an in-flight request
-that a graceful stop must let finish)."""
+that a graceful stop must let finish); `/count` adds " allowed" or " refused": one check of the local
+rate-limiting policy against COUNTED (LIMIT per minute)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ import logging
 import os
 import sys
 
+from gateway.cli import serve_workers
 from gateway.engine.workers import WorkerContext, run_workers
+from plugins.rate_limiting.policies import Counter
 
 SLOW = 2.0
+LIMIT = 10
+COUNTED = Counter("agora:rl:svc:consumer:c1:minute:1700000040", None, LIMIT, 0.0, 65)
 
 
 async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -23,6 +29,10 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         if path == b"/slow":
             await asyncio.sleep(SLOW)
         body = str(os.getpid()).encode()
+        if path == b"/count":
+            from plugins.rate_limiting.policies.local import LOCAL
+
+            body += b" allowed" if LOCAL.check([COUNTED]).allowed else b" refused"
         writer.write(
             b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
         )
@@ -58,4 +68,5 @@ def pid_server(context: WorkerContext) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     port, count, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    run_workers(count, "127.0.0.1", port, pid_server, grace=grace)
+    supervise = serve_workers if sys.argv[4:] == ["node"] else run_workers
+    supervise(count, "127.0.0.1", port, pid_server, grace=grace)
