@@ -14,17 +14,20 @@ client. A lookup probes from the key's home slot until it finds the key, a never
 `PROBES` slots. Expired slots keep their hash (chains stay unbroken) and are reused by the next new
 key that probes them. **When every slot of a new key's probe run is live (the table is full there),
 the one closest to expiry is evicted**: its window's count restarts at zero (the client it belonged
-to may get up to its limit again in that window); nothing raises. 65,536 slots (1.5 MB) hold that
-many live windows; a client with per-second and per-day limits holds 2 or 3.
+to may get up to its limit again in that window); nothing raises. Probe runs fill before the table
+does: filled with random keys, a 65,536-slot table evicted first at 27,632 live windows (42%), so
+the default is 262,144 slots (6 MB of memory): about 110,000 live windows, i.e. clients active in
+their longest window times their periods (2 or 3 for per-second and per-day limits), before any.
 
 One lock for the whole table, held for one check of every period of a call (all count or none, as
 the in-process dict): `flock` on the file, opened per process. The kernel releases it when its holder
 dies, so a worker killed mid-check cannot wedge the others (a POSIX semaphore would stay taken), and
-it needs nothing but the file's path, which a spawned worker gets from the environment. Measured on
-this 2-core sandbox (timeit, loaded): flock + unlock 4-5 us, the whole check of one fixed window
-5-7 us, against 0.2-0.5 us for an uncontended semaphore; kernels outside a sandbox pay ~0.5 us per
-flock pair. A key is hashed with BLAKE2b (64 bits: stable across processes, unlike `hash()`), once
-per process per key string.
+it needs nothing but the file's path, which a spawned worker gets from the environment. Cost per
+check (timeit, best of 5, on this 2-core sandbox under a load of 8-10, so only the differences mean
+much): the in-process dict 1.9-2.3 us, the shared table 3.7-3.8 us for one or two periods, of which
+the flock pair is 1.6-2.7 us (two system calls; an uncontended POSIX semaphore is 0.2-0.5 us but is
+never given back by a holder that dies). A key is hashed with BLAKE2b (64 bits: stable across
+processes, unlike `hash()`), once per process per key string.
 
 Expiry times use the policy's clock: `time.monotonic` is CLOCK_MONOTONIC, one clock for every
 process of a Linux machine. Callers are single-threaded per process (the event loop), as for the dict.
@@ -49,7 +52,7 @@ from . import Counter, Hit
 __all__ = ["ENV", "PROBES", "SLOTS", "SharedCounters"]
 
 ENV = "AGORA_GATEWAY_SHARED_COUNTERS"
-SLOTS = 1 << 16  # default table size: 1.5 MB
+SLOTS = 1 << 18  # default table size: 6 MB
 PROBES = 16  # slots a key may be found in, from its home slot on
 
 _MAGIC = b"AGORARL1"
@@ -146,25 +149,28 @@ class SharedCounters:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _check(self, table: mmap.mmap, counters: Sequence[Counter], now: float) -> Hit:
-        seen: list[tuple[int, int, int]] = []  # (slot offset or -1, current, previous)
+        # Local names and the home slot probed inline: this runs on every call of every limited API.
+        find = self._find
+        hashes = self._hashes
+        seen: list[tuple[int, int, int, int]] = []  # (key hash, slot offset or -1, current, previous)
         allowed = True
         for key, previous_key, limit, weight, _ in counters:
-            offset, current = self._find(table, self._key_hash(key), now)
+            key_hash = hashes.get(key) or self._key_hash(key)
+            offset, current = find(table, key_hash, now)
             if previous_key is None:
                 previous = 0
                 if current >= limit:
                     allowed = False
             else:
-                previous = self._find(table, self._key_hash(previous_key), now)[1]
+                previous = find(table, hashes.get(previous_key) or self._key_hash(previous_key), now)[1]
                 if not allows(limit, current, previous, weight):
                     allowed = False
-            seen.append((offset, current, previous))
+            seen.append((key_hash, offset, current, previous))
         if not allowed:
-            return Hit(False, tuple([(current, previous) for _, current, previous in seen]))
+            return Hit(False, tuple([(current, previous) for _, _, current, previous in seen]))
         counts: list[tuple[int, int]] = []
-        for (offset, current, previous), counter in zip(seen, counters, strict=True):
+        for (key_hash, offset, current, previous), counter in zip(seen, counters, strict=True):
             if current == 0:  # new, or its slot expired: it starts with its own lifetime
-                key_hash = self._key_hash(counter.key)
                 if offset < 0:
                     offset = self._claim(table, key_hash, now)
                 _SLOT.pack_into(table, offset, key_hash, now + counter.ttl, 1)
@@ -174,24 +180,26 @@ class SharedCounters:
         return Hit(True, tuple(counts))
 
     def _key_hash(self, key: str) -> int:
-        found = self._hashes.get(key)
-        if found is None:
-            if len(self._hashes) >= _HASHES_KEPT:
-                self._hashes.clear()
-            found = self._hashes[key] = _hash(key)
+        if len(self._hashes) >= _HASHES_KEPT:
+            self._hashes.clear()
+        found = self._hashes[key] = _hash(key)
         return found
 
     def _find(self, table: mmap.mmap, key_hash: int, now: float) -> tuple[int, int]:
         """(offset of the key's slot or -1, its live count: 0 when absent or expired)."""
         mask = self._mask
         home = key_hash & mask
-        for step in range(PROBES):
+        offset = _HEADER_SIZE + home * _ROW
+        found, expires, count = _SLOT.unpack_from(table, offset)
+        if found == key_hash:  # most keys sit in their home slot
+            return offset, (count if expires > now else 0)
+        step = 1
+        while found and step < PROBES:  # a never-used slot ends the probe run
             offset = _HEADER_SIZE + ((home + step) & mask) * _ROW
             found, expires, count = _SLOT.unpack_from(table, offset)
             if found == key_hash:
                 return offset, (count if expires > now else 0)
-            if found == 0:  # never used: the probe run ends here
-                break
+            step += 1
         return -1, 0
 
     def _claim(self, table: mmap.mmap, key_hash: int, now: float) -> int:
