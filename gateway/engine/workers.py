@@ -35,6 +35,7 @@ end only the parent holds: `stopped()` returns then too, so no worker outlives i
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import multiprocessing
 import signal
@@ -45,6 +46,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import FrameType
+
+from agora.errors import Conflict, InvalidInput
 
 __all__ = ["Worker", "WorkerContext", "run_workers"]
 
@@ -106,15 +109,21 @@ class _Slot:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """The listening socket every worker accepts on (port 0: one the kernel picks)."""
-    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
-    return socket.create_server((host, port), family=family, backlog=BACKLOG)
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EADDRINUSE:
+            raise Conflict(f"gateway: cannot listen on {host}:{port}: {reason}") from None
+        raise InvalidInput(f"gateway: cannot listen on {host}:{port}: {reason}") from None
 
 
 def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: float) -> None:
     """Serves `host:port` with `count` worker processes until SIGTERM or SIGINT, then stops them
     gracefully. `worker` must be picklable (a module-level function): each worker is spawned."""
     if count < 1:
-        raise ValueError(f"workers: count must be at least 1, not {count}")
+        raise InvalidInput(f"gateway: workers must be at least 1, not {count}")
     sock = bind_socket(host, port)
     log.info("serving %s:%d with %d workers", host, sock.getsockname()[1], count)
     spawn = multiprocessing.get_context("spawn")
@@ -146,6 +155,10 @@ def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: floa
             _supervise(slots, wake_read, start)
         _stop(slots, sock, wake_read, received, grace)
     finally:
+        for slot in slots:  # only after a failure of the supervisor itself: none left otherwise
+            if slot.process is not None and slot.process.exitcode is None:
+                slot.process.kill()
+                slot.process.join()
         signal.set_wakeup_fd(previous_wakeup)
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

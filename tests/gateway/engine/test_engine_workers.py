@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from agora.errors import Conflict, InvalidInput
+from gateway.engine.workers import run_workers
 from plugins.rate_limiting.policies.shared import ENV
-from tests.gateway.engine.worker_bodies import LIMIT, SLOW
+from tests.gateway.engine.worker_bodies import LIMIT, SLOW, pid_server
 
 pytestmark = pytest.mark.integration
 
@@ -187,3 +189,12 @@ def test_the_workers_of_a_node_share_their_rate_limiting_counters(start: Callabl
     supervisor.process.send_signal(signal.SIGTERM)
     assert supervisor.process.wait(timeout=30) == 0
     assert not table.exists()  # removed with the workers
+
+
+def test_a_port_in_use_fails_before_any_worker_starts() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(Conflict, match=rf"cannot listen on 127.0.0.1:{port}: Address already in use"):
+            run_workers(2, "127.0.0.1", port, pid_server, grace=1)
+    with pytest.raises(InvalidInput, match="workers must be at least 1"):
+        run_workers(0, "127.0.0.1", 0, pid_server, grace=1)
