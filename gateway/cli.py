@@ -27,10 +27,20 @@ def serve_workers(count: int, host: str, port: int, worker: Worker, *, grace: fl
     counters = SharedCounters.create()
     os.environ[ENV] = str(counters.path)
     try:
-        run_workers(count, host, port, worker, grace=grace)
+        run_workers(count, host, port, worker, grace=grace, on_exit=_forget_live_metrics)
     finally:
         os.environ.pop(ENV, None)
         counters.unlink()
+
+
+def _forget_live_metrics(pid: int) -> None:
+    """A worker that was killed could not drop its live gauges from the metrics sums itself."""
+    from gateway.metrics_server import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def gateway(

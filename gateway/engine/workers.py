@@ -119,9 +119,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise InvalidInput(f"gateway: cannot listen on {host}:{port}: {reason}") from None
 
 
-def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: float) -> None:
+def run_workers(
+    count: int,
+    host: str,
+    port: int,
+    worker: Worker,
+    *,
+    grace: float,
+    on_exit: Callable[[int], None] | None = None,
+) -> None:
     """Serves `host:port` with `count` worker processes until SIGTERM or SIGINT, then stops them
-    gracefully. `worker` must be picklable (a module-level function): each worker is spawned."""
+    gracefully. `worker` must be picklable (a module-level function): each worker is spawned.
+    `on_exit(pid)` runs in this process after each worker's exit, expected or not (e.g. to drop a
+    killed worker's live metrics)."""
     if count < 1:
         raise InvalidInput(f"gateway: workers must be at least 1, not {count}")
     sock = bind_socket(host, port)
@@ -140,6 +150,13 @@ def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: floa
     previous_wakeup = signal.set_wakeup_fd(wake_write.fileno())
     slots = [_Slot(index) for index in range(count)]
 
+    def exited(pid: int) -> None:
+        if on_exit is not None:
+            try:
+                on_exit(pid)
+            except Exception:  # a hook's failure must not take the supervisor down
+                log.exception("on_exit failed for worker pid %d", pid)
+
     def start(slot: _Slot) -> None:
         context = WorkerContext(slot.index, sock, grace, parent_end)
         process = spawn.Process(
@@ -152,8 +169,11 @@ def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: floa
         for slot in slots:
             start(slot)
         while not received:
-            _supervise(slots, wake_read, start)
+            _supervise(slots, wake_read, start, exited)
         _stop(slots, sock, wake_read, received, grace)
+        for slot in slots:
+            if slot.process is not None and slot.process.pid is not None:
+                exited(slot.process.pid)
     finally:
         for slot in slots:  # only after a failure of the supervisor itself: none left otherwise
             if slot.process is not None and slot.process.exitcode is None:
@@ -169,7 +189,9 @@ def run_workers(count: int, host: str, port: int, worker: Worker, *, grace: floa
         wake_write.close()
 
 
-def _supervise(slots: list[_Slot], wake: socket.socket, start: Callable[[_Slot], None]) -> None:
+def _supervise(
+    slots: list[_Slot], wake: socket.socket, start: Callable[[_Slot], None], exited: Callable[[int], None]
+) -> None:
     """One turn: wait for a worker's exit, a signal or the next restart; restart what is due."""
     now = time.monotonic()
     due = [slot.restart_at for slot in slots if slot.restart_at is not None]
@@ -183,6 +205,8 @@ def _supervise(slots: list[_Slot], wake: socket.socket, start: Callable[[_Slot],
         if process is not None and process.exitcode is not None:
             process.join()
             slot.process = None
+            if process.pid is not None:
+                exited(process.pid)
             lived = now - slot.started
             slot.failures = 1 if lived >= STABLE_AFTER else slot.failures + 1
             delay = min(RESTART_DELAY_MAX, RESTART_DELAY * 2 ** (slot.failures - 1))

@@ -139,7 +139,9 @@ def test_sigterm_lets_an_in_flight_request_finish_then_stops(supervisor: Supervi
     assert not any(alive(pid) for pid in workers)
     with pytest.raises(ConnectionRefusedError):
         get(supervisor.port, timeout=2)
-    assert "stopping 2 workers (signal 15)" in supervisor.log.read_text()
+    log = supervisor.log.read_text()
+    assert "stopping 2 workers (signal 15)" in log
+    assert all(f"exit {pid}\n" in log for pid in workers)
 
 
 def test_sigint_stops_the_workers_too(supervisor: Supervisor) -> None:
@@ -162,6 +164,7 @@ def test_a_killed_worker_is_restarted(supervisor: Supervisor) -> None:
     log = supervisor.log.read_text()
     assert f"(pid {victim}) exited unexpectedly (signal SIGKILL)" in log
     assert "restarting it in 0.5 s" in log
+    assert f"exit {victim}\n" in log  # on_exit ran for it
     supervisor.process.send_signal(signal.SIGTERM)
     assert supervisor.process.wait(timeout=30) == 0
 

@@ -68,5 +68,10 @@ def pid_server(context: WorkerContext) -> None:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     port, count, grace = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    supervise = serve_workers if sys.argv[4:] == ["node"] else run_workers
-    supervise(count, "127.0.0.1", port, pid_server, grace=grace)
+    if sys.argv[4:] == ["node"]:
+        serve_workers(count, "127.0.0.1", port, pid_server, grace=grace)
+    else:
+        log = logging.getLogger("worker_bodies")
+        run_workers(
+            count, "127.0.0.1", port, pid_server, grace=grace, on_exit=lambda pid: log.info("exit %d", pid)
+        )
