@@ -137,7 +137,8 @@ def run_workers(
     sock = bind_socket(host, port)
     log.info("serving %s:%d with %d workers", host, sock.getsockname()[1], count)
     spawn = multiprocessing.get_context("spawn")
-    parent_end, worker_end = spawn.Pipe(duplex=False)  # workers read; EOF once this process is gone
+    # Workers get the read end; only this process holds the write end: EOF for them once it is gone.
+    parent_read, parent_write = spawn.Pipe(duplex=False)
     wake_read, wake_write = socket.socketpair()
     wake_read.setblocking(False)
     wake_write.setblocking(False)
@@ -158,7 +159,7 @@ def run_workers(
                 log.exception("on_exit failed for worker pid %d", pid)
 
     def start(slot: _Slot) -> None:
-        context = WorkerContext(slot.index, sock, grace, parent_end)
+        context = WorkerContext(slot.index, sock, grace, parent_read)
         process = spawn.Process(
             target=_worker_main, args=(worker, context), name=f"agora-gateway-worker-{slot.index}"
         )
@@ -183,7 +184,7 @@ def run_workers(
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         sock.close()
-        for end in (parent_end, worker_end):
+        for end in (parent_read, parent_write):
             end.close()
         wake_read.close()
         wake_write.close()
