@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import random
 from collections.abc import Awaitable, Callable, Iterator
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -130,3 +131,29 @@ def test_two_worker_processes_together_allow_exactly_the_limit(
         worker.join(timeout=10)
         assert worker.exitcode == 0
     assert sum(allowed) == 10  # 20 checks, a limit of 10 per minute: 10 allowed on the node
+
+
+def test_the_same_calls_get_the_same_answers_as_in_process(tmp_path: Path) -> None:
+    """The plugin's answers and headers are made from the policy's `Hit` alone: equal hits, equal
+    answers. 3,000 calls of 12 clients, fixed and sliding windows of two periods, the clock moving
+    (in a table with room: a full one evicts, test_a_full_table_evicts...)."""
+    table = SharedCounters.create(slots=4096, directory=tmp_path)
+    rng = random.Random(12)
+    clock = Clock()
+    in_process, shared = LocalPolicy(clock), LocalPolicy(clock, shared=table)
+    refused = 0
+    for call in range(3000):
+        clock.now += rng.choice((0.0, 0.01, 0.3, 2.0))
+        client, sliding = rng.randrange(12), rng.random() < 0.5
+        counters = []
+        for period, size, limit in (("second", 1, 3), ("minute", 60, 20)):
+            start = int(clock.now // size) * size
+            key = f"c{client}:{sliding}:{period}:{start}"
+            previous = f"c{client}:{sliding}:{period}:{start - size}" if sliding else None
+            weight = 1 - (clock.now - start) / size if sliding else 0.0
+            counters.append(Counter(key, previous, limit, weight, size * (2 if sliding else 1) + 5))
+        hit = shared.check(counters)
+        assert hit == in_process.check(counters), call
+        refused += not hit.allowed
+    assert 300 < refused < 2700  # both answers were compared often
+    table.unlink()
