@@ -5,11 +5,43 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-__all__ = ["gateway"]
+__all__ = ["gateway", "serve_workers"]
+
+if TYPE_CHECKING:
+    from gateway.engine.workers import Worker
+
+
+def serve_workers(count: int, host: str, port: int, worker: Worker, *, grace: float) -> None:
+    """`agora gateway --workers N` (N > 1) on the engine: `worker` is the engine's worker body.
+
+    Creates the node's shared rate-limiting counters before any worker starts and names them in
+    AGORA_GATEWAY_SHARED_COUNTERS, which the spawned workers inherit: their local policy then counts
+    in one table, so the node allows a plan's limit, not N times it. Removes the table once every
+    worker has exited."""
+    from gateway.engine.workers import run_workers
+    from plugins.rate_limiting.policies.shared import ENV, SharedCounters
+
+    counters = SharedCounters.create()
+    os.environ[ENV] = str(counters.path)
+    try:
+        run_workers(count, host, port, worker, grace=grace, on_exit=_forget_live_metrics)
+    finally:
+        os.environ.pop(ENV, None)
+        counters.unlink()
+
+
+def _forget_live_metrics(pid: int) -> None:
+    """A worker that was killed could not drop its live gauges from the metrics sums itself."""
+    from gateway.metrics_server import MULTIPROC_ENV
+
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client.multiprocess import mark_process_dead
+
+        mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def gateway(

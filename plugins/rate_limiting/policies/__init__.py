@@ -1,7 +1,7 @@
 """Where counters live, behind one atomic operation: `hit(counters)` checks every period's counter
 and, only if all of them have room, counts the call in each, as one step.
 
-    local   this process's memory (each gateway worker counts alone)
+    local   this process's memory, or the node's table shared by its workers (shared.py)
     redis   one Redis shared by every gateway (one round trip per call: a Lua script)
 
 Counting only allowed calls (as Kong does) means a client that keeps calling while refused does

@@ -1,10 +1,13 @@
 """The `local` policy: counters in this process's memory.
 
 A `hit` runs without awaiting anything, so on the event loop it is atomic: no other request can
-read a counter between its check and its increment. Each worker process counts alone (with N
-workers a client may get up to N times the limit); use Redis to share counters. Counters expire
-with their window; expired ones are swept every few seconds, so memory follows the number of
-clients active in the longest window, not the total ever seen.
+read a counter between its check and its increment. Counters expire with their window; expired ones
+are swept every few seconds, so memory follows the number of clients active in the longest window,
+not the total ever seen.
+
+With several gateway workers (AGORA_GATEWAY_SHARED_COUNTERS set by `agora gateway --workers N`) the
+counters live in the node's shared table instead (`shared.py`): the workers of one node count
+together, same answers. Counters shared between nodes need Redis.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from ..windows import allows
 from . import Counter, Hit
+from .shared import SharedCounters
 
 __all__ = ["LOCAL", "LocalPolicy"]
 
@@ -21,8 +25,11 @@ _SWEEP_EVERY = 5.0
 
 
 class LocalPolicy:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, shared: SharedCounters | None = None
+    ) -> None:
         self._clock = clock
+        self._shared = shared  # the node's table, when this process is one of several workers
         # counter key -> [count, expires at]: one lookup per counter, changed in place when counted
         self._cells: dict[str, list[int | float]] = {}
         self._next_sweep = clock() + _SWEEP_EVERY
@@ -36,6 +43,8 @@ class LocalPolicy:
     def check(self, counters: Sequence[Counter]) -> Hit:
         """`hit` without a coroutine: the plugin calls it directly (it awaits nothing)."""
         now = self._clock()
+        if self._shared is not None:
+            return self._shared.check(counters, now)
         if now >= self._next_sweep:
             self._sweep(now)
         cells = self._cells
@@ -78,4 +87,4 @@ class LocalPolicy:
 
 # One per process, shared by every plugin instance: a hot reload builds new instances, and the
 # counts of the windows in progress must survive it.
-LOCAL = LocalPolicy()
+LOCAL = LocalPolicy(shared=SharedCounters.from_environment())
