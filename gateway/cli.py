@@ -64,7 +64,7 @@ def gateway(
 ) -> None:
     """Serve every published API from the compiled snapshot (the database's newest, or --snapshot)."""
     from gateway.metrics_server import MULTIPROC_ENV, prepare_directory, serve_metrics
-    from gateway.serve import engine_worker, run_worker, shutdown_grace
+    from gateway.serve import run_worker, serve_worker, shutdown_grace
 
     if snapshot is not None:
         # Workers are separate processes that build the gateway from the environment.
@@ -78,4 +78,4 @@ def gateway(
     if workers == 1:
         run_worker(host, port)
         return
-    serve_workers(workers, host, port, engine_worker, grace=shutdown_grace())
+    serve_workers(workers, host, port, serve_worker, grace=shutdown_grace())

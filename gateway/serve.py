@@ -25,7 +25,7 @@ from .engine.limits import Limits
 from .engine.server import serve
 from .engine.workers import WorkerContext
 
-__all__ = ["engine_worker", "run_worker", "serve_until_stopped", "shutdown_grace"]
+__all__ = ["run_worker", "serve_until_stopped", "serve_worker", "shutdown_grace"]
 
 log = logging.getLogger("agora.gateway")
 
@@ -75,7 +75,7 @@ def run_worker(host: str, port: int) -> None:
     uvloop.run(serve_until_stopped(host, port))
 
 
-def engine_worker(context: WorkerContext) -> None:
+def serve_worker(context: WorkerContext) -> None:
     """The body of each of `--workers N` (spawned: it builds its gateway from the environment)."""
     logging.basicConfig(level=os.environ.get("AGORA_LOG_LEVEL", "warning").upper())
     uvloop.run(serve_until_stopped("", 0, stopped=context.stopped, sock=context.sock, grace=context.grace))

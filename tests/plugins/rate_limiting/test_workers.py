@@ -1,11 +1,8 @@
 """`agora gateway --workers 2` on the engine: the workers of one node share the local policy's counters,
-so together they allow a limit once, not once each. Skipped until the engine's worker body
-(`gateway.serve.serve_worker`) is there."""
+so together they allow a limit once, not once each."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 import httpx
@@ -14,14 +11,7 @@ from gateway_harness import StartGateway
 
 from tests.plugins.helpers import route, service, snapshot
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        importlib.util.find_spec("gateway.serve") is None
-        or not hasattr(importlib.import_module("gateway.serve"), "serve_worker"),
-        reason="the engine's worker body is not merged yet",
-    ),
-]
+pytestmark = pytest.mark.integration
 
 LIMIT = 10
 
