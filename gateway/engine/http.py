@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-__all__ = ["Body", "ClientDisconnected", "Handler", "Headers", "Request", "Responder"]
+__all__ = ["AnswerCut", "Body", "ClientDisconnected", "Handler", "Headers", "Request", "Responder"]
 
 Headers = list[tuple[bytes, bytes]]
+
+
+class AnswerCut(Exception):
+    """Raised by a handler whose answer failed after its head was sent (an upstream that broke off its
+    body): the server cuts the connection, as it does for any error then, without logging it again."""
 
 
 class ClientDisconnected(Exception):

@@ -34,7 +34,7 @@ import httptools
 from agora.errors import AgoraError
 
 from .body import StreamBody
-from .http import ClientDisconnected, Handler, Headers, Request
+from .http import AnswerCut, ClientDisconnected, Handler, Headers, Request
 from .limits import Limits
 from .refusals import (
     HeadersTooLarge,
@@ -60,6 +60,8 @@ _NONE, _HEAD, _BODY, _IDLE, _LINGER = range(5)
 # why reading is paused (bits)
 _PAUSE_BODY, _PAUSE_QUEUE = 1, 2
 
+
+_OWS = (0x20, 0x09)  # space, horizontal tab
 
 class _Refused(Exception):
     """Raised from a parser callback to stop llhttp; the refusal itself is in `_refusal`."""
@@ -245,6 +247,8 @@ class HttpServerProtocol(asyncio.Protocol):
             self._chunked = True  # llhttp refuses a request coding that does not end in chunked
         elif name == b"expect":
             self._expect = value.lower() == b"100-continue"
+        if value and value[-1] in _OWS:
+            value = value.rstrip(b" \t")  # RFC 9110 5.5: a field value excludes trailing whitespace
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -353,7 +357,9 @@ class HttpServerProtocol(asyncio.Protocol):
             if error is not None:
                 log.error("the handler failed after its answer ended", exc_info=error)
             return
-        if error is not None:
+        if isinstance(error, AnswerCut):
+            detail = "the answer was cut"  # the handler said why; the head is out: the connection is cut
+        elif error is not None:
             log.error("the handler failed", exc_info=error)
             detail = "the handler failed before it answered"
         else:

@@ -23,7 +23,7 @@ from agora.errors import AgoraError, NotFound, Unavailable
 from ..config import CompiledConfig, ConfigHolder
 from ..context import RequestContext
 from ..control import CONTROL_PATHS, control_answer
-from ..engine.http import ClientDisconnected, Request, Responder
+from ..engine.http import AnswerCut, ClientDisconnected, Request, Responder
 from ..errors import Gone, MethodNotAllowed, problem
 from ..headers import TrustedProxies
 from ..lifecycle import deprecation_headers, successor_of
@@ -73,7 +73,10 @@ class Pipeline:
             await self._route(request, responder, ctx)
         except AgoraError as error:
             if responder.started:
-                raise
+                # Nothing can be said once the head is out: the client sees a truncated body, never a
+                # wrong one. One line for the operators, not a traceback.
+                log.warning("request %s: %s; its answer was cut", ctx.request_id, error.detail)
+                raise AnswerCut(error.detail) from error
             self._problem(request, responder, ctx, error)
         except (asyncio.CancelledError, ClientDisconnected):
             ctx.status = ctx.status or 499  # the client left: nobody to answer

@@ -3,6 +3,7 @@ pipelined requests) and parses the answers with httptools, keeping headers as th
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from dataclasses import dataclass, field
@@ -35,7 +36,11 @@ class _Collector:
 
     def on_headers_complete(self) -> None:
         self.current.status = self.parser.get_status_code()
-        if self.head_only[len(self.answers)] or self.current.status in (204, 304) or self.current.status < 200:
+        if (
+            self.head_only[len(self.answers)]
+            or self.current.status in (204, 304)
+            or self.current.status < 200
+        ):
             # llhttp cannot know a HEAD answer has no body: the message ends with its head.
             self.current.complete = True
             self.answers.append(self.current)
@@ -67,14 +72,15 @@ def exchange(port: int, raw: bytes, methods: list[str], timeout: float = 5.0) ->
             except (ConnectionResetError, TimeoutError):
                 break
             if not data:
-                try:
+                with contextlib.suppress(httptools.HttpParserError, _HeadDone):
                     collector.parser.feed_data(b"")  # EOF ends a close-delimited body
-                except (httptools.HttpParserError, _HeadDone):
-                    pass
                 if collector.current.status and not collector.current.complete:
                     collector.answers.append(collector.current)
                 break
             pending += data
+            # An interim answer (100 Continue) is not one of the answers counted: dropped whole.
+            while pending.startswith(b"HTTP/1.1 1") and b"\r\n\r\n" in pending:
+                pending = pending[pending.index(b"\r\n\r\n") + 4 :]
             while pending:
                 try:
                     collector.parser.feed_data(pending)
@@ -86,4 +92,3 @@ def exchange(port: int, raw: bytes, methods: list[str], timeout: float = 5.0) ->
                 except httptools.HttpParserError:
                     return [*collector.answers, Answer(status=-1)]
     return collector.answers
-

@@ -93,11 +93,18 @@ def corpus() -> list[Case]:
             add(lambda c, m=method, b=body, n=name: _request(c, m, f"{PREFIX}/ok/{n}", **b), (method,))  # type: ignore[arg-type]
     add(lambda c: _request(c, "POST", f"{PREFIX}/ok/expect", ["Expect: 100-continue"], b"waited"), ("POST",))
     # Pipelining: several requests in one write, answered in order (bodiless answers only last).
-    add(lambda c: _request(c, "GET", f"{PREFIX}/ok/p1") + _request(c, "GET", f"{PREFIX}/ok/p2"), ("GET", "GET"))
+    add(
+        lambda c: _request(c, "GET", f"{PREFIX}/ok/p1") + _request(c, "GET", f"{PREFIX}/ok/p2"),
+        ("GET", "GET"),
+    )
     add(lambda c: b"".join(_request(c, "GET", f"{PREFIX}/ok/p{i}") for i in range(3)), ("GET",) * 3)
-    add(lambda c: _request(c, "GET", f"{PREFIX}/chunked/a") + _request(c, "POST", f"{PREFIX}/ok/b", body=b"xy")
+    add(lambda c: _request(c, "GET", f"{PREFIX}/chunked/a")
+        + _request(c, "POST", f"{PREFIX}/ok/b", body=b"xy")
         + _request(c, "GET", f"{PREFIX}/large/c"), ("GET", "POST", "GET"))  # fmt: skip
-    add(lambda c: _request(c, "GET", f"{PREFIX}/slow/a") + _request(c, "HEAD", f"{PREFIX}/ok/b"), ("GET", "HEAD"))
-    add(lambda c: _request(c, "POST", f"{PREFIX}/ok/a", chunked=[b"1", b"2"]) + _request(c, "GET", f"{PREFIX}/ok/b"),
-        ("POST", "GET"))  # fmt: skip
+    add(
+        lambda c: _request(c, "GET", f"{PREFIX}/slow/a") + _request(c, "HEAD", f"{PREFIX}/ok/b"),
+        ("GET", "HEAD"),
+    )
+    add(lambda c: _request(c, "POST", f"{PREFIX}/ok/a", chunked=[b"1", b"2"])
+        + _request(c, "GET", f"{PREFIX}/ok/b"), ("POST", "GET"))  # fmt: skip
     return cases

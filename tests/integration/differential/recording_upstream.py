@@ -46,15 +46,20 @@ class _Parsing:
 
 def _answer(kind: str, received: Received) -> list[bytes | float | None]:
     """The pieces to write: bytes, a pause in seconds, or None for a reset."""
+    # An empty query ("?" alone) is forwarded by nginx, not by the gateway (docs/gateway.md): not shown.
+    target = received.target.removesuffix("?")
     summary = json.dumps(
-        {"method": received.method, "target": received.target, "body_length": len(received.body)}
+        {"method": received.method, "target": target, "body_length": len(received.body)}
     ).encode()
     if kind == "chunked":
         parts = [b"first,", b"second,", b"third"]
         body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
         return [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" + body]
     if kind == "close":
-        return [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil the end", None]
+        return [
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil the end",
+            None,
+        ]
     if kind == "empty204":
         return [b"HTTP/1.1 204 No Content\r\nX-Kind: 204\r\n\r\n"]
     if kind == "notmod":
@@ -71,11 +76,14 @@ def _answer(kind: str, received: Received) -> list[bytes | float | None]:
                 0.05, "reset"]  # type: ignore[list-item]  # fmt: skip
     if kind == "headers":
         return [b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Dup: one\r\nX-Dup: two\r\n"
-                b"x-MiXeD-Case: yes\r\nKeep-Alive: timeout=5\r\nConnection: X-Private\r\nX-Private: secret\r\n"
-                b"Upgrade: h2c\r\nProxy-Authenticate: Basic\r\nContent-Length: 2\r\n\r\nok"]  # fmt: skip
+                b"x-MiXeD-Case: yes\r\nKeep-Alive: timeout=5\r\nConnection: X-Private\r\n"
+                b"X-Private: secret\r\nUpgrade: h2c\r\nProxy-Authenticate: Basic\r\n"
+                b"Content-Length: 2\r\n\r\nok"]  # fmt: skip
     length = b"%d" % len(summary)
     body = b"" if received.method == "HEAD" else summary
-    return [b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + length + b"\r\n\r\n" + body]
+    return [
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + length + b"\r\n\r\n" + body
+    ]
 
 
 class _Connection(asyncio.Protocol):
@@ -97,7 +105,9 @@ class _Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserError:
             assert self.transport is not None
-            self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            self.transport.write(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -130,7 +140,12 @@ class _Connection(asyncio.Protocol):
         while (received := await self.queue.get()) is not None:
             segments = received.target.split("?")[0].split("/")
             kind = segments[4] if len(segments) > 4 else "ok"
-            for piece in _answer(kind, received):
+            pieces = _answer(kind, received)
+            if received.method == "HEAD":  # an upstream answers HEAD with the head alone
+                first = pieces[0]
+                assert isinstance(first, bytes)
+                pieces = [first[: first.index(b"\r\n\r\n") + 4]]
+            for piece in pieces:
                 if isinstance(piece, float):
                     await asyncio.sleep(piece)
                 elif piece is None:
@@ -150,6 +165,7 @@ class RecordingUpstream:
 
     def __init__(self) -> None:
         self.received: dict[str, list[Received]] = {}
+        self.connections: list[_Connection] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -161,14 +177,26 @@ class RecordingUpstream:
         with self._lock:
             self.received.setdefault(case, []).append(received)
 
+    def _connection(self) -> _Connection:
+        connection = _Connection(self)
+        self.connections.append(connection)
+        return connection
+
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            self._loop.create_server(lambda: _Connection(self), "127.0.0.1", 0)
-        )
+        server = self._loop.run_until_complete(self._loop.create_server(self._connection, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
+        server.close()
+        for connection in self.connections:
+            if connection.transport is not None:
+                connection.transport.abort()
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tasks, server.wait_closed(), return_exceptions=True))
+        self._loop.close()
 
     def __enter__(self) -> RecordingUpstream:
         self._thread.start()
