@@ -22,11 +22,13 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import BadGateway, GatewayTimeout, UpstreamUnavailable
-from .transport import Transport, UpstreamRequest, UpstreamResponse
+from .model import Timeouts
+from .transport import EncodedTransport, Transport, UpstreamRequest, UpstreamResponse, request_of
 
 __all__ = [
     "CLOSED",
@@ -182,16 +184,39 @@ class CircuitTransport:
         await self.inner.aclose()
 
     async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        breaker = self.breakers.get(origin_of(request.url))
+        return await self._guarded(origin_of(request.url), self.inner.send(request))
+
+    async def send_encoded(
+        self,
+        origin: str,
+        method: str,
+        target: str,
+        headers: bytes,
+        body: AsyncIterable[bytes] | None,
+        timeouts: Timeouts,
+        *,
+        has_length: bool = False,
+    ) -> UpstreamResponse:
+        """The encoded entry of the upstream client (engine/upstream.py), behind the same breaker."""
+        inner = self.inner
+        if isinstance(inner, EncodedTransport):
+            call = inner.send_encoded(origin, method, target, headers, body, timeouts, has_length=has_length)
+        else:
+            call = inner.send(request_of(origin, method, target, headers, body, timeouts))
+        return await self._guarded(origin, call)
+
+    async def _guarded(self, origin: str, call: Coroutine[Any, Any, UpstreamResponse]) -> UpstreamResponse:
+        breaker = self.breakers.get(origin)
         now = time.monotonic()
         if not breaker.allow(now):
+            call.close()
             self.rejected += 1
             raise UpstreamUnavailable(
                 "the upstream is failing; the gateway stopped calling it for a moment",
                 breaker.retry_after(now),
             )
         try:
-            response = await self.inner.send(request)
+            response = await call
         except (BadGateway, GatewayTimeout):
             breaker.record(False, time.monotonic())
             raise

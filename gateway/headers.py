@@ -8,9 +8,13 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
+from .errors import BadGateway
 from .types import Headers
 
-__all__ = ["HOP_BY_HOP", "TrustedProxies", "forwarded_ip", "strip_hop_by_hop", "upstream_headers"]
+__all__ = [
+    "HOP_BY_HOP", "TrustedProxies", "forwarded_ip", "strip_hop_by_hop", "upstream_header_block",
+    "upstream_headers",
+]  # fmt: skip
 
 HOP_BY_HOP = frozenset(
     {
@@ -110,6 +114,67 @@ def forwarded_ip(peer: str, headers: Headers, trusted: TrustedProxies) -> str:
     return client
 
 
+_SKIPPED = HOP_BY_HOP | _REPLACED
+_FORWARDING_LINES = tuple(name.encode("latin-1") + b": " for name in _FORWARDING)
+
+
+def upstream_header_block(
+    headers: Headers,
+    *,
+    peer: str,
+    scheme: str,
+    http_version: str,
+    request_id: str,
+    prefix: str,
+    trusted: TrustedProxies,
+    overrides: dict[bytes, tuple[str, str | None]],
+) -> bytes:
+    """The header lines sent upstream, as bytes (each ending in CRLF): the client's minus hop-by-hop,
+    plus forwarding facts; then a plugin's `overrides` (kong.service.request: lower-cased name -> (name,
+    value), None to clear) replace or clear headers of the same name. One pass over the client's
+    headers, no decoding: it runs for every request. `Host` is the upstream client's to add."""
+    listed = _listed(headers)
+    lines: list[bytes] = []
+    via = host = None
+    for name, value in headers:
+        if name in _SKIPPED:
+            if name == b"via":
+                via = via if via is not None else value
+            elif name == b"host":
+                host = host if host is not None else value
+            continue
+        if (listed and name in listed) or (overrides and name in overrides):
+            continue
+        lines.append(name + b": " + value + b"\r\n")
+    version = http_version.encode("latin-1") + b" agora"
+    if trusted.contains(peer):
+        incoming = b", ".join(v for k, v in headers if k == b"x-forwarded-for")
+        forwarded_for = incoming + b", " + peer.encode("latin-1") if incoming else peer.encode("latin-1")
+        proto = _get(headers, b"x-forwarded-proto")
+        scheme_bytes = proto.encode("latin-1") if proto else scheme.encode("latin-1")
+        forwarded_host = _get(headers, b"x-forwarded-host")
+        host = forwarded_host.encode("latin-1") if forwarded_host else host
+    else:
+        forwarded_for, scheme_bytes = peer.encode("latin-1"), scheme.encode("latin-1")
+    values = (
+        forwarded_for, scheme_bytes, host or b"", prefix.encode("latin-1"), request_id.encode("latin-1"),
+        via + b", " + version if via else version,
+    )  # fmt: skip
+    if overrides:
+        for line, key, value in zip(_FORWARDING_LINES, _FORWARDING_KEYS, values, strict=True):
+            if key not in overrides:
+                lines.append(line + value + b"\r\n")
+        for written, text in overrides.values():
+            if text is None:  # cleared
+                continue
+            if "\r" in text or "\n" in text or "\r" in written or "\n" in written or ":" in written:
+                raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
+            lines.append(f"{written}: {text}\r\n".encode("latin-1", "replace"))
+    else:
+        lines += [line + value + b"\r\n" for line, value in zip(_FORWARDING_LINES, values, strict=True)]
+    return b"".join(lines)
+
+
 def upstream_headers(
     headers: Headers,
     *,
@@ -121,39 +186,10 @@ def upstream_headers(
     trusted: TrustedProxies,
     overrides: dict[bytes, tuple[str, str | None]],
 ) -> list[tuple[str, str]]:
-    """The headers sent upstream: the client's minus hop-by-hop, plus forwarding facts; then a plugin's
-    `overrides` (kong.service.request: lower-cased name -> (name, value), None to clear) replace or
-    clear headers of the same name. One pass over the client's headers: it runs for every request."""
-    listed = _listed(headers)
-    out: list[tuple[str, str]] = []
-    via = host = None
-    for name, value in headers:
-        if name == b"via":
-            via = via if via is not None else value.decode("latin-1")
-        elif name == b"host":
-            host = host if host is not None else value.decode("latin-1")
-        if (
-            name in HOP_BY_HOP
-            or name in _REPLACED
-            or (listed and name in listed)
-            or (overrides and name in overrides)  # ASGI gives header names lower-cased
-        ):
-            continue
-        out.append((name.decode("latin-1"), value.decode("latin-1")))
-    host = host or ""
-    if trusted.contains(peer):
-        incoming_for = ", ".join(v.decode("latin-1") for k, v in headers if k == b"x-forwarded-for")
-        forwarded_for = f"{incoming_for}, {peer}" if incoming_for else peer
-        scheme = _get(headers, b"x-forwarded-proto") or scheme
-        host = _get(headers, b"x-forwarded-host") or host
-    else:
-        forwarded_for = peer
-    via = f"{via}, {http_version} {VIA}" if via else f"{http_version} {VIA}"
-    values = (forwarded_for, scheme, host, prefix, request_id, via)
-    if overrides:
-        forwarding = zip(_FORWARDING, _FORWARDING_KEYS, values, strict=True)
-        out += [(name, value) for name, key, value in forwarding if key not in overrides]
-        out += [(name, value) for name, value in overrides.values() if value is not None]  # None: cleared
-    else:
-        out += zip(_FORWARDING, values, strict=True)
-    return out
+    """`upstream_header_block` as (name, value) text pairs, for transports that take them."""
+    block = upstream_header_block(
+        headers, peer=peer, scheme=scheme, http_version=http_version, request_id=request_id,
+        prefix=prefix, trusted=trusted, overrides=overrides,
+    )  # fmt: skip
+    pairs = (line.split(": ", 1) for line in block.decode("latin-1").split("\r\n") if line)
+    return [(name, value) for name, value in pairs]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .model import Timeouts
 from .types import Headers
 
-__all__ = ["Transport", "UpstreamRequest", "UpstreamResponse"]
+__all__ = ["EncodedTransport", "Transport", "UpstreamRequest", "UpstreamResponse", "request_of"]
 
 
 @dataclass(slots=True)
@@ -46,6 +46,24 @@ class UpstreamResponse(Protocol):
         ...
 
 
+@runtime_checkable
+class EncodedTransport(Protocol):
+    """A transport that also takes the request head's header lines as bytes (engine/upstream.py): the
+    gateway's hot path, which never decodes a header."""
+
+    async def send_encoded(
+        self,
+        origin: str,
+        method: str,
+        target: str,
+        headers: bytes,
+        body: AsyncIterable[bytes] | None,
+        timeouts: Timeouts,
+        *,
+        has_length: bool = False,
+    ) -> UpstreamResponse: ...
+
+
 class Transport(Protocol):
     async def start(self) -> None:
         """Called in the running event loop before the first request."""
@@ -54,3 +72,16 @@ class Transport(Protocol):
     async def send(self, request: UpstreamRequest) -> UpstreamResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+def request_of(
+    origin: str,
+    method: str,
+    target: str,
+    headers: bytes,
+    body: AsyncIterable[bytes] | None,
+    timeouts: Timeouts,
+) -> UpstreamRequest:
+    """An encoded request as an `UpstreamRequest`, for a transport that takes text pairs (a test's)."""
+    pairs = (line.split(": ", 1) for line in headers.decode("latin-1").split("\r\n") if line)
+    return UpstreamRequest(method, origin + target, [(name, value) for name, value in pairs], body, timeouts)

@@ -63,6 +63,7 @@ _PAUSE_BODY, _PAUSE_QUEUE = 1, 2
 
 _OWS = (0x20, 0x09)  # space, horizontal tab
 
+
 class _Refused(Exception):
     """Raised from a parser callback to stop llhttp; the refusal itself is in `_refusal`."""
 

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterable
 from ..body import check_declared, once, streamed
 from ..context import RequestContext
 from ..engine.http import Headers, Request
-from ..headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_headers
+from ..headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_header_block
 from ..model import Service
-from ..transport import Transport, UpstreamRequest, UpstreamResponse
+from ..transport import EncodedTransport, Transport, UpstreamResponse, request_of
 
 __all__ = ["BODY_LIMIT", "Forward"]
 
@@ -27,11 +27,16 @@ _DROPPED = frozenset({b"x-request-id"})  # the gateway's own id is the one the c
 class Forward:
     """The forwarding step of one service's routes (built once per service and snapshot)."""
 
-    __slots__ = ("_base", "_max_body", "_prefix", "_timeouts", "_transport", "_trusted")
+    __slots__ = (
+        "_encoded", "_max_body", "_origin", "_path", "_prefix", "_timeouts", "_transport",
+        "_trusted",
+    )  # fmt: skip
 
     def __init__(self, service: Service, transport: Transport, trusted: TrustedProxies) -> None:
         assert service.upstream_origin is not None
-        self._base = service.upstream_origin + service.upstream_path
+        self._origin, self._path = service.upstream_origin, service.upstream_path
+        # The shipped upstream client takes header lines as bytes; a test's transport may take pairs.
+        self._encoded = transport if isinstance(transport, EncodedTransport) else None
         self._prefix = service.prefix
         self._max_body = service.max_body_bytes
         self._timeouts = service.timeouts
@@ -51,29 +56,30 @@ class Forward:
             check_declared(request.headers, limit, "this API")
             body = streamed(request.body, ctx, limit)
         query = request.query if ctx.upstream_query is None else ctx.upstream_query
-        url = self._base + ctx.rest
+        target = self._path + ctx.rest
         if query:
-            url += "?" + query
+            target += "?" + query
         version = request.http_version
-        upstream = UpstreamRequest(
-            method=request.method,
-            url=url,
-            headers=upstream_headers(
-                request.headers,
-                peer=ctx.peer,
-                scheme=request.scheme,
-                http_version=version,
-                request_id=ctx.request_id,
-                prefix=self._prefix,
-                trusted=self._trusted,
-                overrides=ctx.upstream_headers,
-            ),
-            body=body,
-            timeouts=self._timeouts,
-        )
+        block = upstream_header_block(
+            request.headers, peer=ctx.peer, scheme=request.scheme, http_version=version,
+            request_id=ctx.request_id, prefix=self._prefix, trusted=self._trusted,
+            overrides=ctx.upstream_headers,
+        )  # fmt: skip
         sent_at = time.perf_counter()
         try:
-            response = await self._transport.send(upstream)
+            if self._encoded is not None:
+                has_length = body is not None and (
+                    block.startswith(b"content-length:") or b"\ncontent-length:" in block
+                )
+                response = await self._encoded.send_encoded(
+                    self._origin, request.method, target or "/", block, body, self._timeouts,
+                    has_length=has_length,
+                )  # fmt: skip
+            else:
+                upstream = request_of(
+                    self._origin, request.method, target or "/", block, body, self._timeouts
+                )
+                response = await self._transport.send(upstream)
         except Exception:
             if ctx.body_error is not None:  # the body broke the limit while it streamed: that is the answer
                 raise ctx.body_error from None
