@@ -36,7 +36,12 @@ def test_relay_forwards_to_the_gateway_without_cookies(
         client.cookies.set("agora_portal", "session-secret")
         answer = client.post(
             "/gateway/commerce/companies/v1/companies/RC1/filings?draft=true",
-            headers={"apikey": "agora_12345678_x", "content-type": "application/json", "x-evil": "1", **CONSOLE},
+            headers={
+                "apikey": "agora_12345678_x",
+                "content-type": "application/json",
+                "x-evil": "1",
+                **CONSOLE,
+            },
             content=b'{"kind": "accounts"}',
         )
     assert answer.status_code == 201 and answer.json() == {"ok": True}
