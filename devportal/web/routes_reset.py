@@ -1,12 +1,14 @@
 """Password reset: ask for a link by email, follow it, choose a new password. The link is valid one
 hour and works once (`reset_links`); using it proves the mailbox, so it also confirms the email, and
 it closes every other session of the account. The request form answers the same whether or not the
-address has an account, and is limited per client address like sign-up (throttle.py)."""
+address has an account (status, page, and time: the mail goes out after the answer), and is limited per
+client address like sign-up (throttle.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -47,10 +49,13 @@ async def request_link(request: Request) -> Response:
             return developer.id, developer.email, accounts.password_fingerprint(developer)
 
     found = await in_thread(work)
+    text = "If an account has this address, we sent it a link to choose a new password."
+    page = render(request, "message.html", title="Check your email", text=text)
     if found is not None:
         developer_id, email, fingerprint = found
         token = reset_links.make_token(ctx.settings.session_secret, developer_id, email, fingerprint)
-        await in_thread(
+        # Sent after the answer: a known address must not answer slower than an unknown one.
+        page.background = BackgroundTask(
             ctx.mailer.send,
             email,
             "Reset your Agora developer portal password",
@@ -58,8 +63,7 @@ async def request_link(request: Request) -> Response:
             f"{ctx.settings.portal_url.rstrip('/')}/account/reset/password?token={quote(token)}\n\n"
             "If you did not ask for it, ignore this message: your password has not changed.\n",
         )
-    text = "If an account has this address, we sent it a link to choose a new password."
-    return render(request, "message.html", title="Check your email", text=text)
+    return page
 
 
 def password_form(request: Request) -> Response:

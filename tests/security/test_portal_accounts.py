@@ -180,3 +180,17 @@ def test_a_password_reset_signs_out_every_session(
         other.post("/account/reset", data=asked)
         assert _reset(other, outbox, "a brand new passphrase").url.path == "/account/"
     assert client.get("/account/apps", follow_redirects=False).status_code == 303
+
+
+def test_the_reset_form_answers_alike_and_mails_only_an_owner(
+    portal: Starlette, outbox: Path, operator_made: None
+) -> None:
+    answers = []
+    for email in (OWNER, "nobody.here@example.org"):
+        with _browser(portal) as browser:
+            asked = browser.post(
+                "/account/reset", data={"csrf_token": csrf(browser, "/account/reset"), "email": email}
+            )
+            answers.append((asked.status_code, asked.text))
+    assert answers[0] == answers[1] and answers[0][0] == 200
+    assert [m["To"] for m in mails(outbox)] == [OWNER]
