@@ -1,28 +1,32 @@
-"""Who is signed in. The signed session cookie holds the account id only; the account is read from
-the registry on each request, so a deleted account is signed out at once."""
+"""Who is signed in. The signed session cookie holds a random session token only; the session lives in
+the registry (`registry.services.portal_sessions`), so signing out, a password reset or a deleted
+account ends it at once, and a copied cookie is worth nothing afterwards."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from agora.errors import Unauthorized
-from devportal.web.csrf import FIELD
 from registry.models import Developer
+from registry.services import portal_sessions
 
-__all__ = ["current_developer", "require_developer", "sign_in", "sign_out", "signed_in_id"]
+__all__ = ["SESSION_HOURS", "current_developer", "require_developer", "sign_in", "sign_out"]
 
-_KEY = "developer_id"
+SESSION_HOURS = 8
+_KEY = "session"
 
 
-def signed_in_id(request: Request) -> int | None:
+def _token(request: Request) -> str | None:
     value = request.session.get(_KEY)
-    return value if isinstance(value, int) else None
+    return value if isinstance(value, str) else None
 
 
 def current_developer(request: Request, session: Session) -> Developer | None:
-    developer_id = signed_in_id(request)
-    developer = session.get(Developer, developer_id) if developer_id is not None else None
+    token = _token(request)
+    developer = portal_sessions.developer_of(session, token) if token is not None else None
     if developer is None or developer.email_verified_at is None:
         return None
     return developer
@@ -35,12 +39,17 @@ def require_developer(request: Request, session: Session) -> Developer:
     return developer
 
 
-def sign_in(request: Request, developer: Developer) -> None:
-    # A fresh session (and CSRF token) at sign-in: a token planted before sign-in is worthless after.
+def sign_in(request: Request, session: Session, developer: Developer) -> None:
+    """Opens a server-side session in `session`'s transaction. A fresh cookie (and CSRF token) at
+    sign-in: a token planted before sign-in is worthless after."""
+    token = portal_sessions.open_session(session, developer, lifetime=timedelta(hours=SESSION_HOURS))
     request.session.clear()
-    request.session[_KEY] = developer.id
+    request.session[_KEY] = token
 
 
-def sign_out(request: Request) -> None:
-    request.session.pop(_KEY, None)
-    request.session.pop(FIELD, None)
+def sign_out(request: Request, session: Session) -> None:
+    """Closes the server-side session: the cookie, wherever it was copied, signs nobody in again."""
+    token = _token(request)
+    if token is not None:
+        portal_sessions.close(session, token)
+    request.session.clear()

@@ -25,9 +25,11 @@ from devportal.web import (
     routes_auth,
     routes_console,
     routes_oidc,
+    routes_reset,
     routes_transparency,
     routes_usage,
 )
+from devportal.web.accounts import SESSION_HOURS
 from devportal.web.context import PortalContext
 from devportal.web.errors import agora_error, http_error, unexpected_error
 from devportal.web.headers import SecurityHeaders
@@ -38,7 +40,6 @@ from registry.db import make_engine, make_sessionmaker
 __all__ = ["PORTAL_DIR_ENV", "create_app", "create_portal_app"]
 
 PORTAL_DIR_ENV = "AGORA_PORTAL_DIR"
-SESSION_HOURS = 8
 _STATIC = Path(__file__).parent / "static"
 
 
@@ -62,6 +63,7 @@ def create_portal_app(
     )
     routes = [
         *routes_auth.routes,
+        *routes_reset.routes,
         *routes_apps.routes,
         *routes_access.routes,
         *routes_usage.routes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from agora.settings import Settings
 from devportal.web.mailer import Mailer
+from devportal.web.relay_guard import PublishedOperations
 
 __all__ = ["PortalContext", "context", "in_thread"]
 
@@ -28,6 +29,7 @@ class PortalContext:
     site_dir: Path
     oidc: Any | None = None  # an authlib client when AGORA_OIDC_ISSUER is set
     relay_transport: httpx.AsyncBaseTransport | None = None  # tests swap the console relay's transport
+    operations: PublishedOperations = field(default_factory=PublishedOperations)  # what the relay serves
 
     @property
     def secure_cookies(self) -> bool:

@@ -73,13 +73,20 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                present = {k.lower() for k, _ in headers}
+                # The portal's CSP always joins (browsers enforce every policy: a response's own, like
+                # the relay's sandbox, only narrows it); the other headers are added when absent.
+                headers.append((b"content-security-policy", csp))
                 headers += [
-                    (b"content-security-policy", csp),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (name, value)
+                    for name, value in (
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                        (b"x-frame-options", b"DENY"),
+                        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                        (b"cross-origin-opener-policy", b"same-origin"),
+                    )
+                    if name not in present
                 ]
                 message = {**message, "headers": headers}
             await send(message)

@@ -27,7 +27,7 @@ def _split(ref: str) -> tuple[str, str]:
     return agency, api
 
 
-async def access_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+def access_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
@@ -51,8 +51,8 @@ async def access_page(request: Request, *, error: str | None = None, status: int
         )
 
 
-async def show(request: Request) -> Response:
-    return await access_page(request)
+def show(request: Request) -> Response:
+    return access_page(request)
 
 
 async def subscribe(request: Request) -> Response:
@@ -86,7 +86,7 @@ async def subscribe(request: Request) -> Response:
     except (InvalidInput, AgoraError) as exc:
         if exc.status >= 500:
             raise
-        return await access_page(request, error=exc.detail, status=exc.status)
+        return await in_thread(access_page, request, error=exc.detail, status=exc.status)
     if state is GrantState.APPROVED:
         flash(request, f"Access to {values['api']} granted: call it with this application's key.")
     else:

@@ -31,7 +31,7 @@ def _actor(email: str) -> str:
     return f"portal:{email}"
 
 
-async def list_apps(request: Request) -> Response:
+def list_apps(request: Request) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
@@ -62,7 +62,7 @@ async def create_app(request: Request) -> Response:
     return RedirectResponse(f"/account/apps/{app_id}", status_code=303)
 
 
-async def show_app(request: Request) -> Response:
+def show_app(request: Request) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)

@@ -26,7 +26,7 @@ DAYS = 30
 _DECISIONS = {"approve": GrantState.APPROVED, "refuse": GrantState.REFUSED, "revoke": GrantState.REVOKED}
 
 
-async def overview(request: Request) -> Response:
+def overview(request: Request) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
@@ -38,7 +38,7 @@ async def overview(request: Request) -> Response:
         return render(request, "console_index.html", user=developer, agencies=admin_of)
 
 
-async def agency_page(request: Request) -> Response:
+def agency_page(request: Request) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)

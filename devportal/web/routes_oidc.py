@@ -17,7 +17,6 @@ from agora.errors import Unauthorized
 from devportal.web.accounts import sign_in
 from devportal.web.context import context, in_thread
 from devportal.web.templating import flash
-from registry.models import Developer
 from registry.services import accounts
 from registry.unit_of_work import change
 
@@ -68,9 +67,9 @@ async def callback(request: Request) -> Response:
     metadata = await ctx.oidc.load_server_metadata()
     issuer = str(claims.get("iss") or metadata.get("issuer"))
 
-    def work() -> Developer:
+    def work() -> None:
         with change(ctx.sessions) as session:
-            return accounts.link_identity(
+            developer = accounts.link_identity(
                 session,
                 issuer=issuer,
                 subject=str(claims["sub"]),
@@ -78,9 +77,9 @@ async def callback(request: Request) -> Response:
                 email_verified=claims.get("email_verified") is True,
                 name=str(claims.get("name") or ""),
             )
+            sign_in(request, session, developer)
 
-    developer = await in_thread(work)
-    sign_in(request, developer)
+    await in_thread(work)
     flash(request, "Signed in through your identity provider.")
     return RedirectResponse("/account/", status_code=303)
 

@@ -43,12 +43,12 @@ def _figures(request: Request, days: int) -> list[dict[str, Any]]:
         return daily_figures(session, days=days)
 
 
-async def page(request: Request) -> Response:
+def page(request: Request) -> Response:
     rows = _figures(request, 30)
     return render(request, "transparency.html", rows=list(reversed(rows)), days=30)
 
 
-async def daily_json(request: Request) -> Response:
+def daily_json(request: Request) -> Response:
     days = _days(request)
     body = {
         "license": LICENSE,
@@ -59,7 +59,7 @@ async def daily_json(request: Request) -> Response:
     return JSONResponse(body, headers=_PUBLIC_CACHE)
 
 
-async def daily_csv(request: Request) -> Response:
+def daily_csv(request: Request) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
     writer.writeheader()
@@ -70,7 +70,7 @@ async def daily_csv(request: Request) -> Response:
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-async def badge(request: Request) -> Response:
+def badge(request: Request) -> Response:
     agency, api = request.path_params["agency"], request.path_params["api"]
     today = utcnow().date()
     with read(context(request).sessions) as session:

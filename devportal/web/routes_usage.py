@@ -31,12 +31,12 @@ def _rows(request: Request) -> tuple[Any, list[dict[str, Any]], dict[str, str]]:
     return developer, [{**asdict(r), "application": names.get(r.key, r.key)} for r in rows], names
 
 
-async def usage_page(request: Request) -> Response:
+def usage_page(request: Request) -> Response:
     developer, rows, _ = _rows(request)
     return render(request, "usage.html", user=developer, rows=rows, days=DAYS)
 
 
-async def usage_json(request: Request) -> Response:
+def usage_json(request: Request) -> Response:
     _, rows, _ = _rows(request)
     return JSONResponse({"days": DAYS, "rows": rows})
 

@@ -13,6 +13,7 @@ from registry.models.health import HealthSample
 from registry.models.identity import ExternalIdentity
 from registry.models.membership import AgencyMembership, MemberRole
 from registry.models.plan import PERIODS, Plan
+from registry.models.portal_session import PortalSession
 from registry.models.usage import UsageRecord
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "HealthSample",
     "MemberRole",
     "Plan",
+    "PortalSession",
     "Role",
     "RollupState",
     "UsageRecord",

@@ -136,7 +136,7 @@ def test_sign_in_is_limited_per_address(
     from registry.unit_of_work import change
 
     with change(sessions) as session:
-        developer = accounts.sign_up(session, email="victim@example.org", password=PASSWORD)
+        developer = accounts.sign_up(session, email="victim@example.org", password=PASSWORD).developer
         accounts.mark_verified(session, developer.id, developer.email)
     attacker = _portal(sessions, settings, tmp_path, "203.0.113.50")
     token = csrf(attacker, "/account/signin")

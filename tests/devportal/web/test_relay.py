@@ -13,9 +13,11 @@ from agora.settings import Settings
 from devportal.web.app import create_portal_app
 from devportal.web.mailer import OutboxMailer
 
+CONSOLE = {"x-agora-console": "1", "sec-fetch-mode": "cors", "sec-fetch-dest": "empty"}
+
 
 def test_relay_forwards_to_the_gateway_without_cookies(
-    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+    sessions: sessionmaker[Session], settings: Settings, seeded: dict[str, str], tmp_path: Path
 ) -> None:
     seen: list[httpx.Request] = []
 
@@ -34,7 +36,12 @@ def test_relay_forwards_to_the_gateway_without_cookies(
         client.cookies.set("agora_portal", "session-secret")
         answer = client.post(
             "/gateway/commerce/companies/v1/companies/RC1/filings?draft=true",
-            headers={"apikey": "agora_12345678_x", "content-type": "application/json", "x-evil": "1"},
+            headers={
+                "apikey": "agora_12345678_x",
+                "content-type": "application/json",
+                "x-evil": "1",
+                **CONSOLE,
+            },
             content=b'{"kind": "accounts"}',
         )
     assert answer.status_code == 201 and answer.json() == {"ok": True}

@@ -47,7 +47,7 @@ def portal(platform: Platform, tmp_path: Path) -> Iterator[TestClient]:
     )
     sessions = make_sessionmaker(make_engine(platform.database_url))
     with change(sessions) as session:
-        developer = accounts.sign_up(session, email="outage@example.org", password=PASSWORD)
+        developer = accounts.sign_up(session, email="outage@example.org", password=PASSWORD).developer
         accounts.mark_verified(session, developer.id, developer.email)
     app = create_portal_app(settings, sessions, site_dir=tmp_path / "site", mailer=OutboxMailer(tmp_path))
     with TestClient(app, base_url="http://127.0.0.1:8002") as client:

@@ -17,7 +17,7 @@ PASSWORD = "a long enough passphrase"
 
 def test_sign_up_verify_and_authenticate(sessions: sessionmaker[Session]) -> None:
     with change(sessions) as session:
-        developer = accounts.sign_up(session, email=" Dev@Example.org ", password=PASSWORD)
+        developer = accounts.sign_up(session, email=" Dev@Example.org ", password=PASSWORD).developer
         developer_id = developer.id
         assert developer.email == "dev@example.org" and developer.password_hash != PASSWORD
     with change(sessions) as session, pytest.raises(Forbidden):
@@ -34,21 +34,48 @@ def test_sign_up_verify_and_authenticate(sessions: sessionmaker[Session]) -> Non
 
 def test_verification_must_match_the_account(sessions: sessionmaker[Session]) -> None:
     with change(sessions) as session:
-        developer = accounts.sign_up(session, email="a@example.org", password=PASSWORD)
+        developer = accounts.sign_up(session, email="a@example.org", password=PASSWORD).developer
         with pytest.raises(NotFound):
             accounts.mark_verified(session, developer.id, "b@example.org")
 
 
-def test_sign_up_refusals_and_claiming_a_passwordless_account(sessions: sessionmaker[Session]) -> None:
+def test_sign_up_refuses_short_passwords_and_never_changes_an_existing_account(
+    sessions: sessionmaker[Session],
+) -> None:
     with change(sessions) as session:
         with pytest.raises(InvalidInput):
             accounts.sign_up(session, email="a@example.org", password="short")
         applications.create_developer(session, email="ops-made@example.org", verified=True, actor="t")
     with change(sessions) as session:
-        claimed = accounts.sign_up(session, email="ops-made@example.org", password=PASSWORD)
-        assert claimed.email_verified_at is None  # the email must be confirmed by its owner again
-        with pytest.raises(Conflict):
-            accounts.sign_up(session, email="ops-made@example.org", password=PASSWORD)
+        attempt = accounts.sign_up(session, email="ops-made@example.org", password=PASSWORD)
+        assert not attempt.created
+        assert attempt.developer.password_hash is None and attempt.developer.email_verified_at is not None
+
+
+def test_a_reset_link_sets_the_password_once_and_verifies(sessions: sessionmaker[Session]) -> None:
+    with change(sessions) as session:
+        developer = applications.create_developer(session, email="r@example.org", actor="t")
+        fingerprint = accounts.password_fingerprint(developer)
+        developer_id = developer.id
+    with change(sessions) as session:
+        reset = accounts.reset_password(
+            session,
+            developer_id=developer_id,
+            email="r@example.org",
+            fingerprint=fingerprint,
+            password=PASSWORD,
+        )
+        assert reset.email_verified_at is not None
+    with change(sessions) as session, pytest.raises(InvalidInput, match="already been used"):
+        accounts.reset_password(
+            session,
+            developer_id=developer_id,
+            email="r@example.org",
+            fingerprint=fingerprint,
+            password=PASSWORD,
+        )
+    with change(sessions) as session:
+        assert accounts.authenticate(session, email="r@example.org", password=PASSWORD).id == developer_id
 
 
 def test_link_identity_creates_then_finds_and_links_by_verified_email(
@@ -66,11 +93,12 @@ def test_link_identity_creates_then_finds_and_links_by_verified_email(
             accounts.link_identity(
                 session, issuer="http://op", subject="s2", email="y@example.org", email_verified=False
             )
-        existing = accounts.sign_up(session, email="z@example.org", password=PASSWORD)
+        existing = accounts.sign_up(session, email="z@example.org", password=PASSWORD).developer
         linked = accounts.link_identity(
             session, issuer="http://op", subject="s3", email="z@example.org", email_verified=True
         )
         assert linked.id == existing.id and linked.email_verified_at is not None
+        assert linked.password_hash is None, "a password nobody proved does not survive the link"
 
 
 def test_agency_admins(sessions: sessionmaker[Session]) -> None:
