@@ -116,6 +116,10 @@ def forwarded_ip(peer: str, headers: Headers, trusted: TrustedProxies) -> str:
 
 _SKIPPED = HOP_BY_HOP | _REPLACED
 _FORWARDING_LINES = tuple(name.encode("latin-1") + b": " for name in _FORWARDING)
+_FORWARDING_KEY_SET = frozenset(_FORWARDING_KEYS)
+# The forwarding facts in one formatting operation (the same names and order as _FORWARDING).
+_FORWARDING_BLOCK = b"".join(line + b"%b\r\n" for line in _FORWARDING_LINES)
+_CONNECTION_TOKENS = frozenset({b"keep-alive", b"close"})
 
 
 def upstream_header_block(
@@ -129,50 +133,67 @@ def upstream_header_block(
     trusted: TrustedProxies,
     overrides: dict[bytes, tuple[str, str | None]],
 ) -> bytes:
-    """The header lines sent upstream, as bytes (each ending in CRLF): the client's minus hop-by-hop,
-    plus forwarding facts; then a plugin's `overrides` (kong.service.request: lower-cased name -> (name,
-    value), None to clear) replace or clear headers of the same name. One pass over the client's
-    headers, no decoding: it runs for every request. `Host` is the upstream client's to add."""
-    listed = _listed(headers)
-    lines: list[bytes] = []
-    via = host = None
+    """The header lines sent upstream, as bytes (each ending in CRLF): the client's minus hop-by-hop
+    (and those its `Connection` header names), plus forwarding facts; then a plugin's `overrides`
+    (kong.service.request: lower-cased name -> (name, value), None to clear) replace or clear headers of
+    the same name. One pass over the client's headers, no decoding: it runs for every request. `Host`
+    is the upstream client's to add."""
+    pieces: list[bytes] = []
+    add = pieces.extend
+    via = host = connection = None
     for name, value in headers:
         if name in _SKIPPED:
             if name == b"via":
                 via = via if via is not None else value
             elif name == b"host":
                 host = host if host is not None else value
+            elif name == b"connection":
+                connection = value if connection is None else connection + b"," + value
             continue
-        if (listed and name in listed) or (overrides and name in overrides):
+        if overrides and name in overrides:
             continue
-        lines.append(name + b": " + value + b"\r\n")
+        add((name, b": ", value, b"\r\n"))
+    if connection is not None:
+        listed = {t.strip().lower() for t in connection.split(b",")} - HOP_BY_HOP - _CONNECTION_TOKENS
+        if listed:  # rare: names the client made hop-by-hop; drop their lines
+            pieces = [
+                piece
+                for k in range(0, len(pieces), 4)
+                if pieces[k] not in listed
+                for piece in pieces[k : k + 4]
+            ]
     version = http_version.encode("latin-1") + b" agora"
-    if trusted.contains(peer):
+    peer_bytes = peer.encode("latin-1")
+    scheme_bytes = scheme.encode("latin-1")
+    if trusted.networks and trusted.contains(peer):
         incoming = b", ".join(v for k, v in headers if k == b"x-forwarded-for")
-        forwarded_for = incoming + b", " + peer.encode("latin-1") if incoming else peer.encode("latin-1")
+        forwarded_for = incoming + b", " + peer_bytes if incoming else peer_bytes
         proto = _get(headers, b"x-forwarded-proto")
-        scheme_bytes = proto.encode("latin-1") if proto else scheme.encode("latin-1")
+        scheme_bytes = proto.encode("latin-1") if proto else scheme_bytes
         forwarded_host = _get(headers, b"x-forwarded-host")
         host = forwarded_host.encode("latin-1") if forwarded_host else host
     else:
-        forwarded_for, scheme_bytes = peer.encode("latin-1"), scheme.encode("latin-1")
+        forwarded_for = peer_bytes
     values = (
         forwarded_for, scheme_bytes, host or b"", prefix.encode("latin-1"), request_id.encode("latin-1"),
         via + b", " + version if via else version,
     )  # fmt: skip
-    if overrides:
+    if not overrides:
+        pieces.append(_FORWARDING_BLOCK % values)
+        return b"".join(pieces)
+    if _FORWARDING_KEY_SET.isdisjoint(overrides):
+        pieces.append(_FORWARDING_BLOCK % values)
+    else:
         for line, key, value in zip(_FORWARDING_LINES, _FORWARDING_KEYS, values, strict=True):
             if key not in overrides:
-                lines.append(line + value + b"\r\n")
-        for written, text in overrides.values():
-            if text is None:  # cleared
-                continue
-            if "\r" in text or "\n" in text or "\r" in written or "\n" in written or ":" in written:
-                raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
-            lines.append(f"{written}: {text}\r\n".encode("latin-1", "replace"))
-    else:
-        lines += [line + value + b"\r\n" for line, value in zip(_FORWARDING_LINES, values, strict=True)]
-    return b"".join(lines)
+                pieces += (line, value, b"\r\n")
+    for written, text in overrides.values():
+        if text is None:  # cleared
+            continue
+        if "\r" in text or "\n" in text or "\r" in written or "\n" in written or ":" in written:
+            raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
+        pieces.append(f"{written}: {text}\r\n".encode("latin-1", "replace"))
+    return b"".join(pieces)
 
 
 def upstream_headers(
