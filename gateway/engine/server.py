@@ -186,8 +186,6 @@ class HttpServerProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self._stopped:
             return
-        if self.kind == _IDLE:
-            self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -213,6 +211,8 @@ class HttpServerProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self._stopped:
             raise _Refused
+        if self.kind == _IDLE:  # the first byte of the next request: its head is timed from now
+            self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         self._in_head = True
         self._url = b""
         self._headers = []
