@@ -51,9 +51,11 @@ __all__ = ["HttpServerProtocol", "Server", "serve"]
 log = logging.getLogger(__name__)
 
 LINGER = 2.0
+MAX_PIPELINE = 64  # requests parsed ahead and waiting for their turn, per connection
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 _NEVER = float("inf")
+_OWS = (b" ", b"\t")
 
 # what the connection's deadline is for
 _NONE, _HEAD, _BODY, _IDLE, _LINGER = range(5)
@@ -211,6 +213,12 @@ class HttpServerProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self._stopped:
             raise _Refused
+        if len(self._queue) >= MAX_PIPELINE:
+            # One read can hold thousands of tiny requests: past this many waiting, the last one
+            # answered closes the connection, and the client retries the rest (RFC 9112 9.3.2).
+            self._queue[-1].request.keep_alive = False
+            self._stopped = True
+            raise _Refused
         if self.kind == _IDLE:  # the first byte of the next request: its head is timed from now
             self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         self._in_head = True
@@ -237,6 +245,8 @@ class HttpServerProtocol(asyncio.Protocol):
         if not self._in_head:
             return  # a trailer (after a chunked body): counted, then dropped
         name = name.lower()
+        if value.endswith(_OWS):  # llhttp keeps trailing whitespace; it is not part of the value
+            value = value.rstrip(b" \t")
         if name == b"host":
             self._hosts += 1
         elif name == b"content-length":

@@ -74,7 +74,8 @@ def test_chunked_request_with_extensions_and_trailers_then_a_pipelined_request()
         async with serving(record) as server:
             client = await connect(server)
             head = b"POST /c HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n"
-            await client.send(head + b"5;ext=1\r\nhello\r\n")
+            # trailing whitespace after "chunked" is not part of the value the handler sees
+            await client.send(head.replace(b"chunked", b"chunked  ") + b"5;ext=1\r\nhello\r\n")
             await asyncio.sleep(0.05)
             await client.send(b"6\r\n world\r\n0\r\nx-trailer: dropped\r\n\r\n" + get("/next"))
             first = await client.answer()

@@ -136,3 +136,23 @@ def test_a_thousand_requests_on_one_connection_are_all_answered() -> None:
             return answered
 
     assert run(scenario()) == 1000
+
+
+def test_a_deep_pipeline_is_cut_after_a_bounded_number_of_waiting_requests() -> None:
+    async def scenario() -> tuple[list[bytes], str | None, bool]:
+        async with serving(hello) as server:
+            client = await connect(server)
+            await client.send(b"".join(get(f"/{n}") for n in range(500)))
+            bodies, last = [], None
+            while True:
+                answer = await client.answer()
+                bodies.append(answer.body)
+                if answer.header("connection") == "close":
+                    last = answer.header("connection")
+                    break
+            return bodies, last, await client.closed()
+
+    bodies, last, closed = run(scenario())
+    assert 1 < len(bodies) < 500
+    assert bodies == [f"hello /{n}".encode() for n in range(len(bodies))]  # in order, none skipped
+    assert last == "close" and closed
