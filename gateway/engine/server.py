@@ -168,6 +168,9 @@ class HttpServerProtocol(asyncio.Protocol):
         waiter = self.drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        # The parser and the stored done-callback point back here: let refcounting free the
+        # connection now rather than the cycle collector later.
+        del self._parser, self._on_done
 
     def eof_received(self) -> bool | None:
         # As nginx does: a client that shuts its side has gone (its handler is cancelled). A lingering
@@ -363,6 +366,8 @@ class HttpServerProtocol(asyncio.Protocol):
             if error is not None:
                 log.error("the handler failed after its answer ended", exc_info=error)
             return
+        if self.closed:
+            return  # the client went away; the handler ended as it saw fit
         if error is not None:
             log.error("the handler failed", exc_info=error)
             detail = "the handler failed before it answered"
@@ -419,7 +424,7 @@ class HttpServerProtocol(asyncio.Protocol):
         if self.closed:
             raise ClientDisconnected("the client closed the connection")
         waiter = self.drain_waiter
-        if waiter is None:
+        if waiter is None or waiter.done():  # done: a writer before was cancelled while waiting
             waiter = self.drain_waiter = self.loop.create_future()
         await waiter
         if self.closed:

@@ -4,6 +4,7 @@ and what happens to a body the handler never read (it must never be parsed as a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from engine_wire import Client, connect, get, run, serving
@@ -413,3 +414,23 @@ def test_informational_answers_are_refused_to_the_handler() -> None:
             return answer.status, answer.body
 
     assert run(scenario()) == (200, b"ok")
+
+
+def test_a_write_cancelled_while_waiting_does_not_break_the_next_one() -> None:
+    piece = bytes(8 * MiB)
+
+    async def impatient(request: Request, responder: Responder) -> None:
+        responder.start(200, [(b"content-length", str(3 * len(piece)).encode())])
+        for _ in range(3):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(responder.write(piece), 0.05)  # the bytes are queued either way
+        responder.end()
+
+    async def scenario() -> int:
+        async with serving(impatient) as server:
+            client = await connect(server, limit=64 * 1024)
+            await client.send(get())
+            await asyncio.sleep(0.3)  # not reading: the writes wait, and time out
+            return len((await client.answer()).body)
+
+    assert run(scenario()) == 24 * MiB
