@@ -191,3 +191,18 @@ def test_graceful_shutdown_cuts_what_outlives_the_grace() -> None:
     closed, took = run(scenario())
     assert closed and cancelled == [True]
     assert took < 5
+
+
+def test_handler_failure_on_head_is_a_500_without_body() -> None:
+    async def fails(request: Request, responder: Responder) -> None:
+        raise LookupError("boom")
+
+    async def scenario() -> tuple[int, str | None, bytes, bool]:
+        async with serving(fails) as server:
+            client = await connect(server)
+            await client.send(get(method="HEAD"))
+            answer = await client.answer(head=True)
+            return answer.status, answer.header("content-type"), answer.body, await client.closed()
+
+    status, kind, body, closed = run(scenario())
+    assert (status, kind, body, closed) == (500, "application/problem+json", b"", True)
