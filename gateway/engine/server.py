@@ -26,8 +26,7 @@ import asyncio
 import logging
 import socket
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any, NoReturn, cast
+from typing import NoReturn, cast
 
 import httptools
 
@@ -238,15 +237,10 @@ class HttpServerProtocol(asyncio.Protocol):
             self._stop(TargetTooLong(f"the request target is longer than {self._limits.max_url_bytes} bytes"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        self._header_bytes += len(name) + len(value) + 4
-        limits = self._limits
-        if self._header_count > limits.max_headers:
-            self._stop(HeadersTooLarge(f"more than {limits.max_headers} header fields"))
-        if self._header_bytes > limits.max_header_bytes:
-            self._stop(HeadersTooLarge(f"more than {limits.max_header_bytes} bytes of header fields"))
         if not self._in_head:
-            return  # a trailer (after a chunked body): counted, then dropped
+            self._trailer(name, value)
+            return
+        self._header_bytes += len(name) + len(value)
         name = name.lower()
         if value.endswith(_OWS):  # llhttp keeps trailing whitespace; it is not part of the value
             value = value.rstrip(b" \t")
@@ -260,8 +254,25 @@ class HttpServerProtocol(asyncio.Protocol):
             self._expect = value.lower() == b"100-continue"
         self._headers.append((name, value))
 
+    def _trailer(self, name: bytes, value: bytes) -> None:
+        """A trailer field after a chunked body: counted against the limits, then dropped."""
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value)
+        self._check_headers(self._header_count)
+
+    def _check_headers(self, count: int) -> None:
+        # The head's bytes are bounded while they arrive (data_received), so the fields are checked
+        # once, when the head is whole, rather than one by one.
+        limits = self._limits
+        if count > limits.max_headers:
+            self._stop(HeadersTooLarge(f"more than {limits.max_headers} header fields"))
+        if self._header_bytes + 4 * count > limits.max_header_bytes:
+            self._stop(HeadersTooLarge(f"more than {limits.max_header_bytes} bytes of header fields"))
+
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._header_count = count = len(self._headers)
+        self._check_headers(count)
         parser = self._parser
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
@@ -350,9 +361,7 @@ class HttpServerProtocol(asyncio.Protocol):
 
     def _start(self, responder: StreamResponder) -> None:
         self._responder = responder
-        task = self.loop.create_task(
-            cast("Coroutine[Any, Any, None]", self._handler(responder.request, responder)),
-        )
+        task: asyncio.Task[None] = self.loop.create_task(self._handler(responder.request, responder))  # type: ignore[arg-type]
         self._task = task
         self._server.tasks.add(task)
         task.add_done_callback(self._on_done)
