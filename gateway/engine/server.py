@@ -339,6 +339,9 @@ class HttpServerProtocol(asyncio.Protocol):
         body = self._receiving
         if body is None:
             return
+        if body.expect:  # the client did not wait for `100 Continue`: no need to send it now
+            body.expect = False
+            self.kind = _BODY
         if not body.feed(data):
             self._close_softly()  # an answered request's body, too long to wait for
             raise _Refused

@@ -434,3 +434,17 @@ def test_a_write_cancelled_while_waiting_does_not_break_the_next_one() -> None:
             return len((await client.answer()).body)
 
     assert run(scenario()) == 24 * MiB
+
+
+def test_expect_100_continue_is_not_sent_once_the_body_is_arriving() -> None:
+    async def scenario() -> tuple[int, bool]:
+        async with serving(echo, body_timeout=0.3) as server:
+            client = await connect(server)
+            head = b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\nexpect: 100-continue\r\n\r\n"
+            await client.send(head + b"hello")  # without waiting, then stalls: the body timeout applies
+            answer = await client.answer()
+            return answer.status, await client.closed()
+
+    status, closed = run(scenario())
+    assert status == 408  # not 100: the first answer is the timeout, no interim one before it
+    assert closed
