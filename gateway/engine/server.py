@@ -197,9 +197,16 @@ class HttpServerProtocol(asyncio.Protocol):
             # without the upgrade, and the connection closes (its keep_alive is False).
             self._stopped = True
         except httptools.HttpParserError as exc:
-            if self._refusal is None and self._stopped:
-                return  # a request after a `connection: close` one: ignored
-            refusal = self._refusal or MalformedRequest(f"the request is malformed: {exc}")
+            refusal = self._refusal
+            if refusal is None:
+                cause = exc.__context__
+                if isinstance(cause, _Refused) or (cause is None and self._stopped):
+                    return  # bytes after a `connection: close` request, or past the pipelining bound
+                if cause is not None:  # a bug of ours in a callback, not the client's fault
+                    log.error("the HTTP server failed on a request", exc_info=cause)
+                    refusal = AgoraError("the server failed to read this request")
+                else:
+                    refusal = MalformedRequest(f"the request is malformed: {exc}")
             self._refuse(refusal)
             return
         if self._in_head:
