@@ -156,3 +156,16 @@ def test_a_deep_pipeline_is_cut_after_a_bounded_number_of_waiting_requests() -> 
     assert 1 < len(bodies) < 500
     assert bodies == [f"hello /{n}".encode() for n in range(len(bodies))]  # in order, none skipped
     assert last == "close" and closed
+
+
+def test_a_head_split_across_reads_is_put_back_together() -> None:
+    async def scenario() -> bytes:
+        async with serving(hello) as server:
+            client = await connect(server)
+            raw = get("/split/target?q=1", headers="x-long: " + "v" * 100 + "\r\n")
+            for start in range(0, len(raw), 7):  # 7 bytes at a time, each its own read
+                await client.send(raw[start : start + 7])
+                await asyncio.sleep(0.002)
+            return (await client.answer()).body
+
+    assert run(scenario()) == b"hello /split/target"
