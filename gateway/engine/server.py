@@ -59,7 +59,7 @@ _OWS = (b" ", b"\t")
 # what the connection's deadline is for
 _NONE, _HEAD, _BODY, _IDLE, _LINGER = range(5)
 # why reading is paused (bits)
-_PAUSE_BODY, _PAUSE_QUEUE = 1, 2
+_PAUSE_BODY, _PAUSE_QUEUE, _PAUSE_WRITE = 1, 2, 4
 
 
 class _Refused(Exception):
@@ -186,6 +186,10 @@ class HttpServerProtocol(asyncio.Protocol):
             self.drain_waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        if self._paused & _PAUSE_WRITE and not self.closed:
+            self._resume(_PAUSE_WRITE)
+            if self._responder is None and self.kind != _LINGER:
+                self._next()
 
     def data_received(self, data: bytes) -> None:
         if self._stopped:
@@ -336,7 +340,7 @@ class HttpServerProtocol(asyncio.Protocol):
             keep_alive=keep_alive,
         )
         responder = StreamResponder(self, request)
-        if self._responder is None:
+        if self._responder is None and not self._paused & _PAUSE_WRITE:
             self._start(responder)
         else:
             self._queue.append(responder)
@@ -409,7 +413,19 @@ class HttpServerProtocol(asyncio.Protocol):
             body.discard()  # read and dropped up to DISCARD_LIMIT, so the next request parses cleanly
             self._resume(_PAUSE_BODY)
             return
+        if self.write_paused:
+            # The client is not reading its answers: nothing more is read or started until it does
+            # (resume_writing), so answers cannot pile up in memory. It has the keep-alive time to.
+            self._pause(_PAUSE_WRITE)
+            self._idle()
+            return
+        self._next()
+
+    def _next(self) -> None:
+        """The answer before has left (or the client read enough of it): what the connection does now."""
         if self._queue:
+            if self.kind == _IDLE:  # set while the client was not reading
+                self.kind, self.deadline = _NONE, _NEVER
             following = self._queue.popleft()
             if not self._queue:
                 self._resume(_PAUSE_QUEUE)

@@ -169,3 +169,28 @@ def test_a_head_split_across_reads_is_put_back_together() -> None:
             return (await client.answer()).body
 
     assert run(scenario()) == b"hello /split/target"
+
+
+def test_a_client_that_does_not_read_its_answers_stops_being_served() -> None:
+    """Pipelined requests from a client that reads nothing: the answers must not pile up in memory."""
+    started = 0
+    big = bytes(4 * 1024 * 1024)
+
+    async def heavy(request: Request, responder: Responder) -> None:
+        nonlocal started
+        started += 1
+        responder.answer(200, [], big)
+
+    async def scenario() -> tuple[int, int]:
+        async with serving(heavy) as server:
+            client = await connect(server, limit=64 * 1024)
+            await client.send(b"".join(get(f"/{n}") for n in range(40)))
+            await asyncio.sleep(0.5)
+            started_while_unread = started
+            for _ in range(40):
+                assert len((await client.answer()).body) == len(big)
+            return started_while_unread, started
+
+    while_unread, total = run(scenario())
+    assert while_unread < 10  # a few fill the socket buffers, then the server waits for the client
+    assert total == 40
