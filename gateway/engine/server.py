@@ -1,13 +1,14 @@
 """The gateway's HTTP/1.1 server: one `HttpServerProtocol` per client connection, llhttp (httptools)
 parsing, each request handed to the handler as its own task, answers written in request order.
 
-    data_received -> llhttp -> on_url/on_header (limits) -> on_headers_complete: Request, task
+    data_received -> llhttp -> on_url/on_header -> on_headers_complete (limits): Request, task
                             -> on_body -> StreamBody (back-pressure) -> on_message_complete
     handler -> StreamResponder -> transport.write ...  -> answer_ended: next pipelined request, or idle
 
-Pipelining: requests parsed while one is answered wait in a queue, and the socket is not read until
-the queue is empty, so a client cannot pile up more than one read's worth. Timeouts (limits.py) are
-deadlines on the connection that the server scans every `Limits.tick`: no timer object per request.
+Pipelining: requests parsed while one is answered wait in a queue (at most MAX_PIPELINE), and the
+socket is not read until the queue is empty, nor while the client leaves its answers unread, so a
+client cannot pile up requests or answers in memory. Timeouts (limits.py) are deadlines on the
+connection that the server scans every `Limits.tick`: no timer object per request.
 
 Refusals (refusals.py) are problem documents with `connection: close`. llhttp's strict mode already
 refuses conflicting Content-Length/Transfer-Encoding, duplicate Content-Length, obs-fold, bare LF or
