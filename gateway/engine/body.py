@@ -70,7 +70,11 @@ class StreamBody:
                 raise self._error
             if self.expect:
                 self.expect = False
-                self._conn.send_continue()
+                try:
+                    self._conn.send_continue()
+                except ClientDisconnected as error:
+                    self._error = error
+                    raise
             waiter = self._waiter = self._conn.loop.create_future()
             try:
                 await waiter

@@ -59,23 +59,18 @@ class StreamResponder:
     def start(self, status: int, headers: Headers) -> None:
         if self.started:
             raise RuntimeError("the answer has already started")
-        length = -1
-        for name, value in headers:
-            if name == b"content-length":
-                length = int(value)
-        self._head = self._build(status, headers, length)
+        self._head = self._build(status, headers, None)
 
     def answer(self, status: int, headers: Headers, body: bytes) -> None:
         if self.started:
             raise RuntimeError("the answer has already started")
-        for name, _ in headers:
-            if name == b"content-length":
-                raise ValueError("answer() adds content-length itself")
-        no_body = status == 204 or status == 304
-        head = self._build(status, headers, -1 if no_body else len(body), add_length=not no_body)
+        head = self._build(status, headers, len(body))
         self.ended = True
-        self._sent = 0 if self._mode == _NONE else len(body)
-        self._conn.transport_write(head if self._mode == _NONE else head + body)
+        if self._mode == _NONE:
+            self._conn.transport_write(head)
+        else:
+            self._sent = len(body)
+            self._conn.transport_write(head + body)
         self._conn.answer_ended(self)
 
     async def write(self, chunk: bytes) -> None:
@@ -105,38 +100,43 @@ class StreamResponder:
             self._conn.transport_write(data)
         self._conn.answer_ended(self)
 
-    def _build(self, status: int, headers: Headers, length: int, *, add_length: bool = False) -> bytes:
-        request = self.request
+    def _build(self, status: int, headers: Headers, whole: int | None) -> bytes:
+        """The head; `whole` is the length of an `answer()` body (None from `start()`)."""
         if status < 200:
             raise ValueError(f"the engine sends no {status} answer (only 100 Continue, by itself)")
+        request = self.request
         parts = [_STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status]
-        append = parts.append
+        length = -1
         for name, value in headers:
-            append(name)
-            append(b": ")
-            append(value)
-            append(b"\r\n")
-        if add_length:
-            append(b"content-length: %d\r\n" % length)
-        if status == 204 or status == 304 or request.method == "HEAD":
-            mode = _NONE
-        elif length >= 0:
-            mode = _LENGTH
-            self._remaining = length
-        elif request.http_version == "1.1":
-            mode = _CHUNKED
-            append(_CHUNKED_HEADER)
+            if name == b"content-length":
+                if whole is not None:
+                    raise ValueError("answer() adds content-length itself")
+                length = int(value)
+            parts += (name, b": ", value, b"\r\n")
+        if status == 204 or status == 304:
+            mode = _NONE  # and no content-length added (RFC 9110 8.6)
         else:
-            mode = _CLOSE
+            if whole is not None:
+                length = whole
+                parts.append(b"content-length: %d\r\n" % whole)
+            if request.method == "HEAD":
+                mode = _NONE
+            elif length >= 0:
+                mode = _LENGTH
+                self._remaining = length
+            elif request.http_version == "1.1":
+                mode = _CHUNKED
+                parts.append(_CHUNKED_HEADER)
+            else:
+                mode = _CLOSE
         self._mode = mode
-        conn = self._conn
-        if mode == _CLOSE or not request.keep_alive or conn.must_close(request):
+        if mode == _CLOSE or not request.keep_alive or self._conn.must_close(request):
             self.close = True
-            append(_CLOSE_HEADER)
+            parts.append(_CLOSE_HEADER)
         elif request.http_version == "1.0":
-            append(_KEEP_ALIVE_HEADER)
+            parts.append(_KEEP_ALIVE_HEADER)
         else:
-            append(b"\r\n")
+            parts.append(b"\r\n")
         self.started = True
         return b"".join(parts)
 

@@ -1,13 +1,14 @@
 """The gateway's HTTP/1.1 server: one `HttpServerProtocol` per client connection, llhttp (httptools)
 parsing, each request handed to the handler as its own task, answers written in request order.
 
-    data_received -> llhttp -> on_url/on_header (limits) -> on_headers_complete: Request, task
+    data_received -> llhttp -> on_url/on_header -> on_headers_complete (limits): Request, task
                             -> on_body -> StreamBody (back-pressure) -> on_message_complete
     handler -> StreamResponder -> transport.write ...  -> answer_ended: next pipelined request, or idle
 
-Pipelining: requests parsed while one is answered wait in a queue, and the socket is not read until
-the queue is empty, so a client cannot pile up more than one read's worth. Timeouts (limits.py) are
-deadlines on the connection that the server scans every `Limits.tick`: no timer object per request.
+Pipelining: requests parsed while one is answered wait in a queue (at most MAX_PIPELINE), and the
+socket is not read until the queue is empty, nor while the client leaves its answers unread, so a
+client cannot pile up requests or answers in memory. Timeouts (limits.py) are deadlines on the
+connection that the server scans every `Limits.tick`: no timer object per request.
 
 Refusals (refusals.py) are problem documents with `connection: close`. llhttp's strict mode already
 refuses conflicting Content-Length/Transfer-Encoding, duplicate Content-Length, obs-fold, bare LF or
@@ -26,8 +27,7 @@ import asyncio
 import logging
 import socket
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any, NoReturn, cast
+from typing import NoReturn, cast
 
 import httptools
 
@@ -51,17 +51,16 @@ __all__ = ["HttpServerProtocol", "Server", "serve"]
 log = logging.getLogger(__name__)
 
 LINGER = 2.0
+MAX_PIPELINE = 64  # requests parsed ahead and waiting for their turn, per connection
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 _NEVER = float("inf")
+_OWS = (b" ", b"\t")
 
 # what the connection's deadline is for
 _NONE, _HEAD, _BODY, _IDLE, _LINGER = range(5)
 # why reading is paused (bits)
-_PAUSE_BODY, _PAUSE_QUEUE = 1, 2
-
-
-_OWS = (0x20, 0x09)  # space, horizontal tab
+_PAUSE_BODY, _PAUSE_QUEUE, _PAUSE_WRITE = 1, 2, 4
 
 
 class _Refused(Exception):
@@ -169,6 +168,9 @@ class HttpServerProtocol(asyncio.Protocol):
         waiter = self.drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        # The parser and the stored done-callback point back here: let refcounting free the
+        # connection now rather than the cycle collector later.
+        del self._parser, self._on_done
 
     def eof_received(self) -> bool | None:
         # As nginx does: a client that shuts its side has gone (its handler is cancelled). A lingering
@@ -185,12 +187,14 @@ class HttpServerProtocol(asyncio.Protocol):
             self.drain_waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        if self._paused & _PAUSE_WRITE and not self.closed:
+            self._resume(_PAUSE_WRITE)
+            if self._responder is None and self.kind != _LINGER:
+                self._next()
 
     def data_received(self, data: bytes) -> None:
         if self._stopped:
             return
-        if self.kind == _IDLE:
-            self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -198,9 +202,16 @@ class HttpServerProtocol(asyncio.Protocol):
             # without the upgrade, and the connection closes (its keep_alive is False).
             self._stopped = True
         except httptools.HttpParserError as exc:
-            if self._refusal is None and self._stopped:
-                return  # a request after a `connection: close` one: ignored
-            refusal = self._refusal or MalformedRequest(f"the request is malformed: {exc}")
+            refusal = self._refusal
+            if refusal is None:
+                cause = exc.__context__
+                if isinstance(cause, _Refused) or (cause is None and self._stopped):
+                    return  # bytes after a `connection: close` request, or past the pipelining bound
+                if cause is not None:  # a bug of ours in a callback, not the client's fault
+                    log.error("the HTTP server failed on a request", exc_info=cause)
+                    refusal = AgoraError("the server failed to read this request")
+                else:
+                    refusal = MalformedRequest(f"the request is malformed: {exc}")
             self._refuse(refusal)
             return
         if self._in_head:
@@ -216,6 +227,14 @@ class HttpServerProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self._stopped:
             raise _Refused
+        if len(self._queue) >= MAX_PIPELINE:
+            # One read can hold thousands of tiny requests: past this many waiting, the last one
+            # answered closes the connection, and the client retries the rest (RFC 9112 9.3.2).
+            self._queue[-1].request.keep_alive = False
+            self._stopped = True
+            raise _Refused
+        if self.kind == _IDLE:  # the first byte of the next request: its head is timed from now
+            self.kind, self.deadline = _HEAD, self.loop.time() + self._limits.head_timeout
         self._in_head = True
         self._url = b""
         self._headers = []
@@ -230,16 +249,13 @@ class HttpServerProtocol(asyncio.Protocol):
             self._stop(TargetTooLong(f"the request target is longer than {self._limits.max_url_bytes} bytes"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        self._header_bytes += len(name) + len(value) + 4
-        limits = self._limits
-        if self._header_count > limits.max_headers:
-            self._stop(HeadersTooLarge(f"more than {limits.max_headers} header fields"))
-        if self._header_bytes > limits.max_header_bytes:
-            self._stop(HeadersTooLarge(f"more than {limits.max_header_bytes} bytes of header fields"))
         if not self._in_head:
-            return  # a trailer (after a chunked body): counted, then dropped
+            self._trailer(name, value)
+            return
+        self._header_bytes += len(name) + len(value)
         name = name.lower()
+        if value.endswith(_OWS):  # llhttp keeps trailing whitespace; it is not part of the value
+            value = value.rstrip(b" \t")
         if name == b"host":
             self._hosts += 1
         elif name == b"content-length":
@@ -248,12 +264,27 @@ class HttpServerProtocol(asyncio.Protocol):
             self._chunked = True  # llhttp refuses a request coding that does not end in chunked
         elif name == b"expect":
             self._expect = value.lower() == b"100-continue"
-        if value and value[-1] in _OWS:
-            value = value.rstrip(b" \t")  # RFC 9110 5.5: a field value excludes trailing whitespace
         self._headers.append((name, value))
+
+    def _trailer(self, name: bytes, value: bytes) -> None:
+        """A trailer field after a chunked body: counted against the limits, then dropped."""
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value)
+        self._check_headers(self._header_count)
+
+    def _check_headers(self, count: int) -> None:
+        # The head's bytes are bounded while they arrive (data_received), so the fields are checked
+        # once, when the head is whole, rather than one by one.
+        limits = self._limits
+        if count > limits.max_headers:
+            self._stop(HeadersTooLarge(f"more than {limits.max_headers} header fields"))
+        if self._header_bytes + 4 * count > limits.max_header_bytes:
+            self._stop(HeadersTooLarge(f"more than {limits.max_header_bytes} bytes of header fields"))
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._header_count = count = len(self._headers)
+        self._check_headers(count)
         parser = self._parser
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
@@ -310,7 +341,7 @@ class HttpServerProtocol(asyncio.Protocol):
             keep_alive=keep_alive,
         )
         responder = StreamResponder(self, request)
-        if self._responder is None:
+        if self._responder is None and not self._paused & _PAUSE_WRITE:
             self._start(responder)
         else:
             self._queue.append(responder)
@@ -320,6 +351,9 @@ class HttpServerProtocol(asyncio.Protocol):
         body = self._receiving
         if body is None:
             return
+        if body.expect:  # the client did not wait for `100 Continue`: no need to send it now
+            body.expect = False
+            self.kind = _BODY
         if not body.feed(data):
             self._close_softly()  # an answered request's body, too long to wait for
             raise _Refused
@@ -342,9 +376,7 @@ class HttpServerProtocol(asyncio.Protocol):
 
     def _start(self, responder: StreamResponder) -> None:
         self._responder = responder
-        task = self.loop.create_task(
-            cast("Coroutine[Any, Any, None]", self._handler(responder.request, responder)),
-        )
+        task: asyncio.Task[None] = self.loop.create_task(self._handler(responder.request, responder))  # type: ignore[arg-type]
         self._task = task
         self._server.tasks.add(task)
         task.add_done_callback(self._on_done)
@@ -358,6 +390,8 @@ class HttpServerProtocol(asyncio.Protocol):
             if error is not None:
                 log.error("the handler failed after its answer ended", exc_info=error)
             return
+        if self.closed:
+            return  # the client went away; the handler ended as it saw fit
         if isinstance(error, AnswerCut):
             detail = "the answer was cut"  # the handler said why; the head is out: the connection is cut
         elif error is not None:
@@ -382,7 +416,19 @@ class HttpServerProtocol(asyncio.Protocol):
             body.discard()  # read and dropped up to DISCARD_LIMIT, so the next request parses cleanly
             self._resume(_PAUSE_BODY)
             return
+        if self.write_paused:
+            # The client is not reading its answers: nothing more is read or started until it does
+            # (resume_writing), so answers cannot pile up in memory. It has the keep-alive time to.
+            self._pause(_PAUSE_WRITE)
+            self._idle()
+            return
+        self._next()
+
+    def _next(self) -> None:
+        """The answer before has left (or the client read enough of it): what the connection does now."""
         if self._queue:
+            if self.kind == _IDLE:  # set while the client was not reading
+                self.kind, self.deadline = _NONE, _NEVER
             following = self._queue.popleft()
             if not self._queue:
                 self._resume(_PAUSE_QUEUE)
@@ -416,7 +462,7 @@ class HttpServerProtocol(asyncio.Protocol):
         if self.closed:
             raise ClientDisconnected("the client closed the connection")
         waiter = self.drain_waiter
-        if waiter is None:
+        if waiter is None or waiter.done():  # done: a writer before was cancelled while waiting
             waiter = self.drain_waiter = self.loop.create_future()
         await waiter
         if self.closed:

@@ -4,6 +4,7 @@ and what happens to a body the handler never read (it must never be parsed as a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from engine_wire import Client, connect, get, run, serving
@@ -74,7 +75,8 @@ def test_chunked_request_with_extensions_and_trailers_then_a_pipelined_request()
         async with serving(record) as server:
             client = await connect(server)
             head = b"POST /c HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n"
-            await client.send(head + b"5;ext=1\r\nhello\r\n")
+            # trailing whitespace after "chunked" is not part of the value the handler sees
+            await client.send(head.replace(b"chunked", b"chunked  ") + b"5;ext=1\r\nhello\r\n")
             await asyncio.sleep(0.05)
             await client.send(b"6\r\n world\r\n0\r\nx-trailer: dropped\r\n\r\n" + get("/next"))
             first = await client.answer()
@@ -355,3 +357,94 @@ async def _again(client: Client) -> str | None:
     """The status of one more GET on the same connection (proves the framing before it was exact)."""
     await client.send(get("/again"))
     return str((await client.answer()).status)
+
+
+def test_a_request_after_a_discarded_body_is_not_timed_as_idle() -> None:
+    async def handler(request: Request, responder: Responder) -> None:
+        if request.path == "/slow":
+            await asyncio.sleep(0.6)  # longer than the keep-alive timeout: it is not idle time
+        responder.answer(200, [], request.path.encode())
+
+    async def scenario() -> list[bytes]:
+        async with serving(handler, keepalive_timeout=0.3) as server:
+            client = await connect(server)
+            await client.send(b"POST /first HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n3\r\nab")
+            first = await client.answer()  # answered unread: the rest of its body is dropped
+            await client.send(b"c\r\n0\r\n\r\n" + get("/slow"))
+            return [first.body, (await client.answer()).body]
+
+    assert run(scenario()) == [b"/first", b"/slow"]
+
+
+def test_write_of_nothing_sends_the_head_alone() -> None:
+    gate = asyncio.Event()
+
+    async def handler(request: Request, responder: Responder) -> None:
+        responder.start(200, [(b"content-type", b"text/event-stream")])
+        await responder.write(b"")
+        await gate.wait()
+        responder.end(b"data: 1\n\n")
+
+    async def scenario() -> tuple[bytes, bytes]:
+        async with serving(handler) as server:
+            client = await connect(server)
+            await client.send(get())
+            head = await asyncio.wait_for(client.reader.readuntil(b"\r\n\r\n"), 5)
+            gate.set()
+            rest = await asyncio.wait_for(client.reader.readuntil(b"0\r\n\r\n"), 5)
+            return head, rest
+
+    head, rest = run(scenario())
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"transfer-encoding: chunked" in head
+    assert rest == b"9\r\ndata: 1\n\n\r\n0\r\n\r\n"
+
+
+def test_informational_answers_are_refused_to_the_handler() -> None:
+    async def handler(request: Request, responder: Responder) -> None:
+        with pytest.raises(ValueError, match="no 103 answer"):
+            responder.start(103, [(b"link", b"</a.css>; rel=preload")])
+        assert not responder.started
+        responder.answer(200, [], b"ok")
+
+    async def scenario() -> tuple[int, bytes]:
+        async with serving(handler) as server:
+            client = await connect(server)
+            await client.send(get())
+            answer = await client.answer()
+            return answer.status, answer.body
+
+    assert run(scenario()) == (200, b"ok")
+
+
+def test_a_write_cancelled_while_waiting_does_not_break_the_next_one() -> None:
+    piece = bytes(8 * MiB)
+
+    async def impatient(request: Request, responder: Responder) -> None:
+        responder.start(200, [(b"content-length", str(3 * len(piece)).encode())])
+        for _ in range(3):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(responder.write(piece), 0.05)  # the bytes are queued either way
+        responder.end()
+
+    async def scenario() -> int:
+        async with serving(impatient) as server:
+            client = await connect(server, limit=64 * 1024)
+            await client.send(get())
+            await asyncio.sleep(0.3)  # not reading: the writes wait, and time out
+            return len((await client.answer()).body)
+
+    assert run(scenario()) == 24 * MiB
+
+
+def test_expect_100_continue_is_not_sent_once_the_body_is_arriving() -> None:
+    async def scenario() -> tuple[int, bool]:
+        async with serving(echo, body_timeout=0.3) as server:
+            client = await connect(server)
+            head = b"POST / HTTP/1.1\r\nhost: t\r\ncontent-length: 10\r\nexpect: 100-continue\r\n\r\n"
+            await client.send(head + b"hello")  # without waiting, then stalls: the body timeout applies
+            answer = await client.answer()
+            return answer.status, await client.closed()
+
+    status, closed = run(scenario())
+    assert status == 408  # not 100: the first answer is the timeout, no interim one before it
+    assert closed

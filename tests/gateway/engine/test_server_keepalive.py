@@ -136,3 +136,61 @@ def test_a_thousand_requests_on_one_connection_are_all_answered() -> None:
             return answered
 
     assert run(scenario()) == 1000
+
+
+def test_a_deep_pipeline_is_cut_after_a_bounded_number_of_waiting_requests() -> None:
+    async def scenario() -> tuple[list[bytes], str | None, bool]:
+        async with serving(hello) as server:
+            client = await connect(server)
+            await client.send(b"".join(get(f"/{n}") for n in range(500)))
+            bodies, last = [], None
+            while True:
+                answer = await client.answer()
+                bodies.append(answer.body)
+                if answer.header("connection") == "close":
+                    last = answer.header("connection")
+                    break
+            return bodies, last, await client.closed()
+
+    bodies, last, closed = run(scenario())
+    assert 1 < len(bodies) < 500
+    assert bodies == [f"hello /{n}".encode() for n in range(len(bodies))]  # in order, none skipped
+    assert last == "close" and closed
+
+
+def test_a_head_split_across_reads_is_put_back_together() -> None:
+    async def scenario() -> bytes:
+        async with serving(hello) as server:
+            client = await connect(server)
+            raw = get("/split/target?q=1", headers="x-long: " + "v" * 100 + "\r\n")
+            for start in range(0, len(raw), 7):  # 7 bytes at a time, each its own read
+                await client.send(raw[start : start + 7])
+                await asyncio.sleep(0.002)
+            return (await client.answer()).body
+
+    assert run(scenario()) == b"hello /split/target"
+
+
+def test_a_client_that_does_not_read_its_answers_stops_being_served() -> None:
+    """Pipelined requests from a client that reads nothing: the answers must not pile up in memory."""
+    started = 0
+    big = bytes(4 * 1024 * 1024)
+
+    async def heavy(request: Request, responder: Responder) -> None:
+        nonlocal started
+        started += 1
+        responder.answer(200, [], big)
+
+    async def scenario() -> tuple[int, int]:
+        async with serving(heavy) as server:
+            client = await connect(server, limit=64 * 1024)
+            await client.send(b"".join(get(f"/{n}") for n in range(40)))
+            await asyncio.sleep(0.5)
+            started_while_unread = started
+            for _ in range(40):
+                assert len((await client.answer()).body) == len(big)
+            return started_while_unread, started
+
+    while_unread, total = run(scenario())
+    assert while_unread < 10  # a few fill the socket buffers, then the server waits for the client
+    assert total == 40

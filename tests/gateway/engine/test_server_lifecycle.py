@@ -191,3 +191,63 @@ def test_graceful_shutdown_cuts_what_outlives_the_grace() -> None:
     closed, took = run(scenario())
     assert closed and cancelled == [True]
     assert took < 5
+
+
+def test_handler_failure_on_head_is_a_500_without_body() -> None:
+    async def fails(request: Request, responder: Responder) -> None:
+        raise LookupError("boom")
+
+    async def scenario() -> tuple[int, str | None, bytes, bool]:
+        async with serving(fails) as server:
+            client = await connect(server)
+            await client.send(get(method="HEAD"))
+            answer = await client.answer(head=True)
+            return answer.status, answer.header("content-type"), answer.body, await client.closed()
+
+    status, kind, body, closed = run(scenario())
+    assert (status, kind, body, closed) == (500, "application/problem+json", b"", True)
+
+
+def test_a_handler_still_running_after_its_answer_does_not_hold_the_next_request() -> None:
+    second_answered = asyncio.Event()
+    tail_done: list[bool] = []
+
+    async def with_a_tail(request: Request, responder: Responder) -> None:
+        await hello(request, responder)
+        if request.path == "/first":
+            await asyncio.wait_for(second_answered.wait(), 5)  # a log phase, after the answer
+            tail_done.append(True)
+        else:
+            second_answered.set()
+
+    async def scenario() -> list[bytes]:
+        async with serving(with_a_tail) as server:
+            client = await connect(server)
+            await client.send(get("/first") + get("/second"))
+            bodies = [(await client.answer()).body for _ in range(2)]
+            await asyncio.sleep(0.05)
+            return bodies
+
+    assert run(scenario()) == [b"hello /first", b"hello /second"]
+    assert tail_done == [True]
+
+
+def test_a_bug_in_the_server_is_a_500_and_logged(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gateway.engine.server as server_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(server_module, "StreamResponder", broken)
+
+    async def scenario() -> tuple[int, bool]:
+        async with serving(hello) as server:
+            client = await connect(server)
+            await client.send(get())
+            answer = await client.answer()
+            return answer.status, await client.closed()
+
+    assert run(scenario()) == (500, True)
+    assert "the HTTP server failed on a request" in caplog.text and "oops" in caplog.text

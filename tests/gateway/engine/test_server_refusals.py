@@ -12,6 +12,7 @@ from engine_wire import Answer, connect, get, hello, run, serving
 from agora.errors import PROBLEM_BASE
 from gateway.engine.http import Request, Responder
 
+POST = b"POST / HTTP/1.1\r\nhost: t\r\n"
 SLUGS = {
     400: "bad-request",
     408: "request-timeout",
@@ -121,6 +122,20 @@ def test_an_endless_header_line_gets_431_before_it_ends() -> None:
         (b"GET /a b HTTP/1.1\r\nhost: t\r\n\r\n", "HTTP/"),
         (b"GET nowhere HTTP/1.1\r\nhost: t\r\n\r\n", "url"),
         (b"GET / HTTP/1.1\r\nhost: t\r\nx: a\x00b\r\n\r\n", "header value"),
+        # request smuggling vectors: each framing ambiguity is refused, not guessed
+        (POST + b"transfer-encoding : chunked\r\n\r\n0\r\n\r\n", "header field char"),
+        (POST + b"transfer-encoding: xchunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding"),
+        (
+            POST + b"transfer-encoding: chunked\r\ntransfer-encoding: identity\r\n\r\n0\r\n\r\n",
+            "Transfer-Encoding",
+        ),
+        (POST + b" transfer-encoding: chunked\r\n\r\n0\r\n\r\n", "whitespace"),
+        (POST + b"transfer-encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n", "chunk size"),
+        (POST + b"transfer-encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFF1\r\nabc\r\n", "overflow"),
+        (POST + b"transfer-encoding: chunked\r\n\r\n3\nabc\n0\n\n", "CR"),
+        (POST + b"content-length: 1e3\r\n\r\n", "Content-Length"),
+        (POST + b"content-length: \r\n\r\n", "Empty Content-Length"),
+        (POST + b"content-length: 99999999999999999999999\r\n\r\n", "overflow"),
     ],
 )
 def test_what_llhttp_refuses_gets_400(raw: bytes, detail: str) -> None:
