@@ -127,9 +127,10 @@ class UpstreamResponse:
 
 
 class UpstreamConnection(asyncio.Protocol):
-    __slots__ = ("_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers", "_in_body",
-                 "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open", "parser",
-                 "pool", "reading_paused", "received", "reused", "transport", "writing_paused")  # fmt: skip
+    __slots__ = ("_body_task", "_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers",
+                 "_in_body", "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open",
+                 "parser", "pool", "reading_paused", "received", "reused", "transport",
+                 "writing_paused")  # fmt: skip
 
     def __init__(self, pool: OriginPool, loop: asyncio.AbstractEventLoop) -> None:
         self.pool = pool
@@ -154,6 +155,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._head: asyncio.Future[UpstreamResponse] | None = None
         self._response: UpstreamResponse | None = None
         self._drain: asyncio.Future[None] | None = None
+        self._body_task: asyncio.Task[None] | None = None
 
     # -- the exchange, driven by the caller's task ------------------------------------------------
 
@@ -185,9 +187,16 @@ class UpstreamConnection(asyncio.Protocol):
             if transport is None or not self.open:
                 raise Stale() if self.reused else BadGateway("the upstream closed the connection")
             transport.write(head)
-            if body is not None:
-                await self._send_body(transport, body, chunked, write_timeout)
-            self._sent = self._response is None  # an early answer means the body was cut short
+            if body is None or await self._send_body(
+                transport, body, chunked, write_timeout, until_head=True
+            ):
+                self._sent = True
+            elif self.open:
+                # The answer's head came before the body's end: the answer goes to the caller now, the
+                # rest of the body follows beside it (an upstream may read it after answering its head).
+                self._body_task = self.loop.create_task(
+                    self._send_rest(transport, body, chunked, write_timeout)
+                )
             if not waiter.done():
                 timer = self.loop.call_later(
                     read_timeout,
@@ -205,19 +214,45 @@ class UpstreamConnection(asyncio.Protocol):
             raise
 
     async def _send_body(
-        self, transport: asyncio.Transport, body: AsyncIterator[bytes], chunked: bool, timeout: float
-    ) -> None:
+        self,
+        transport: asyncio.Transport,
+        body: AsyncIterator[bytes],
+        chunked: bool,
+        timeout: float,
+        *,
+        until_head: bool,
+    ) -> bool:
+        """Writes the body; True once it went whole. Stops (False) when the connection closed or, with
+        `until_head`, when the answer's head arrived."""
         async for chunk in body:
-            if self._response is not None or not self.open:
-                return  # the upstream answered (or left) before the whole body: stop sending it
+            if not self.open:
+                return False  # the upstream answered whole and closed, or left
             if chunk:
                 transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if self.writing_paused:
                     await self._drained(timeout)
-                    if self._response is not None or not self.open:
-                        return
-        if chunked and self._response is None and self.open:
+            if until_head and self._response is not None:
+                return False
+        if not self.open:
+            return False
+        if chunked:
             transport.write(_LAST_CHUNK)
+        return True
+
+    async def _send_rest(
+        self, transport: asyncio.Transport, body: AsyncIterator[bytes], chunked: bool, timeout: float
+    ) -> None:
+        """The rest of a body after an early answer, in a task of its own (the rare case)."""
+        try:
+            self._sent = await self._send_body(transport, body, chunked, timeout, until_head=False)
+        except asyncio.CancelledError:
+            self.drop()
+            raise
+        except Exception as exc:  # the client's body failed, or the upstream stopped taking it
+            if self.open:
+                self._fail(exc if isinstance(exc, BadGateway | GatewayTimeout) else BadGateway(str(exc)))
+        finally:
+            self._body_task = None
 
     async def _drained(self, timeout: float) -> None:
         waiter = self._drain = self.loop.create_future()
@@ -235,6 +270,9 @@ class UpstreamConnection(asyncio.Protocol):
 
     def drop(self) -> None:
         """Closes the connection at once, whatever it was doing (never back to the pool)."""
+        task = self._body_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
         self.expecting = False
         response, self._response = self._response, None
         if response is not None:
