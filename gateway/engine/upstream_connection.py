@@ -270,9 +270,6 @@ class UpstreamConnection(asyncio.Protocol):
 
     def drop(self) -> None:
         """Closes the connection at once, whatever it was doing (never back to the pool)."""
-        task = self._body_task
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
         self.expecting = False
         response, self._response = self._response, None
         if response is not None:
@@ -450,6 +447,9 @@ class UpstreamConnection(asyncio.Protocol):
         self._lost()
 
     def _lost(self) -> None:
+        task = self._body_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()  # the rest of a body after an early answer: nobody will read it now
         if self.open:
             self.open = False
             self._wake_drain()

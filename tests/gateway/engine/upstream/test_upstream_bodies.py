@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 
 import pytest
 from scripted_upstream import FAST, Request, Upstream, answer, chunks, fetch, read_request, request
@@ -261,6 +262,45 @@ def test_an_upstream_that_answers_its_head_first_still_gets_the_whole_body() -> 
                 status, _, answered = await fetch(client, request(upstream.url(), "POST", body=body))
                 assert (status, answered) == (200, _digest_of(b"a" * 1000 + b"b" * 1000 + b"c" * 1000))
             assert upstream.connections == 1  # both ended whole: kept alive
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_the_rest_of_a_body_stops_when_the_early_answer_ends() -> None:
+    async def answers_without_reading(
+        _: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await asyncio.sleep(0.1)
+        writer.write(b"4\r\ndone\r\n0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    stopped: list[str] = []
+
+    async def stalls() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            await asyncio.sleep(0.05)
+            yield b"second"
+            await asyncio.sleep(10)
+            yield b"never"
+        except BaseException as exc:
+            stopped.append(type(exc).__name__)
+            raise
+
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream(answers_without_reading) as upstream:
+            async with asyncio.timeout(2):
+                status, _, body = await fetch(client, request(upstream.url(), "POST", body=stalls()))
+            assert (status, body) == (200, b"done")
+            await upstream.wait_closed(1)
+            assert client.pool(upstream.origin).total == 0
+            await asyncio.sleep(0)
+            assert stopped == ["CancelledError"]
         await client.aclose()
 
     asyncio.run(scenario())
