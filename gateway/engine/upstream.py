@@ -89,6 +89,14 @@ class UpstreamClient:
         if self._loop is not None and self._loop is not loop:  # connections die with their loop
             self._pools = {}
         self._loop = loop
+        if self.ca_file and self._tls is None:  # a wrong path fails the start, not the first request
+            self._tls = self._tls_context()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            return tls_context(self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise BadGateway(f"the upstream CA bundle {self.ca_file} cannot be loaded: {exc}") from None
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -104,7 +112,7 @@ class UpstreamClient:
             tls = None
             if scheme == "https":
                 if self._tls is None:
-                    self._tls = tls_context(self.ca_file)
+                    self._tls = self._tls_context()
                 tls = self._tls
             loop = self._loop or asyncio.get_running_loop()
             self._loop = loop

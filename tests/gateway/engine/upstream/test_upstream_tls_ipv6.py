@@ -123,3 +123,9 @@ def test_an_ipv6_literal_upstream() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_an_unreadable_ca_bundle_fails_the_start(tmp_path: Path) -> None:
+    client = UpstreamClient(ca_file=tmp_path / "missing.pem")
+    with pytest.raises(BadGateway, match=r"upstream CA bundle .*missing\.pem cannot be loaded"):
+        asyncio.run(client.start())
