@@ -37,6 +37,7 @@ __all__ = ["IDEMPOTENT", "AddressCheck", "PoolLimits", "UpstreamClient", "Upstre
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _CHUNKED = b"Transfer-Encoding: chunked\r\n"
+_EXPECTS_BODY = frozenset({"POST", "PUT", "PATCH"})  # sent `Content-Length: 0` when they have no body
 
 
 def tls_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
@@ -144,7 +145,7 @@ class UpstreamClient:
                 raise BadGateway("a header for the upstream is not latin-1 text") from None
             lowered = block.lower()
             has_host = lowered.startswith(b"host:") or b"\nhost:" in lowered
-            has_length = request.body is not None and (
+            has_length = (request.body is not None or request.method in _EXPECTS_BODY) and (
                 lowered.startswith(b"content-length:") or b"\ncontent-length:" in lowered
             )
         else:
@@ -174,7 +175,8 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         """The fast entry: `headers` are header lines as sent, each ending in CRLF, already checked for
         stray line breaks; `Host` is added unless `has_host`; a body is chunked unless `has_length` (the
-        lines hold its `Content-Length`). `target` is the path and query, percent-encoded."""
+        lines hold its `Content-Length`); POST, PUT and PATCH without a body get `Content-Length: 0`
+        unless `has_length`. `target` is the path and query, percent-encoded."""
         pool = self._pools.get(origin) or self.pool(origin)
         if " " in target or "\n" in target or "\r" in target:  # a plugin's rewrite must not split the line
             raise BadGateway("the upstream request target contains whitespace")
@@ -199,6 +201,8 @@ class UpstreamClient:
                 parts.append(b"\r\n")
                 if first:
                     parts.append(b"%x\r\n%b\r\n" % (len(first), first) if chunked else first)
+        elif method in _EXPECTS_BODY and not has_length:
+            parts.append(b"Content-Length: 0\r\n\r\n")  # RFC 9110 8.6; some upstreams answer 411 without
         else:
             parts.append(b"\r\n")
         head = b"".join(parts)

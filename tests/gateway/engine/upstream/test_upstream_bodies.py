@@ -304,3 +304,20 @@ def test_the_rest_of_a_body_stops_when_the_early_answer_ends() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_bodiless_post_put_patch_say_content_length_zero() -> None:
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream() as upstream:
+            for method in ("POST", "PUT", "PATCH", "GET", "DELETE"):
+                await fetch(client, request(upstream.url(), method))
+            await fetch(client, request(upstream.url(), "POST", [("content-length", "0")]))
+            lengths = [r.header("content-length") for r in upstream.requests]
+            assert lengths == ["0", "0", "0", None, None, "0"]
+            assert [
+                len([h for h in r.headers if h[0].lower() == "content-length"]) for r in upstream.requests
+            ][-1] == 1
+        await client.aclose()
+
+    asyncio.run(scenario())
