@@ -122,6 +122,10 @@ class OriginPool:
         timer = self.loop.call_at(deadline, _expire, waiter, timeout, self.netloc)
         try:
             await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._wake()  # woken, then cancelled: the next waiter gets the turn
+            raise
         finally:
             timer.cancel()
 
