@@ -30,8 +30,9 @@ from pathlib import Path
 from ..errors import BadGateway
 from ..model import Timeouts
 from ..transport import UpstreamRequest
-from .upstream_connection import Stale, UpstreamResponse
+from .upstream_connection import Stale
 from .upstream_pool import AddressCheck, OriginPool, PoolLimits
+from .upstream_response import UpstreamResponse
 
 __all__ = ["IDEMPOTENT", "AddressCheck", "PoolLimits", "UpstreamClient", "UpstreamResponse", "tls_context"]
 

@@ -2,8 +2,8 @@
 
 The caller's task drives an exchange: it writes the request and awaits futures that the protocol's
 callbacks resolve (the response head, then each stretch of body), so a request costs no task of its
-own. The body is buffered in the `UpstreamResponse` up to `HIGH_WATER` bytes; past that the socket stops
-reading until the consumer catches up (back-pressure towards the upstream).
+own. The body is buffered in the `UpstreamResponse` (upstream_response.py), which pauses the socket when
+its consumer falls behind.
 
 The connection goes back to its pool the moment the response is complete, provided that the upstream
 keeps it alive (HTTP/1.1 without `Connection: close`, a body framed by length or chunks), the request
@@ -20,110 +20,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
 from ..errors import BadGateway, GatewayTimeout
 from ..types import Headers
+from .upstream_response import UpstreamResponse, expire
 
 if TYPE_CHECKING:
     from .upstream_pool import OriginPool
 
-__all__ = ["HIGH_WATER", "Stale", "UpstreamConnection", "UpstreamResponse"]
+__all__ = ["Stale", "UpstreamConnection"]
 
-HIGH_WATER = 64 * 1024  # body bytes buffered before the upstream socket stops reading
 _LAST_CHUNK = b"0\r\n\r\n"
 
 
 class Stale(Exception):
     """A reused connection closed before any byte of the answer: the upstream had just dropped it (the
     keep-alive race). The request never reached it, so an idempotent one may be sent again."""
-
-
-def _expire(waiter: asyncio.Future[Any], error: Exception) -> None:
-    if not waiter.done():
-        waiter.set_exception(error)
-
-
-class UpstreamResponse:
-    """The answer as `gateway.transport.UpstreamResponse`: status, raw headers (lower-cased names) and a
-    body read piece by piece."""
-
-    __slots__ = ("_chunks", "_conn", "_done", "_error", "_read_timeout", "_size", "_waiter", "headers",
-                 "status")  # fmt: skip
-
-    def __init__(self, conn: UpstreamConnection, status: int, headers: Headers, read_timeout: float) -> None:
-        self.status = status
-        self.headers = headers
-        self._conn: UpstreamConnection | None = conn  # None once the body is complete or dropped
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._done = False  # every body byte has arrived
-        self._error: Exception | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._read_timeout = read_timeout
-
-    # Called by the connection.
-    def _feed(self, data: bytes) -> None:
-        self._chunks.append(data)
-        self._size += len(data)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        if self._size >= HIGH_WATER and self._conn is not None:
-            self._conn.pause_reading()
-
-    def _end(self, error: Exception | None) -> None:
-        self._conn = None
-        self._done = error is None
-        self._error = error
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # The consumer's side.
-    async def read(self) -> bytes:
-        while True:
-            chunks = self._chunks
-            if chunks:
-                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                chunks.clear()
-                self._size = 0
-                conn = self._conn
-                if conn is not None and conn.reading_paused:
-                    conn.resume_reading()
-                return data
-            if self._done:
-                return b""
-            if self._error is not None:
-                raise self._error
-            conn = self._conn
-            assert conn is not None
-            waiter = self._waiter = conn.loop.create_future()
-            timer = conn.loop.call_later(
-                self._read_timeout,
-                _expire,
-                waiter,
-                GatewayTimeout(f"the upstream sent no more of its body within {self._read_timeout:g} s"),
-            )
-            try:
-                await waiter
-            except BaseException:  # a timeout, or the caller cancelled: the rest will never be read
-                self.close()
-                raise
-            finally:
-                timer.cancel()
-                self._waiter = None
-
-    def at_eof(self) -> bool:
-        return self._done and not self._chunks
-
-    def close(self) -> None:
-        conn = self._conn
-        if conn is not None:
-            self._conn = None
-            conn.drop()
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -200,7 +115,7 @@ class UpstreamConnection(asyncio.Protocol):
             if not waiter.done():
                 timer = self.loop.call_later(
                     read_timeout,
-                    _expire,
+                    expire,
                     waiter,
                     GatewayTimeout(f"the upstream did not answer within {read_timeout:g} s"),
                 )
@@ -258,7 +173,7 @@ class UpstreamConnection(asyncio.Protocol):
         waiter = self._drain = self.loop.create_future()
         timer = self.loop.call_later(
             timeout,
-            _expire,
+            expire,
             waiter,
             GatewayTimeout(f"the upstream did not take the request body within {timeout:g} s"),
         )

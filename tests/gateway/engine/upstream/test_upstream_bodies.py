@@ -12,7 +12,7 @@ import pytest
 from scripted_upstream import FAST, Request, Upstream, answer, chunks, fetch, read_request, request
 
 from gateway.engine.upstream import UpstreamClient
-from gateway.engine.upstream_connection import HIGH_WATER
+from gateway.engine.upstream_response import HIGH_WATER
 
 
 def _digest_of(body: bytes) -> bytes:
