@@ -185,7 +185,7 @@ class UpstreamClient:
             request_line = f"{method} {target} HTTP/1.1\r\n".encode("latin-1")
         except UnicodeEncodeError:
             raise BadGateway("the upstream request target is not latin-1 text") from None
-        parts = [request_line, headers if has_host else pool.host_line + headers]
+        parts = [request_line, headers] if has_host else [request_line, pool.host_line, headers]
         iterator: AsyncIterator[bytes] | None = None
         chunked = False
         if body is not None:
