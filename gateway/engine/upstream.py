@@ -30,13 +30,15 @@ from pathlib import Path
 from ..errors import BadGateway
 from ..model import Timeouts
 from ..transport import UpstreamRequest
-from .upstream_connection import Stale, UpstreamResponse
+from .upstream_connection import Stale
 from .upstream_pool import AddressCheck, OriginPool, PoolLimits
+from .upstream_response import UpstreamResponse
 
 __all__ = ["IDEMPOTENT", "AddressCheck", "PoolLimits", "UpstreamClient", "UpstreamResponse", "tls_context"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _CHUNKED = b"Transfer-Encoding: chunked\r\n"
+_EXPECTS_BODY = frozenset({"POST", "PUT", "PATCH"})  # sent `Content-Length: 0` when they have no body
 
 
 def tls_context(ca_file: str | Path | None = None) -> ssl.SSLContext:
@@ -89,6 +91,14 @@ class UpstreamClient:
         if self._loop is not None and self._loop is not loop:  # connections die with their loop
             self._pools = {}
         self._loop = loop
+        if self.ca_file and self._tls is None:  # a wrong path fails the start, not the first request
+            self._tls = self._tls_context()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            return tls_context(self.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise BadGateway(f"the upstream CA bundle {self.ca_file} cannot be loaded: {exc}") from None
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -104,7 +114,7 @@ class UpstreamClient:
             tls = None
             if scheme == "https":
                 if self._tls is None:
-                    self._tls = tls_context(self.ca_file)
+                    self._tls = self._tls_context()
                 tls = self._tls
             loop = self._loop or asyncio.get_running_loop()
             self._loop = loop
@@ -136,7 +146,7 @@ class UpstreamClient:
                 raise BadGateway("a header for the upstream is not latin-1 text") from None
             lowered = block.lower()
             has_host = lowered.startswith(b"host:") or b"\nhost:" in lowered
-            has_length = request.body is not None and (
+            has_length = (request.body is not None or request.method in _EXPECTS_BODY) and (
                 lowered.startswith(b"content-length:") or b"\ncontent-length:" in lowered
             )
         else:
@@ -166,7 +176,8 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         """The fast entry: `headers` are header lines as sent, each ending in CRLF, already checked for
         stray line breaks; `Host` is added unless `has_host`; a body is chunked unless `has_length` (the
-        lines hold its `Content-Length`). `target` is the path and query, percent-encoded."""
+        lines hold its `Content-Length`); POST, PUT and PATCH without a body get `Content-Length: 0`
+        unless `has_length`. `target` is the path and query, percent-encoded."""
         pool = self._pools.get(origin) or self.pool(origin)
         if " " in target or "\n" in target or "\r" in target:  # a plugin's rewrite must not split the line
             raise BadGateway("the upstream request target contains whitespace")
@@ -174,7 +185,7 @@ class UpstreamClient:
             request_line = f"{method} {target} HTTP/1.1\r\n".encode("latin-1")
         except UnicodeEncodeError:
             raise BadGateway("the upstream request target is not latin-1 text") from None
-        parts = [request_line, headers if has_host else pool.host_line + headers]
+        parts = [request_line, headers] if has_host else [request_line, pool.host_line, headers]
         iterator: AsyncIterator[bytes] | None = None
         chunked = False
         if body is not None:
@@ -191,6 +202,8 @@ class UpstreamClient:
                 parts.append(b"\r\n")
                 if first:
                     parts.append(b"%x\r\n%b\r\n" % (len(first), first) if chunked else first)
+        elif method in _EXPECTS_BODY and not has_length:
+            parts.append(b"Content-Length: 0\r\n\r\n")  # RFC 9110 8.6; some upstreams answer 411 without
         else:
             parts.append(b"\r\n")
         head = b"".join(parts)

@@ -2,8 +2,8 @@
 
 The caller's task drives an exchange: it writes the request and awaits futures that the protocol's
 callbacks resolve (the response head, then each stretch of body), so a request costs no task of its
-own. The body is buffered in the `UpstreamResponse` up to `HIGH_WATER` bytes; past that the socket stops
-reading until the consumer catches up (back-pressure towards the upstream).
+own. The body is buffered in the `UpstreamResponse` (upstream_response.py), which pauses the socket when
+its consumer falls behind.
 
 The connection goes back to its pool the moment the response is complete, provided that the upstream
 keeps it alive (HTTP/1.1 without `Connection: close`, a body framed by length or chunks), the request
@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
 from ..errors import BadGateway, GatewayTimeout
 from ..types import Headers
+from .upstream_response import UpstreamResponse, expire
 
 if TYPE_CHECKING:
     from .upstream_pool import OriginPool
 
-__all__ = ["HIGH_WATER", "Stale", "UpstreamConnection", "UpstreamResponse"]
+__all__ = ["Stale", "UpstreamConnection"]
 
-HIGH_WATER = 64 * 1024  # body bytes buffered before the upstream socket stops reading
 _LAST_CHUNK = b"0\r\n\r\n"
 
 
@@ -41,95 +41,11 @@ class Stale(Exception):
     keep-alive race). The request never reached it, so an idempotent one may be sent again."""
 
 
-def _expire(waiter: asyncio.Future[Any], error: Exception) -> None:
-    if not waiter.done():
-        waiter.set_exception(error)
-
-
-class UpstreamResponse:
-    """The answer as `gateway.transport.UpstreamResponse`: status, raw headers (lower-cased names) and a
-    body read piece by piece."""
-
-    __slots__ = ("_chunks", "_conn", "_done", "_error", "_read_timeout", "_size", "_waiter", "headers",
-                 "status")  # fmt: skip
-
-    def __init__(self, conn: UpstreamConnection, status: int, headers: Headers, read_timeout: float) -> None:
-        self.status = status
-        self.headers = headers
-        self._conn: UpstreamConnection | None = conn  # None once the body is complete or dropped
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._done = False  # every body byte has arrived
-        self._error: Exception | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._read_timeout = read_timeout
-
-    # Called by the connection.
-    def _feed(self, data: bytes) -> None:
-        self._chunks.append(data)
-        self._size += len(data)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        if self._size >= HIGH_WATER and self._conn is not None:
-            self._conn.pause_reading()
-
-    def _end(self, error: Exception | None) -> None:
-        self._conn = None
-        self._done = error is None
-        self._error = error
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # The consumer's side.
-    async def read(self) -> bytes:
-        while True:
-            chunks = self._chunks
-            if chunks:
-                data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                chunks.clear()
-                self._size = 0
-                conn = self._conn
-                if conn is not None and conn.reading_paused:
-                    conn.resume_reading()
-                return data
-            if self._done:
-                return b""
-            if self._error is not None:
-                raise self._error
-            conn = self._conn
-            assert conn is not None
-            waiter = self._waiter = conn.loop.create_future()
-            timer = conn.loop.call_later(
-                self._read_timeout,
-                _expire,
-                waiter,
-                GatewayTimeout(f"the upstream sent no more of its body within {self._read_timeout:g} s"),
-            )
-            try:
-                await waiter
-            except BaseException:  # a timeout, or the caller cancelled: the rest will never be read
-                self.close()
-                raise
-            finally:
-                timer.cancel()
-                self._waiter = None
-
-    def at_eof(self) -> bool:
-        return self._done and not self._chunks
-
-    def close(self) -> None:
-        conn = self._conn
-        if conn is not None:
-            self._conn = None
-            conn.drop()
-
-
 class UpstreamConnection(asyncio.Protocol):
-    __slots__ = ("_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers", "_in_body",
-                 "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open", "parser",
-                 "pool", "reading_paused", "received", "reused", "transport", "writing_paused")  # fmt: skip
+    __slots__ = ("_body_task", "_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers",
+                 "_in_body", "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open",
+                 "parser", "pool", "reading_paused", "received", "reused", "transport",
+                 "writing_paused")  # fmt: skip
 
     def __init__(self, pool: OriginPool, loop: asyncio.AbstractEventLoop) -> None:
         self.pool = pool
@@ -154,6 +70,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._head: asyncio.Future[UpstreamResponse] | None = None
         self._response: UpstreamResponse | None = None
         self._drain: asyncio.Future[None] | None = None
+        self._body_task: asyncio.Task[None] | None = None
 
     # -- the exchange, driven by the caller's task ------------------------------------------------
 
@@ -185,13 +102,20 @@ class UpstreamConnection(asyncio.Protocol):
             if transport is None or not self.open:
                 raise Stale() if self.reused else BadGateway("the upstream closed the connection")
             transport.write(head)
-            if body is not None:
-                await self._send_body(transport, body, chunked, write_timeout)
-            self._sent = self._response is None  # an early answer means the body was cut short
+            if body is None or await self._send_body(
+                transport, body, chunked, write_timeout, until_head=True
+            ):
+                self._sent = True
+            elif self.open:
+                # The answer's head came before the body's end: the answer goes to the caller now, the
+                # rest of the body follows beside it (an upstream may read it after answering its head).
+                self._body_task = self.loop.create_task(
+                    self._send_rest(transport, body, chunked, write_timeout)
+                )
             if not waiter.done():
                 timer = self.loop.call_later(
                     read_timeout,
-                    _expire,
+                    expire,
                     waiter,
                     GatewayTimeout(f"the upstream did not answer within {read_timeout:g} s"),
                 )
@@ -205,25 +129,51 @@ class UpstreamConnection(asyncio.Protocol):
             raise
 
     async def _send_body(
-        self, transport: asyncio.Transport, body: AsyncIterator[bytes], chunked: bool, timeout: float
-    ) -> None:
+        self,
+        transport: asyncio.Transport,
+        body: AsyncIterator[bytes],
+        chunked: bool,
+        timeout: float,
+        *,
+        until_head: bool,
+    ) -> bool:
+        """Writes the body; True once it went whole. Stops (False) when the connection closed or, with
+        `until_head`, when the answer's head arrived."""
         async for chunk in body:
-            if self._response is not None or not self.open:
-                return  # the upstream answered (or left) before the whole body: stop sending it
+            if not self.open:
+                return False  # the upstream answered whole and closed, or left
             if chunk:
                 transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if self.writing_paused:
                     await self._drained(timeout)
-                    if self._response is not None or not self.open:
-                        return
-        if chunked and self._response is None and self.open:
+            if until_head and self._response is not None:
+                return False
+        if not self.open:
+            return False
+        if chunked:
             transport.write(_LAST_CHUNK)
+        return True
+
+    async def _send_rest(
+        self, transport: asyncio.Transport, body: AsyncIterator[bytes], chunked: bool, timeout: float
+    ) -> None:
+        """The rest of a body after an early answer, in a task of its own (the rare case)."""
+        try:
+            self._sent = await self._send_body(transport, body, chunked, timeout, until_head=False)
+        except asyncio.CancelledError:
+            self.drop()
+            raise
+        except Exception as exc:  # the client's body failed, or the upstream stopped taking it
+            if self.open:
+                self._fail(exc if isinstance(exc, BadGateway | GatewayTimeout) else BadGateway(str(exc)))
+        finally:
+            self._body_task = None
 
     async def _drained(self, timeout: float) -> None:
         waiter = self._drain = self.loop.create_future()
         timer = self.loop.call_later(
             timeout,
-            _expire,
+            expire,
             waiter,
             GatewayTimeout(f"the upstream did not take the request body within {timeout:g} s"),
         )
@@ -412,6 +362,9 @@ class UpstreamConnection(asyncio.Protocol):
         self._lost()
 
     def _lost(self) -> None:
+        task = self._body_task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()  # the rest of a body after an early answer: nobody will read it now
         if self.open:
             self.open = False
             self._wake_drain()

@@ -66,9 +66,10 @@ class OriginPool:
         self.tls = tls
         self.address_check = address_check
         self.loop = loop
-        bracketed = f"[{host}]" if ":" in host else host
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
+        bracketed = f"[{ascii_host}]" if ":" in host else ascii_host
         self.netloc = bracketed if port == (443 if scheme == "https" else 80) else f"{bracketed}:{port}"
-        self.host_line = f"Host: {self.netloc}\r\n".encode("idna" if not host.isascii() else "ascii")
+        self.host_line = f"Host: {self.netloc}\r\n".encode("ascii")
         self.idle: list[UpstreamConnection] = []
         self.total = 0  # open connections, busy, idle or connecting
         self.closed = False
@@ -121,6 +122,10 @@ class OriginPool:
         timer = self.loop.call_at(deadline, _expire, waiter, timeout, self.netloc)
         try:
             await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._wake()  # woken, then cancelled: the next waiter gets the turn
+            raise
         finally:
             timer.cancel()
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 
 import pytest
-from scripted_upstream import FAST, Upstream, answer, chunks, fetch, read_request, request
+from scripted_upstream import FAST, Request, Upstream, answer, chunks, fetch, read_request, request
 
 from gateway.engine.upstream import UpstreamClient
-from gateway.engine.upstream_connection import HIGH_WATER
+from gateway.engine.upstream_response import HIGH_WATER
 
 
-def _digest(req: object) -> bytes:
-    body: bytes = getattr(req, "body", b"")
+def _digest_of(body: bytes) -> bytes:
     return f"{len(body)} {hashlib.sha256(body).hexdigest()}".encode()
+
+
+def _digest(req: Request) -> bytes:
+    return _digest_of(req.body)
 
 
 def test_a_body_with_a_length_goes_as_is_and_without_one_chunked() -> None:
@@ -226,6 +230,94 @@ def test_the_fast_entry_takes_header_lines_as_bytes() -> None:
                 ("content-length", "3"),
             ]
             assert req.body == b"abc"
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_upstream_that_answers_its_head_first_still_gets_the_whole_body() -> None:
+    """Some servers send the head at once and read the body after (streaming handlers): the rest of the
+    body keeps going while the answer is relayed; the connection is kept only if both ended whole."""
+
+    async def head_first(up: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            await writer.drain()
+            body = bytearray()
+            while size := int((await reader.readuntil(b"\r\n"))[:-2], 16):
+                body += await reader.readexactly(size + 2)
+                del body[-2:]
+            await reader.readuntil(b"\r\n")
+            digest = _digest_of(bytes(body))
+            writer.write(b"%x\r\n%b\r\n0\r\n\r\n" % (len(digest), digest))
+            await writer.drain()
+            up.requests.append(Request(head, bytes(body)))
+
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream(head_first) as upstream:
+            for _ in range(2):
+                body = chunks(b"a" * 1000, b"b" * 1000, b"c" * 1000, pause=0.05)
+                status, _, answered = await fetch(client, request(upstream.url(), "POST", body=body))
+                assert (status, answered) == (200, _digest_of(b"a" * 1000 + b"b" * 1000 + b"c" * 1000))
+            assert upstream.connections == 1  # both ended whole: kept alive
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_the_rest_of_a_body_stops_when_the_early_answer_ends() -> None:
+    async def answers_without_reading(
+        _: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        await asyncio.sleep(0.1)
+        writer.write(b"4\r\ndone\r\n0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    stopped: list[str] = []
+
+    async def stalls() -> AsyncIterator[bytes]:
+        try:
+            yield b"first"
+            await asyncio.sleep(0.05)
+            yield b"second"
+            await asyncio.sleep(10)
+            yield b"never"
+        except BaseException as exc:
+            stopped.append(type(exc).__name__)
+            raise
+
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream(answers_without_reading) as upstream:
+            async with asyncio.timeout(2):
+                status, _, body = await fetch(client, request(upstream.url(), "POST", body=stalls()))
+            assert (status, body) == (200, b"done")
+            await upstream.wait_closed(1)
+            assert client.pool(upstream.origin).total == 0
+            await asyncio.sleep(0)
+            assert stopped == ["CancelledError"]
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_bodiless_post_put_patch_say_content_length_zero() -> None:
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream() as upstream:
+            for method in ("POST", "PUT", "PATCH", "GET", "DELETE"):
+                await fetch(client, request(upstream.url(), method))
+            await fetch(client, request(upstream.url(), "POST", [("content-length", "0")]))
+            lengths = [r.header("content-length") for r in upstream.requests]
+            assert lengths == ["0", "0", "0", None, None, "0"]
+            assert [
+                len([h for h in r.headers if h[0].lower() == "content-length"]) for r in upstream.requests
+            ][-1] == 1
         await client.aclose()
 
     asyncio.run(scenario())

@@ -260,7 +260,7 @@ def test_an_endless_header_line_is_cut_off() -> None:
     async def endless(_: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\nX-Endless: ")
-        for _ in range(100):
+        for _piece in range(100):
             writer.write(b"e" * 4096)
             await writer.drain()
             await asyncio.sleep(0.001)

@@ -4,6 +4,8 @@ on a fresh connection for an idempotent request; never for POST/PATCH, never aft
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 
 import pytest
 from scripted_upstream import Upstream, answer, chunks, fetch, read_request, request
@@ -12,15 +14,20 @@ from gateway.engine.upstream import UpstreamClient
 from gateway.errors import BadGateway
 
 
-def _closes_its_first_connection_after_one_answer(partial: bytes = b"") -> Upstream:
+def _closes_its_first_connection_after_one_answer(partial: bytes = b"", reset: bool = False) -> Upstream:
     """The first connection answers once, then reads the next request and closes (sending `partial`
-    first); later connections answer everything."""
+    first, or resetting the connection); later connections answer everything."""
 
     async def handler(upstream: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first = upstream.connections == 1
         while (req := await read_request(reader)) is not None:
             upstream.requests.append(req)
             if first and len(upstream.requests) > 1:
+                if reset:
+                    sock = writer.get_extra_info("socket")
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
                 writer.write(partial)
                 await writer.drain()
                 return
@@ -30,11 +37,12 @@ def _closes_its_first_connection_after_one_answer(partial: bytes = b"") -> Upstr
     return Upstream(handler)
 
 
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"])
-def test_an_idempotent_request_is_sent_again_on_a_fresh_connection(method: str) -> None:
+def test_an_idempotent_request_is_sent_again_on_a_fresh_connection(method: str, reset: bool) -> None:
     async def scenario() -> None:
         client = UpstreamClient()
-        async with _closes_its_first_connection_after_one_answer() as upstream:
+        async with _closes_its_first_connection_after_one_answer(reset=reset) as upstream:
             await fetch(client, request(upstream.url("/warm")))
             status, _, body = await fetch(client, request(upstream.url("/again"), method))
             assert status == 200

@@ -25,7 +25,11 @@ def _server_context(ca: trustme.CA, *names: str, seen: list[str | None] | None =
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*names).configure_cert(context)
     if seen is not None:
-        context.sni_callback = lambda sock, name, ctx: seen.append(name)  # type: ignore[assignment,func-returns-value]
+
+        def record(sock: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> None:
+            seen.append(name)
+
+        context.sni_callback = record
     return context
 
 
@@ -119,3 +123,9 @@ def test_an_ipv6_literal_upstream() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_an_unreadable_ca_bundle_fails_the_start(tmp_path: Path) -> None:
+    client = UpstreamClient(ca_file=tmp_path / "missing.pem")
+    with pytest.raises(BadGateway, match=r"upstream CA bundle .*missing\.pem cannot be loaded"):
+        asyncio.run(client.start())
