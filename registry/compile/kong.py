@@ -27,6 +27,7 @@ from registry.compile.kong_pluginserver import plugin_server_settings, python_pl
 from registry.compile.kong_services import service as kong_service
 
 __all__ = [
+    "DEFAULT_INGEST_CREDENTIAL",
     "DEFAULT_METERING_ENDPOINT",
     "RedisTarget",
     "dump",
@@ -36,6 +37,11 @@ __all__ = [
 ]
 
 DEFAULT_METERING_ENDPOINT = "http://agora-admin:8001/admin/usage/ingest"
+# The whole Authorization value of the metering posts, resolved by Kong's env vault from the variable
+# AGORA_INGEST_TOKEN (Kong upper-cases the name and turns `-` into `_`), which holds
+# `Bearer <usage-ingest token>`: Kong resolves a reference only when it is the whole field value.
+DEFAULT_INGEST_CREDENTIAL = "{vault://env/agora-ingest-token}"
+_VAULT_REFERENCE = re.compile(r"\{vault://[a-z0-9_-]+/[^{}\s]+\}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +62,7 @@ class RedisTarget:
     def __post_init__(self) -> None:
         if not self.host or not 0 < self.port < 65536 or self.database < 0 or self.timeout_ms <= 0:
             raise InvalidInput(f"kong export: invalid Redis target {self.host}:{self.port}/{self.database}")
-        if self.password is not None and not re.fullmatch(r"\{vault://[^{}]+\}", self.password):
+        if self.password is not None and not _VAULT_REFERENCE.fullmatch(self.password):
             raise InvalidInput(
                 "kong export: the Redis password must be a Kong vault reference ({vault://...})"
             )
@@ -87,11 +93,19 @@ def _key_names(services: list[dict[str, Any]]) -> list[str]:
     return sorted(n.lower() for n in names if re.fullmatch(r"[A-Za-z0-9_-]+", n))
 
 
-def _metering(endpoint: str, snapshot_id: str, key_names: list[str]) -> dict[str, Any]:
-    """One global http-log: Kong batches log entries and posts them as JSON arrays to Agora.
-    Keys never reach the log: their headers and the query string are dropped, the URI cut to its path."""
+def _metering(endpoint: str, credential: str, snapshot_id: str, key_names: list[str]) -> dict[str, Any]:
+    """One global http-log: Kong batches log entries and posts them as JSON arrays to Agora, with a
+    usage-ingest token named by a vault reference. Keys never reach the log: their headers, the query
+    string and the full URLs are dropped, the URI cut to its path (the ingest endpoint reads none of
+    them either)."""
+    if not _VAULT_REFERENCE.fullmatch(credential):
+        raise InvalidInput(
+            "kong export: the metering credential must be a Kong vault reference such as "
+            f"{DEFAULT_INGEST_CREDENTIAL}, never a token in clear"
+        )
     fields = {f"request.headers.{n}": "return nil" for n in [*key_names, "authorization"]}
     fields.update({"request.querystring": "return nil", "request.url": "return nil"})
+    fields["upstream_uri"] = "return nil"  # Kong appends the client's query string to it
     fields["request.uri"] = "return kong.request.get_path()"
     config: dict[str, Any] = {
         "http_endpoint": endpoint,
@@ -107,8 +121,9 @@ def _metering(endpoint: str, snapshot_id: str, key_names: list[str]) -> dict[str
         },
         "custom_fields_by_lua": dict(sorted(fields.items())),
     }
+    config["headers"] = {"Authorization": credential}
     if snapshot_id:
-        config["headers"] = {"X-Agora-Snapshot": snapshot_id}
+        config["headers"]["X-Agora-Snapshot"] = snapshot_id
     tags = ["agora", "agora-metering"] + ([f"agora-snapshot:{snapshot_id}"] if snapshot_id else [])
     return {"name": "http-log", "config": config, "tags": tags}
 
@@ -118,9 +133,11 @@ def to_kong(
     *,
     python_plugins_everywhere: bool = False,
     metering_endpoint: str = DEFAULT_METERING_ENDPOINT,
+    metering_credential: str = DEFAULT_INGEST_CREDENTIAL,
     redis: RedisTarget | None = None,
 ) -> dict[str, Any]:
-    """The Kong declarative config (format 3.0) equivalent to `snapshot`; raises `InvalidInput`."""
+    """The Kong declarative config (format 3.0) equivalent to `snapshot`; raises `InvalidInput`.
+    `metering_credential` is the vault reference Kong resolves to the metering posts' Authorization."""
     if not isinstance(snapshot, dict) or snapshot.get("format") != 1:
         raise InvalidInput("kong export: unsupported or missing snapshot 'format' (expected 1)")
     snapshot_id = str(snapshot.get("id") or "")
@@ -132,7 +149,7 @@ def to_kong(
     apps = list(snapshot.get("consumers") or ())
     names = usernames(apps)
 
-    plugins = [_metering(metering_endpoint, snapshot_id, _key_names(docs))]
+    plugins = [_metering(metering_endpoint, metering_credential, snapshot_id, _key_names(docs))]
     if python_plugins_everywhere:
         # Agora's plugin reads plans and grants from the snapshot at run time.
         plugins.append({"name": "agora-rate-limiting", "config": {}, "tags": ["agora"]})
