@@ -453,6 +453,35 @@ def test_a_cors_option_kong_lacks_falls_back_to_the_python_plugin() -> None:
     assert plugin(out, "agora-cors")["config"]["vary_by"] == "origin"
 
 
+@pytest.mark.parametrize(
+    ("cors", "kong_name"),
+    [
+        ({"origins": ["https://maps.example.org"], "credentials": True}, "cors"),
+        ({"origins": ["https://[a-z]+\\.example\\.org"], "credentials": True}, "cors"),
+        ({"origins": ["*"], "credentials": False}, "cors"),
+        ({"credentials": False}, "cors"),
+        # Kong echoes any Origin with Access-Control-Allow-Credentials here; Agora answers `*` without.
+        ({"origins": ["*"], "credentials": True}, "agora-cors"),
+        ({"credentials": True}, "agora-cors"),
+        ({"origins": [], "credentials": True}, "agora-cors"),
+        ({"origins": ["https://maps.example.org", "*"], "allow_credentials": True}, "agora-cors"),
+        # Kong matches a regex without ':' against the host only: http://, any port would pass.
+        ({"origins": ["[a-z]+\\.example\\.org"], "credentials": False}, "agora-cors"),
+        # Kong proxies every preflight upstream; Agora only where the operation declares OPTIONS.
+        ({"origins": ["https://maps.example.org"], "preflight_continue": True}, "agora-cors"),
+    ],
+)
+def test_cors_maps_to_kong_s_plugin_only_where_it_means_the_same(cors: dict[str, Any], kong_name: str) -> None:
+    snap = snapshot()
+    stops = next(s for s in snap["services"] if s["name"] == "transport.stops.v1")
+    stops["plugins"][0]["config"] = cors
+    out = services(to_kong(snap))["transport.stops.v1"]
+    names = [p["name"] for p in out["plugins"]]
+    assert kong_name in names and ({"cors", "agora-cors"} - {kong_name}).isdisjoint(names)
+    if kong_name == "agora-cors":  # the gateway's own plugin, its config passed through
+        assert plugin(out, kong_name)["config"] == cors
+
+
 def test_body_limit_and_route_plugins(config: dict[str, Any]) -> None:
     companies = services(config)["commerce.companies.v1"]
     assert plugin(companies, "request-size-limiting")["config"] == {
