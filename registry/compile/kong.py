@@ -1,8 +1,10 @@
 """`agora export kong`: the snapshot (docs/snapshot.md) as a Kong 3 declarative config.
 
-    to_kong(snapshot)  ->  {"_format_version": "3.0", "_transform": True, "_comment": ...,
+    to_kong(snapshot)  ->  {"_format_version": "3.0", "_transform": True,
                             "services": [...], "consumers": [...], "plugins": [...]}
-    dump(config)       ->  YAML for `KONG_DECLARATIVE_CONFIG`, `kong config db_import` or decK
+    dump(config)       ->  YAML for `KONG_DECLARATIVE_CONFIG`, `kong config db_import` or decK,
+                           headed by a YAML comment naming the snapshot (decK's schema allows no
+                           `_comment` key)
 
 One Kong service per snapshot service (kong_services.py), one regex route per operation
 (kong_routes.py), Agora plugin entries mapped to Kong's bundled plugins or to Agora's Python
@@ -41,6 +43,7 @@ DEFAULT_METERING_ENDPOINT = "http://agora-admin:8001/admin/usage/ingest"
 # AGORA_INGEST_TOKEN (Kong upper-cases the name and turns `-` into `_`), which holds
 # `Bearer <usage-ingest token>`: Kong resolves a reference only when it is the whole field value.
 DEFAULT_INGEST_CREDENTIAL = "{vault://env/agora-ingest-token}"
+_SNAPSHOT_TAG = "agora-snapshot:"
 _VAULT_REFERENCE = re.compile(r"\{vault://[a-z0-9_-]+/[^{}\s]+\}")
 
 
@@ -124,7 +127,7 @@ def _metering(endpoint: str, credential: str, snapshot_id: str, key_names: list[
     config["headers"] = {"Authorization": credential}
     if snapshot_id:
         config["headers"]["X-Agora-Snapshot"] = snapshot_id
-    tags = ["agora", "agora-metering"] + ([f"agora-snapshot:{snapshot_id}"] if snapshot_id else [])
+    tags = ["agora", "agora-metering"] + ([_SNAPSHOT_TAG + snapshot_id] if snapshot_id else [])
     return {"name": "http-log", "config": config, "tags": tags}
 
 
@@ -163,8 +166,6 @@ def to_kong(
     return {
         "_format_version": "3.0",
         "_transform": True,
-        "_comment": f"Agora snapshot {snapshot_id or '(no id)'}, exported by `agora export kong`; edit the "
-        "registry and export again rather than editing this file.",
         "services": [kong_service(doc, backend, python_plugins_everywhere, prefixes) for doc in docs],
         "consumers": consumers(apps, names),
         "plugins": sorted(
@@ -178,8 +179,21 @@ class _Dumper(yaml.SafeDumper):
         return True  # entities share their tag lists; YAML anchors would only obscure the file
 
 
+def _snapshot_id(config: dict[str, Any]) -> str:
+    for plugin in config.get("plugins") or ():
+        for tag in plugin.get("tags") or ():
+            if str(tag).startswith(_SNAPSHOT_TAG):
+                return str(tag).removeprefix(_SNAPSHOT_TAG)
+    return "(no id)"
+
+
 def dump(config: dict[str, Any]) -> str:
-    """YAML in `config`'s own (stable) key order, without anchors; long lines are never folded."""
-    return yaml.dump(
+    """YAML in `config`'s own (stable) key order, without anchors; long lines are never folded. The
+    snapshot id (from the metering plugin's tags) heads the file as a comment."""
+    header = (
+        f"# Agora snapshot {_snapshot_id(config)}, exported by `agora export kong`.\n"
+        "# Edit the registry and export again rather than editing this file.\n"
+    )
+    return header + yaml.dump(
         config, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1 << 16
     )
