@@ -82,6 +82,4 @@ def principal(request: Request, *, usage_ingest: bool = False) -> Principal:
         raise Unauthorized("an admin token is required: Authorization: Bearer <token>")
     ctx = context(request)
     with read(ctx.sessions) as session:
-        return authenticate(
-            session, token.strip(), hmac_key=ctx.settings.hmac_key, usage_ingest=usage_ingest
-        )
+        return authenticate(session, token.strip(), hmac_key=ctx.settings.hmac_key, usage_ingest=usage_ingest)

@@ -5,9 +5,10 @@
 usage feeds billing-like quotas and every agency's dashboards, so a token scoped to one agency or
 read-only must not be able to write it, and the credential a Kong data plane holds (usage-ingest) can
 do nothing else. Only the fields of a usage record are stored: a Kong entry's URIs, query string and
-headers are never read, so a key sent as a query argument cannot land in the usage store. The write runs in a worker thread (a batch every second per gateway worker
-must not stall the admin API's event loop) and skips the snapshot recompilation of `change()`:
-usage is not configuration.
+headers are never read, so a key sent as a query argument cannot land in the usage store.
+
+The write runs in a worker thread (a batch every second per gateway worker must not stall the admin
+API's event loop) and skips the snapshot recompilation of `change()`: usage is not configuration.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from tests.registry.admin.conftest import World
 
 URL = "/admin/usage/ingest"
 KEY = "agora_k3yInTheQu3ry_0123456789abcdef"
+APP = "8c0f6a52-3e0d-4c3a-9d7e-2b1f0a9c4d11"
 
 
 def kong_log_entry(n: int, *, key_in: str) -> dict[str, Any]:
@@ -61,18 +62,21 @@ def kong_log_entry(n: int, *, key_in: str) -> dict[str, Any]:
         "upstream_status": "200",
         "response": {
             "status": 200,
-            "headers": {"content-type": "application/json", "content-length": "96", "x-kong-upstream-latency": "7"},
+            "headers": {"content-type": "application/json", "content-length": "96", "via": "1.1 kong/3.9.1"},
             "size": 412,
         },
         "latencies": {"kong": 3, "proxy": 7, "request": 11, "receive": 0},
-        "tries": [{"ip": "10.0.0.12", "port": 9000, "balancer_start": 1_764_806_400_001, "balancer_latency": 0}],
+        "tries": [{"ip": "10.0.0.12", "port": 9000, "balancer_start": 1764806400001, "balancer_latency": 0}],
         "authenticated_entity": {"id": "0d6c7f0e-1111-4a4a-9b9b-000000000001"},
         "route": route,
         "service": service,
         "consumer": {
-            "id": "8c0f6a52-3e0d-4c3a-9d7e-2b1f0a9c4d11", "custom_id": "8c0f6a52-3e0d-4c3a-9d7e-2b1f0a9c4d11",
-            "username": "acme-weather-app", "tags": ["agora", "plan:free"], "created_at": 1_764_800_000,
-        },  # fmt: skip
+            "id": APP,
+            "custom_id": APP,
+            "username": "acme-weather-app",
+            "tags": ["agora", "plan:free"],
+            "created_at": 1_764_800_000,
+        },
         "client_ip": "203.0.113.77",
         "started_at": 1_764_806_400_000 + n,
         "source": "upstream",
@@ -123,8 +127,8 @@ def test_kong_s_batch_is_metered_once_without_any_key(world: World, sessions: se
     for row in rows:
         values = {c.name: getattr(row, c.name) for c in UsageRecord.__table__.columns}
         assert not any(KEY in str(v) or "apikey" in str(v) for v in values.values()), values
-        assert (row.agency, row.api, row.operation_id, row.status) == ("cadastre", "addresses", "getAddress", 200)
-        assert row.application_id == "8c0f6a52-3e0d-4c3a-9d7e-2b1f0a9c4d11"
+        assert (row.agency, row.api, row.operation_id) == ("cadastre", "addresses", "getAddress")
+        assert (row.status, row.application_id) == (200, APP)
         assert row.client_ip == "203.0.113.0/24"
 
 
@@ -140,7 +144,7 @@ def test_without_the_ingest_credential_kong_is_refused(world: World, sessions: s
 
 
 def test_the_ingest_token_can_do_nothing_else(world: World) -> None:
-    for method, url in (("GET", "/admin/agencies"), ("GET", "/admin/whoami"), ("GET", "/admin/analytics/usage"), ("GET", "/admin/plans")):
-        response = world.client.request(method, url, headers=world.ingest)
+    for url in ("/admin/agencies", "/admin/whoami", "/admin/analytics/usage", "/admin/plans"):
+        response = world.client.get(url, headers=world.ingest)
         assert response.status_code == 403, (url, response.text)
         assert "usage-ingest" in response.json()["detail"]

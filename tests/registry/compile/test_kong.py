@@ -471,7 +471,9 @@ def test_a_cors_option_kong_lacks_falls_back_to_the_python_plugin() -> None:
         ({"origins": ["https://maps.example.org"], "preflight_continue": True}, "agora-cors"),
     ],
 )
-def test_cors_maps_to_kong_s_plugin_only_where_it_means_the_same(cors: dict[str, Any], kong_name: str) -> None:
+def test_cors_maps_to_kong_s_plugin_only_where_it_means_the_same(
+    cors: dict[str, Any], kong_name: str
+) -> None:
     snap = snapshot()
     stops = next(s for s in snap["services"] if s["name"] == "transport.stops.v1")
     stops["plugins"][0]["config"] = cors

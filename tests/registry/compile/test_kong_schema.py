@@ -40,10 +40,9 @@ def deck_schema() -> Draft4Validator:
 
 @cache
 def kong_fields() -> dict[str, dict[str, list[str] | None]]:
-    loaded: dict[str, dict[str, list[str] | None]] = json.loads((DATA / "kong_3.9_plugin_fields.json").read_text())[
-        "plugins"
-    ]
-    return loaded
+    document = json.loads((DATA / "kong_3.9_plugin_fields.json").read_text())
+    plugins: dict[str, dict[str, list[str] | None]] = document["plugins"]
+    return plugins
 
 
 def every_feature() -> dict[str, Any]:
