@@ -25,7 +25,7 @@ import yaml
 
 from agora.errors import InvalidInput
 from registry.compile.kong_consumers import consumers, plan_rate_limits, usernames
-from registry.compile.kong_pluginserver import plugin_server_settings, python_plugin_names
+from registry.compile.kong_pluginserver import env_file, plugin_server_settings, python_plugin_names
 from registry.compile.kong_services import service as kong_service
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_METERING_ENDPOINT",
     "RedisTarget",
     "dump",
+    "env_file",
     "plugin_server_settings",
     "python_plugin_names",
     "to_kong",

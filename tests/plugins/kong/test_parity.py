@@ -129,7 +129,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AgoraSide,
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    names = [n for n in python_plugin_names(config) if n != "agora-sandbox"]
+    names = python_plugin_names(config)
     processes = {}
     try:
         for name in names:  # started together: each import takes a while

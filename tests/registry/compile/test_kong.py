@@ -9,6 +9,7 @@ anchor it at the start as Kong's router does, keep the routes whose methods fit,
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agora.errors import InvalidInput
 from agora.settings import Settings
+from gateway.sandbox import sample_from_schema
 from registry.compile.kong import RedisTarget, dump, plugin_server_settings, python_plugin_names, to_kong
 from registry.compile.kong_routes import capture_names, route_path
 from registry.compile.snapshot import compile_snapshot
@@ -525,13 +527,18 @@ def test_a_sandbox_only_service_answers_from_the_sandbox(config: dict[str, Any])
     assert plugin(tickets, "response-transformer")["config"] == {"add": {"headers": ["X-Agora-Sandbox:true"]}}
 
 
-def test_a_sandbox_example_given_as_a_schema_is_answered_by_agora_s_plugin() -> None:
+def test_a_sandbox_example_given_as_a_schema_is_the_gateway_s_sample_without_a_plugin_server() -> None:
     snap = snapshot()
     tickets = next(s for s in snap["services"] if s["name"] == "transport.tickets.v1")
-    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    properties = {"id": {"type": "string", "format": "uuid"}, "n": {"type": "integer"}}
+    schema = {"type": "object", "properties": properties}
     tickets["routes"][1]["sandbox"] = {"status": 201, "content_type": "application/json", "schema": schema}
-    buying = routes(to_kong(snap))["transport.tickets.v1.buyTicket"]
-    assert plugin(buying, "agora-sandbox")["config"]["schema"] == schema
+    config = to_kong(snap)
+    buying = routes(config)["transport.tickets.v1.buyTicket"]
+    answer = plugin(buying, "request-termination")["config"]
+    assert (answer["status_code"], answer["content_type"]) == (201, "application/json")
+    assert json.loads(answer["body"]) == sample_from_schema(schema)  # what the gateway answers
+    assert "agora-sandbox" not in python_plugin_names(config)
 
 
 def test_a_deprecated_service_announces_itself_as_the_gateway_does(config: dict[str, Any]) -> None:
