@@ -88,12 +88,12 @@ def _sandbox_answer(route: dict[str, Any]) -> dict[str, Any]:
         body = problem(501, "no-sandbox-example", "No sandbox answer for this operation", detail)
         return _termination(501, "application/problem+json", body)
     content_type = str(sandbox.get("content_type") or "application/json")
-    body = sandbox.get("body")
+    example: Any = sandbox.get("body")
     if "body" not in sandbox and "schema" in sandbox:
         # The gateway's own sample: a pure function of the schema, so generating it here answers
         # what the gateway answers, and Kong needs no plugin server for it.
-        body = sample_from_schema(sandbox["schema"])
-    return _termination(int(sandbox.get("status") or 200), content_type, body)
+        example = sample_from_schema(sandbox["schema"])
+    return _termination(int(sandbox.get("status") or 200), content_type, example)
 
 
 def _retired_answer(doc: dict[str, Any], successor: str | None) -> dict[str, Any]:
