@@ -9,7 +9,8 @@
 One Kong service per snapshot service (kong_services.py), one regex route per operation
 (kong_routes.py), Agora plugin entries mapped to Kong's bundled plugins or to Agora's Python
 plugins (kong_plugins.py), one consumer per application with its grant groups and plan limits
-(kong_consumers.py), and one global `http-log` feeding Agora's usage metering. The output is a
+(kong_consumers.py), one global `http-log` feeding Agora's usage metering, and global
+`correlation-id` (`X-Request-ID`) and `prometheus`. The output is a
 pure function of the snapshot: everything is sorted and nothing depends on the clock. No secret
 is exported (docs/kong.md).
 """
@@ -132,6 +133,33 @@ def _metering(endpoint: str, credential: str, snapshot_id: str, key_names: list[
     return {"name": "http-log", "config": config, "tags": tags}
 
 
+def _observability() -> list[dict[str, Any]]:
+    """Global `correlation-id` and `prometheus`. The gateway answers every call with `X-Request-ID`
+    (kept from a sane client value, else generated) and problem documents ask callers to quote it:
+    Kong's correlation-id does the same with `echo_downstream`. Kong's prometheus plugin serves its
+    series on Kong's Status API (`KONG_STATUS_LISTEN`, `/metrics`); docs/operators/monitoring.md says
+    which dashboard panels have a Kong counterpart."""
+    tags = ["agora", "agora-observability"]
+    return [
+        {
+            "name": "correlation-id",
+            "config": {"header_name": "X-Request-ID", "generator": "uuid", "echo_downstream": True},
+            "tags": tags,
+        },
+        {
+            "name": "prometheus",
+            "config": {
+                "per_consumer": False,  # one series per application would grow without bound
+                "status_code_metrics": True,
+                "latency_metrics": True,
+                "bandwidth_metrics": True,
+                "upstream_health_metrics": False,  # services are URLs, not Kong upstreams with targets
+            },
+            "tags": tags,
+        },
+    ]
+
+
 def to_kong(
     snapshot: dict[str, Any],
     *,
@@ -153,7 +181,10 @@ def to_kong(
     apps = list(snapshot.get("consumers") or ())
     names = usernames(apps)
 
-    plugins = [_metering(metering_endpoint, metering_credential, snapshot_id, _key_names(docs))]
+    plugins = [
+        _metering(metering_endpoint, metering_credential, snapshot_id, _key_names(docs)),
+        *_observability(),
+    ]
     if python_plugins_everywhere:
         # Agora's plugin reads plans and grants from the snapshot at run time.
         plugins.append({"name": "agora-rate-limiting", "config": {}, "tags": ["agora"]})

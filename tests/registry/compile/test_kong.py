@@ -572,9 +572,37 @@ def test_usage_goes_to_agora_through_one_batching_http_log(config: dict[str, Any
     assert fields["request.headers.apikey"] == fields["request.headers.x-api-key"] == "return nil"
     assert fields["request.querystring"] == "return nil"
     assert "agora-snapshot:sha256:" + "5a" * 32 in logs[0]["tags"]
-    assert to_kong(snapshot(), metering_endpoint="http://m:1/in")["plugins"][0]["config"][
-        "http_endpoint"
-    ] == ("http://m:1/in")
+    assert fields["upstream_uri"] == "return nil"  # Kong appends the client's query string to it
+    elsewhere = to_kong(snapshot(), metering_endpoint="http://m:1/in")["plugins"]
+    assert next(p for p in elsewhere if p["name"] == "http-log")["config"]["http_endpoint"] == "http://m:1/in"
+
+
+def test_kong_authenticates_to_the_ingest_through_a_vault_reference(config: dict[str, Any]) -> None:
+    (log,) = [p for p in config["plugins"] if p["name"] == "http-log"]
+    assert log["config"]["headers"] == {
+        "Authorization": "{vault://env/agora-ingest-token}",  # the whole value: Kong resolves only that
+        "X-Agora-Snapshot": "sha256:" + "5a" * 32,
+    }
+    other = to_kong(snapshot(), metering_credential="{vault://hcv/agora/ingest-token}")
+    assert next(p for p in other["plugins"] if p["name"] == "http-log")["config"]["headers"][
+        "Authorization"
+    ] == ("{vault://hcv/agora/ingest-token}")
+    for clear in ("Bearer agoradm_abcd1234_secret", "Bearer {vault://env/agora-ingest-token}"):
+        with pytest.raises(InvalidInput, match="vault reference"):
+            to_kong(snapshot(), metering_credential=clear)
+
+
+def test_kong_answers_carry_the_request_id_and_expose_prometheus_metrics(config: dict[str, Any]) -> None:
+    by_name = {p["name"]: p for p in config["plugins"] if "consumer" not in p}
+    assert by_name["correlation-id"]["config"] == {
+        "header_name": "X-Request-ID",
+        "generator": "uuid",
+        "echo_downstream": True,
+    }
+    metrics = by_name["prometheus"]["config"]
+    assert metrics["status_code_metrics"] and metrics["latency_metrics"] and not metrics["per_consumer"]
+    everywhere = to_kong(snapshot(), python_plugins_everywhere=True)
+    assert {"correlation-id", "prometheus"} <= {p["name"] for p in everywhere["plugins"]}
 
 
 # --- secrets, determinism, modes ---------------------------------------------------------------------
@@ -633,7 +661,7 @@ def test_python_plugins_everywhere_maps_every_agora_plugin_to_agora_star() -> No
     assert plugin(services(out)["health.records.v2"], "agora-access-control")
     # plans are enforced by Agora's plugin, which reads them from the snapshot
     top = {p["name"] for p in out["plugins"]}
-    assert top == {"http-log", "agora-rate-limiting"}
+    assert top == {"http-log", "correlation-id", "prometheus", "agora-rate-limiting"}
 
 
 def test_structural_sanity(config: dict[str, Any]) -> None:
