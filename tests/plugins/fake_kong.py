@@ -57,11 +57,18 @@ class FakeKong:
                 set_raw_query=lambda query: setattr(self, "upstream_query", query),
             )
         )
-        self.response = SimpleNamespace(error=self._answer, exit=self._answer)
+        self.response_headers: dict[str, Any] = {}
+        self.response = SimpleNamespace(
+            error=self._answer,
+            exit=self._answer,
+            set_header=self.response_headers.__setitem__,
+            set_headers=self.response_headers.update,
+        )
         self.router = SimpleNamespace(get_service=lambda: {"name": "gov.test.v1"}, get_route=lambda: {})
         self.agora = SimpleNamespace(
             find_credential=found.get,
             find_consumer=lambda name: next((c for c in consumers if name in (c["id"], c["username"])), None),
+            get_plan=lambda name: None,
         )
         self.ctx = SimpleNamespace(shared={}, plugin={})
         self.log = SimpleNamespace(err=self.errors.append, warn=self.errors.append)
