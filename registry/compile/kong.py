@@ -27,6 +27,7 @@ import yaml
 from agora.errors import InvalidInput
 from registry.compile.kong_consumers import consumers, plan_rate_limits, usernames
 from registry.compile.kong_pluginserver import env_file, plugin_server_settings, python_plugin_names
+from registry.compile.kong_ratelimit import ratelimit_fields_plugin
 from registry.compile.kong_services import service as kong_service
 
 __all__ = [
@@ -189,6 +190,8 @@ def to_kong(
         # Agora's plugin reads plans and grants from the snapshot at run time.
         plugins.append({"name": "agora-rate-limiting", "config": {}, "tags": ["agora"]})
     else:
+        # Kong's rate-limiting sends no draft RateLimit fields; Agora's plugin (above) sends its own.
+        plugins.append(ratelimit_fields_plugin())
         restricted: dict[str, list[str]] = defaultdict(list)
         for doc in docs:
             if doc.get("access") == "restricted" and doc.get("status") != "retired":
