@@ -49,17 +49,28 @@ def compile_config(
 @export_app.command("kong")
 def export_kong(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the YAML here (default: stdout)"),
+    env_output: Path | None = typer.Option(
+        None,
+        "--env-output",
+        help="Write Kong's plugin environment here (default: kong.env beside --output; none on stdout)",
+    ),
     python_plugins: bool = typer.Option(
         False,
         "--python-plugins",
         help="Run every plugin through Agora's plugin servers, none of Kong's bundled",
     ),
 ) -> None:
-    """Write a Kong declarative config (_format_version 3.0) from the newest snapshot."""
+    """Write a Kong declarative config (_format_version 3.0) from the newest snapshot, and beside it the
+    KONG_PLUGINS / KONG_PLUGINSERVER_* settings for exactly the Agora plugins it uses."""
     from registry.compile import kong
 
     with read(sessions()) as session:
         document = snapshots.load(session)
     if document is None:
         raise NotFound("no snapshot compiled yet: run `agora config compile` first")
-    _write(kong.dump(kong.to_kong(document, python_plugins_everywhere=python_plugins)), output)
+    config = kong.to_kong(document, python_plugins_everywhere=python_plugins)
+    _write(kong.dump(config), output)
+    if env_output is None and output is not None and str(output) != "-":
+        env_output = output.with_name("kong.env")
+    if env_output is not None:
+        _write(kong.env_file(config), env_output)

@@ -17,7 +17,7 @@ app = typer.Typer(help="Admin API tokens.", no_args_is_help=True)
 @app.command("create")
 def token_create(
     name: str = typer.Argument(..., help="Who or what uses the token"),
-    role: Role = typer.Option(..., "--role", help="platform-admin, agency-admin or ops"),
+    role: Role = typer.Option(..., "--role", help="platform-admin, agency-admin, ops or usage-ingest"),
     agency: list[str] | None = typer.Option(None, "--agency", help="Agency slug (agency-admin; repeatable)"),
 ) -> None:
     """Create an admin token; it is printed once and stored only as a digest."""

@@ -5,7 +5,8 @@ peer, or the `X-Forwarded-For` hop before the gateway's trusted proxies, never a
 could write. A client in `deny` is refused; with `allow` set, so is every client outside it. An
 IPv4-mapped IPv6 address (`::ffff:192.0.2.7`, from a dual-stack socket) is judged as the IPv4
 address it is, so a deny on `192.0.2.0/24` cannot be bypassed through it. Refusals are problem
-documents with `status` (403) and `message`.
+documents with `status` (403) and `message`. Fields and decisions are Kong's; the priority is not
+(below).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from .schema import Schema
 
 __all__ = ["ERR_ADDRESS", "ERR_EMPTY", "PRIORITY", "VERSION", "Plugin", "Schema", "priority", "version"]
 
-PRIORITY = 3000  # Kong's ip-restriction: before everything else
+# Agora's own order, not Kong's (990, after authentication): a denied client is refused before any
+# key is looked at, so it cannot learn whether a key it tries is valid. Kong's bundled ip-restriction,
+# which `agora export kong` uses, keeps 990; docs/kong.md lists the difference.
+PRIORITY = 3000
 VERSION = "1.0.0"
 priority, version = PRIORITY, VERSION
 

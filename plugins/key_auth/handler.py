@@ -2,7 +2,8 @@
 
 For each of `key_names` in order, the header (`key_in_header`) then the query parameter
 (`key_in_query`) is looked at; the first found is the key. A key sent twice is refused. With
-`hide_credentials` the key is removed from the upstream request as soon as it is found. A valid key
+`hide_credentials`, once a key is found under a name, both the header and the query argument of
+that name are removed from the upstream request (Kong clears both, whichever carried it). A valid key
 authenticates its application (`kong.client.authenticate`: later plugins and metering see it; a
 sandbox key sends the call to the sandbox) and the upstream receives `X-Consumer-ID`,
 `X-Consumer-Username` and `X-Credential-Identifier` (the client's own copies are replaced or cleared,
@@ -10,9 +11,13 @@ so they cannot be spoofed). It also sets `kong.ctx.shared["agora.plan"]` (`plugi
 application's plan slug, which access-control may replace with a grant's plan.
 
 Refusals are 401 problem documents with `WWW-Authenticate: Key realm="<realm>"`, unless `anonymous`
-names a consumer to fall back to. Brute force is slowed (guard.py): past `failure_limit` invalid keys
-from one client address within `failure_window` seconds, its keys are refused with 429 until the
-window ends, and the block is logged with the address and the key's public prefix only.
+names a consumer to fall back to. With `anonymous` the plugin is in Kong's "logical OR" flow: a
+request another authentication plugin already authenticated with a credential is left as it is
+(neither checked again nor turned anonymous).
+
+Brute force is slowed (guard.py): past `failure_limit` invalid keys from one client address within
+`failure_window` seconds, its keys are refused with 429 until the window ends, and the block is
+logged with the address and the key's public prefix only.
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ class Plugin:
     async def access(self, kong: Any) -> None:
         if not self.run_on_preflight and kong.request.get_method() == "OPTIONS":
             return
+        if self.anonymous is not None and kong.client.get_credential():
+            return  # logical OR (Kong): another plugin authenticated this request already
         ip = kong.client.get_forwarded_ip() if self.guard.enabled else ""
         blocked = self.guard.blocked(ip) if self.guard.enabled else None
         if blocked is not None:
@@ -151,21 +158,18 @@ class Plugin:
                     return None, ERR_DUPLICATE_API_KEY
                 if value:
                     if self.hide_credentials:
-                        self._hide(kong, source, name)
+                        self._hide(kong, name)
                     return value, None
         return None, None
 
-    def _hide(self, kong: Any, source: str, name: str) -> None:
-        if source == "header":
-            kong.service.request.clear_header(name)
-            return
-        # The other parameters keep their exact encoding: only the key's pairs are dropped.
-        kept = [
-            part
-            for part in kong.request.get_raw_query().split("&")
-            if part and unquote_plus(part.split("=", 1)[0]) != name
-        ]
-        kong.service.request.set_raw_query("&".join(kept))
+    def _hide(self, kong: Any, name: str) -> None:
+        """Kong's hide_credentials: the header and the query argument `name`, wherever the key was."""
+        kong.service.request.clear_header(name)
+        raw = kong.request.get_raw_query()
+        # The other parameters keep their exact encoding: only the pairs named `name` are dropped.
+        kept = [part for part in raw.split("&") if part and unquote_plus(part.split("=", 1)[0]) != name]
+        if len(kept) != len([part for part in raw.split("&") if part]):
+            kong.service.request.set_raw_query("&".join(kept))
 
     def _authenticate(self, kong: Any, consumer: dict[str, Any], credential: dict[str, Any] | None) -> None:
         kong.client.authenticate(consumer, credential)

@@ -9,7 +9,11 @@ identifier (`limit_by`), per period and window; the policy checks and counts all
 Headers (unless `hide_client_headers`): `X-RateLimit-Limit-<Period>` and
 `X-RateLimit-Remaining-<Period>` for each limited period, and the IETF draft's `RateLimit-Limit`,
 `RateLimit-Remaining`, `RateLimit-Reset` for the most constrained one (fewest calls left; on a tie
-the longer period), as Kong sends them. Over a limit: `error_code` (429) problem with `Retry-After`.
+the longer period), as Kong sends them; and the structured fields of the current draft
+(draft-ietf-httpapi-ratelimit-headers-09/10), one quota policy per limited period, named after it:
+`RateLimit-Policy: "minute";q=100;w=60, "day";q=1000;w=86400` (quota, window seconds) and
+`RateLimit: "minute";r=42;t=17, "day";r=958;t=30017` (remaining, seconds to the window's end, or
+until a call fits again). Over a limit: `error_code` (429) problem with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ ERR_NEEDS = "rate-limiting: limit_by {} needs {}"
 
 LIMIT_HEADERS = {p: f"X-RateLimit-Limit-{p.capitalize()}" for p in PERIODS}
 REMAINING_HEADERS = {p: f"X-RateLimit-Remaining-{p.capitalize()}" for p in PERIODS}
+POLICY_HEADER, STATE_HEADER = "RateLimit-Policy", "RateLimit"  # the draft's structured fields
 _KEY_PREFIX = "agora:rl"
 _MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
 _RECENT = 4096  # callers whose current counters are kept; forgotten all at once beyond
@@ -205,18 +210,34 @@ def _fixed_headers(
     headers: dict[str, Any] = {}
     tightest: tuple[int, int] | None = None  # (remaining, -length) of the most constrained period
     limit = reset = 0
+    policies, states = [], []
     for w, c, (current, _) in zip(windows, counters, counts, strict=True):
         remaining = c.limit - current
         headers[LIMIT_HEADERS[w.period]] = c.limit
         headers[REMAINING_HEADERS[w.period]] = remaining
+        ends_in = max(1, math.ceil(w.end - now))
+        policies.append(_policy_item(w, c.limit))
+        states.append(_state_item(w, remaining, ends_in))
         rank = (remaining, w.start - w.end)
         if tightest is None or rank < tightest:
-            tightest, limit, reset = rank, c.limit, max(1, math.ceil(w.end - now))
+            tightest, limit, reset = rank, c.limit, ends_in
     assert tightest is not None
     headers["RateLimit-Limit"] = limit
     headers["RateLimit-Remaining"] = tightest[0]
     headers["RateLimit-Reset"] = reset
+    headers[POLICY_HEADER] = ", ".join(policies)
+    headers[STATE_HEADER] = ", ".join(states)
     return headers
+
+
+def _policy_item(w: Window, limit: int) -> str:
+    """One quota policy of RateLimit-Policy: the period's name (an sf-string), quota and window."""
+    return f'"{w.period}";q={limit};w={w.end - w.start}'
+
+
+def _state_item(w: Window, remaining: int, reset: int) -> str:
+    """The same policy's state in RateLimit: calls left and seconds until that changes."""
+    return f'"{w.period}";r={remaining};t={reset}'
 
 
 def _headers(usages: list[Usage], now: float) -> dict[str, Any]:
@@ -229,6 +250,8 @@ def _headers(usages: list[Usage], now: float) -> dict[str, Any]:
     headers["RateLimit-Limit"] = tightest.limit
     headers["RateLimit-Remaining"] = tightest.remaining
     headers["RateLimit-Reset"] = tightest.reset(now)
+    headers[POLICY_HEADER] = ", ".join(_policy_item(u.window, u.limit) for u in usages)
+    headers[STATE_HEADER] = ", ".join(_state_item(u.window, u.remaining, u.reset(now)) for u in usages)
     return headers
 
 

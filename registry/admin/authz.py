@@ -1,4 +1,5 @@
-"""Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only)."""
+"""Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only),
+usage-ingest (posts usage records, nothing else)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from agora.errors import Forbidden
 from registry.models import Role
 from registry.services.tokens import Principal
 
-__all__ = ["require_platform_admin", "require_read", "require_write", "scope"]
+__all__ = ["require_platform_admin", "require_read", "require_usage_writer", "require_write", "scope"]
 
 
 def scope(principal: Principal) -> set[int] | None:
@@ -31,3 +32,10 @@ def require_write(principal: Principal, agency_id: int | None, what: str) -> Non
 def require_platform_admin(principal: Principal, what: str) -> None:
     if principal.role is not Role.PLATFORM_ADMIN:
         raise Forbidden(f"only a platform admin may {what}")
+
+
+def require_usage_writer(principal: Principal) -> None:
+    """Usage feeds quotas and every agency's dashboards: only a platform admin or the usage-ingest
+    role (the credential a Kong data plane holds) may write it."""
+    if principal.role not in (Role.PLATFORM_ADMIN, Role.USAGE_INGEST):
+        raise Forbidden("only a platform admin or a usage-ingest token may ingest usage records")

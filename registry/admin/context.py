@@ -74,11 +74,12 @@ async def json_body(request: Request, schema_name: str, *, optional: bool = Fals
     return {key: value for key, value in body.items() if key in declared}
 
 
-def principal(request: Request) -> Principal:
+def principal(request: Request, *, usage_ingest: bool = False) -> Principal:
+    """The caller's admin token; a usage-ingest token only where `usage_ingest` (the ingest route)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("an admin token is required: Authorization: Bearer <token>")
     ctx = context(request)
     with read(ctx.sessions) as session:
-        return authenticate(session, token.strip(), hmac_key=ctx.settings.hmac_key)
+        return authenticate(session, token.strip(), hmac_key=ctx.settings.hmac_key, usage_ingest=usage_ingest)

@@ -1,11 +1,14 @@
 """Admin route: usage ingest, where gateways without a database and Kong's http-log send metering.
 
 `POST /admin/usage/ingest` takes Agora's batch (`{"records": [...]}`) or Kong's http-log JSON array
-(registry/services/usage.py has both shapes). Only a platform-admin token may post: usage feeds
-billing-like quotas and every agency's dashboards, so a token scoped to one agency or read-only must
-not be able to write it. The write runs in a worker thread (a batch every second per gateway worker
-must not stall the admin API's event loop) and skips the snapshot recompilation of `change()`:
-usage is not configuration.
+(registry/services/usage.py has both shapes). Only a platform-admin or a usage-ingest token may post:
+usage feeds billing-like quotas and every agency's dashboards, so a token scoped to one agency or
+read-only must not be able to write it, and the credential a Kong data plane holds (usage-ingest) can
+do nothing else. Only the fields of a usage record are stored: a Kong entry's URIs, query string and
+headers are never read, so a key sent as a query argument cannot land in the usage store.
+
+The write runs in a worker thread (a batch every second per gateway worker must not stall the admin
+API's event loop) and skips the snapshot recompilation of `change()`: usage is not configuration.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agora.errors import InvalidInput, Unavailable
-from registry.admin.authz import require_platform_admin
+from registry.admin.authz import require_usage_writer
 from registry.admin.context import context, principal
 from registry.services import usage
 
@@ -54,8 +57,7 @@ def _write(sessions: sessionmaker[Session], body: Any) -> usage.IngestResult:
 
 
 async def ingest_usage(request: Request) -> JSONResponse:
-    who = principal(request)
-    require_platform_admin(who, "ingest usage records")
+    require_usage_writer(principal(request, usage_ingest=True))
     body = await _json(request)
     result = await run_in_threadpool(_write, context(request).sessions, body)
     return JSONResponse({"received": result.received, "inserted": result.inserted, "skipped": result.skipped})

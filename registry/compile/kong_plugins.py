@@ -5,7 +5,8 @@ and every option of the entry can be expressed in it; anything else runs in Agor
 server under the name `agora-<name>` with its config passed through (docs/kong.md has the table):
 
     Agora entry              Kong plugin
-    cors                     cors
+    cors                     cors, unless Kong's would allow more (credentials with any origin,
+                             a host-only regex, preflight_continue): then agora-cors
     ip-restriction           ip-restriction
     request-size-limiting    request-size-limiting
     rate-limiting            rate-limiting when it states limits (per IP on open APIs), else nothing:
@@ -54,6 +55,7 @@ JSON_TEXT_FIELDS: dict[str, tuple[str, ...]] = {"request-validator": ("parameter
 # Entries Kong gets no plugin for: metering is the one global http-log, whatever the mode.
 _NOT_EXPORTED = frozenset({"usage-metering"})
 _NAME = re.compile(r"[a-z][a-z0-9-]*")  # names end up in plugin-server commands: nothing else passes
+_CORS_LITERAL = re.compile(r"[A-Za-z0-9.:/-]+")  # Kong's test: any other character makes an entry a regex
 _UNITS = (("megabytes", 1 << 20), ("kilobytes", 1 << 10), ("bytes", 1))  # Kong's own factors
 
 
@@ -124,12 +126,30 @@ def _cors(config: dict[str, Any], scope: Scope) -> dict[str, Any] | None:
             "private_network": "private_network",
         },
     )  # fmt: skip
-    if out is None:
+    if out is None or _cors_widens(out):
         return None
     for key in ("methods", "headers"):  # "*" there: Kong's default (all methods, echo the request's)
         if "*" in (out.get(key) or ()):
             del out[key]
     return out
+
+
+def _cors_widens(config: dict[str, Any]) -> bool:
+    """Whether Kong's cors plugin (kong/plugins/cors/handler.lua, 3.9) would answer more than Agora's.
+
+    - `credentials: true` with origins unset or containing `*`: Kong echoes any Origin with
+      `Access-Control-Allow-Credentials: true`; Agora answers `*`, never with credentials.
+    - a regex entry without `:`: Kong matches it against the Origin's host only (any scheme, any port);
+      Agora against the whole origin.
+    - `preflight_continue: true`: Kong proxies every preflight upstream; Agora only where the operation
+      declares OPTIONS (elsewhere it answers itself, as there is nothing to continue to).
+    """
+    origins = [str(o) for o in config.get("origins") or ()]
+    if config.get("credentials") and (not origins or "*" in origins):
+        return True
+    if any(o != "*" and not _CORS_LITERAL.fullmatch(o) and ":" not in o for o in origins):
+        return True
+    return bool(config.get("preflight_continue"))
 
 
 def _ip_restriction(config: dict[str, Any], scope: Scope) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["PLUGIN_COMMAND", "SOCKET_DIR", "plugin_server_settings", "python_plugin_names"]
+__all__ = ["PLUGIN_COMMAND", "SOCKET_DIR", "env_file", "plugin_server_settings", "python_plugin_names"]
 
 PLUGIN_COMMAND = "/usr/local/bin/agora-kong-plugin"
 SOCKET_DIR = "/usr/local/kong"
@@ -34,6 +34,19 @@ def plugin_server_settings(names: Iterable[str]) -> dict[str, str]:
         env[f"{var}_START_CMD"] = f"{PLUGIN_COMMAND} {name}"
         env[f"{var}_QUERY_CMD"] = f"{PLUGIN_COMMAND} {name} --dump"
     return env
+
+
+def env_file(config: dict[str, Any]) -> str:
+    """The environment file written beside `kong.yaml`: `KONG_PLUGINS` and the plugin servers of exactly
+    the `agora-*` plugins `config` uses, so Kong loads every plugin the file names and no other.
+    Values are single-quoted: the same file is read by a POSIX shell (`set -a; . kong.env`, how the
+    compose `kong` service loads it) and by `docker run --env-file`/compose v2 `env_file`, which
+    both strip the quotes."""
+    lines = [
+        "# Kong's plugin environment for the kong.yaml beside this file, from `agora export kong`.",
+        *(f"{name}='{value}'" for name, value in plugin_server_settings(python_plugin_names(config)).items()),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def python_plugin_names(config: dict[str, Any]) -> list[str]:

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agora.errors import InvalidInput
-from registry.compile.kong_plugins import AUTH_PLUGINS, Scope, canonical, kong_plugin, problem, size_limit
+from gateway.sandbox import sample_from_schema
+from registry.compile.kong_plugins import AUTH_PLUGINS, Scope, kong_plugin, problem, size_limit
 from registry.compile.kong_routes import route_path, upstream_uri
 
 __all__ = ["route_names", "service"]
@@ -86,11 +87,13 @@ def _sandbox_answer(route: dict[str, Any]) -> dict[str, Any]:
         detail = f"{route['method']} {route['path']} has no example to answer from"
         body = problem(501, "no-sandbox-example", "No sandbox answer for this operation", detail)
         return _termination(501, "application/problem+json", body)
-    if "body" not in sandbox and "schema" in sandbox:
-        # The sample is generated from the schema at run time, by the gateway's own code.
-        return {"name": "agora-sandbox", "config": canonical(sandbox)}
     content_type = str(sandbox.get("content_type") or "application/json")
-    return _termination(int(sandbox.get("status") or 200), content_type, sandbox.get("body"))
+    example: Any = sandbox.get("body")
+    if "body" not in sandbox and "schema" in sandbox:
+        # The gateway's own sample: a pure function of the schema, so generating it here answers
+        # what the gateway answers, and Kong needs no plugin server for it.
+        example = sample_from_schema(sandbox["schema"])
+    return _termination(int(sandbox.get("status") or 200), content_type, example)
 
 
 def _retired_answer(doc: dict[str, Any], successor: str | None) -> dict[str, Any]:

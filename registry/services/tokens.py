@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agora.errors import InvalidInput, Unauthorized
+from agora.errors import Forbidden, InvalidInput, Unauthorized
 from registry.models import AdminToken, Agency, Role
 from registry.secrets import digest, new_secret, prefix_of
 from registry.services import audit
 
-__all__ = ["Principal", "authenticate", "create_token"]
+__all__ = ["Principal", "authenticate", "create_token", "principal_of"]
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling the admin API. `agency_ids` is None for roles that see every agency."""
+    """Who is calling the admin API. `agency_ids` is None for roles that see every agency, empty for
+    the usage-ingest role, which sees none."""
 
     name: str
     role: Role
@@ -51,7 +52,9 @@ def create_token(
     return token, secret.value
 
 
-def authenticate(session: Session, value: str, *, hmac_key: bytes) -> Principal:
+def authenticate(session: Session, value: str, *, hmac_key: bytes, usage_ingest: bool = False) -> Principal:
+    """The caller holding admin token `value`. A usage-ingest token is refused (403) unless `usage_ingest`
+    says the caller is the usage ingest endpoint, so no other route needs to know that role."""
     prefix = prefix_of(value)
     token = session.scalar(select(AdminToken).where(AdminToken.prefix == prefix)) if prefix else None
     # Compare even when no token matched, so timing does not tell whether a prefix exists.
@@ -59,5 +62,15 @@ def authenticate(session: Session, value: str, *, hmac_key: bytes) -> Principal:
     valid = hmac.compare_digest(digest(hmac_key, value), expected)
     if token is None or not valid or token.revoked_at is not None:
         raise Unauthorized("invalid or revoked admin token")
-    scope = frozenset(a.id for a in token.agencies) if token.role is Role.AGENCY_ADMIN else None
+    if token.role is Role.USAGE_INGEST and not usage_ingest:
+        raise Forbidden(f"token:{token.name} is a usage-ingest token: it may only post usage records")
+    return principal_of(token)
+
+
+def principal_of(token: AdminToken) -> Principal:
+    """The caller a stored token stands for; a usage-ingest token sees no agency at all."""
+    if token.role is Role.AGENCY_ADMIN:
+        scope: frozenset[int] | None = frozenset(a.id for a in token.agencies)
+    else:
+        scope = frozenset() if token.role is Role.USAGE_INGEST else None
     return Principal(name=token.name, role=token.role, agency_ids=scope)

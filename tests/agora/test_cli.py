@@ -89,6 +89,11 @@ def test_publish_lifecycle_and_compile_from_the_command_line(tmp_path: Path, dat
     assert kong["_format_version"] == "3.0"
     assert [s["name"] for s in kong["services"]] == ["dwd.warnwetter.v1"]
     assert len(kong["services"][0]["routes"]) == 11
+    # Written to a file: Kong's plugin environment lands beside it, naming exactly what the file uses.
+    agora("export", "kong", "-o", str(tmp_path / "kong.yaml"), "--python-plugins")
+    assert yaml.safe_load((tmp_path / "kong.yaml").read_text()) != kong
+    env = (tmp_path / "kong.env").read_text()
+    assert env.splitlines()[1] == "KONG_PLUGINS='bundled,agora-rate-limiting'"  # an open API: no key-auth
 
     agora("api", "retire", "dwd/warnwetter", "1.2.0")
     agora("api", "retire", "dwd/warnwetter", "1.2.0", code=6)  # already retired

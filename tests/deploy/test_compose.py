@@ -69,22 +69,30 @@ def test_the_kong_profile_runs_kong_db_less_on_the_exported_config() -> None:
     assert kong["healthcheck"]["test"] == ["CMD", "kong", "health"]
 
 
-def test_kong_starts_one_agora_plugin_server_per_python_plugin() -> None:
+def test_kong_takes_its_plugin_servers_from_the_export() -> None:
+    """Kong loads exactly the plugins the exported file uses: kong.env, written beside kong.yaml by
+    `agora export kong`, is sourced by the container before Kong starts; nothing is listed by hand."""
     from plugins.kong.server import DEFAULT_ENV_FILE
-    from registry.compile.kong_pluginserver import PLUGIN_COMMAND, plugin_server_settings
+    from registry.compile.kong_pluginserver import PLUGIN_COMMAND
 
-    kong = _compose()["services"]["kong"]
+    services = _compose()["services"]
+    kong = services["kong"]
     env = {k: str(v) for k, v in kong["environment"].items()}
-    names = env["KONG_PLUGINSERVER_NAMES"].split(",")
-    assert {"agora-key-auth", "agora-request-validator"} <= set(names)  # what the default export uses
-    assert {k: v for k, v in env.items() if k.startswith(("KONG_PLUGINS", "KONG_PLUGINSERVER"))} == (
-        plugin_server_settings(names)
-    )
-    # The image has the command those settings name, and the plugin servers' settings file.
+    assert not [k for k in env if k.startswith(("KONG_PLUGINS", "KONG_PLUGINSERVER"))]
+    exported = services["kong-config"]["command"][-1]  # --output /kong/kong.yaml
+    assert env["AGORA_KONG_ENV"] == str(Path(exported).with_name("kong.env"))
+    assert "--env-output" not in services["kong-config"]["command"]  # so: beside kong.yaml
     dockerfile = (COMPOSE.parent / kong["build"]["dockerfile"]).read_text()
+    assert 'ENTRYPOINT ["/usr/local/bin/agora-kong-entrypoint"]' in dockerfile
+    assert 'CMD ["kong", "docker-start"]' in dockerfile  # the stock image's command, kept
+    script = (COMPOSE.parent / "deploy/kong/agora-kong-entrypoint.sh").read_text()
+    assert '. "$env_file"' in script and "/docker-entrypoint.sh" in script
+    # The metering credential Kong's env vault resolves ({vault://env/agora-ingest-token}).
+    assert "agora-ingest-token" in kong["secrets"] and "AGORA_INGEST_TOKEN=" in script
+    # The image has the command those settings name, and the plugin servers' settings file.
     assert re.search(r"^FROM kong:3\.\d+", dockerfile, re.M)
     assert PLUGIN_COMMAND == "/usr/local/bin/agora-kong-plugin" and PLUGIN_COMMAND in dockerfile
-    assert kong["secrets"] == ["agora-kong-plugins"]
+    assert "agora-kong-plugins" in kong["secrets"]
     assert DEFAULT_ENV_FILE == "/run/secrets/agora-kong-plugins"
 
 
@@ -149,3 +157,45 @@ def test_grafana_dashboard_queries_series_that_exist() -> None:
     assert used <= exported, used - exported
     provider = yaml.safe_load((DEPLOY / "grafana/provisioning/dashboards/agora.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def test_the_kong_entrypoint_loads_the_exported_environment_and_the_ingest_token(tmp_path: Path) -> None:
+    import subprocess
+
+    from registry.compile.kong import env_file, to_kong
+    from tests.registry.compile.test_kong import snapshot
+
+    config = to_kong(snapshot())
+    (tmp_path / "kong.env").write_text(env_file(config))
+    (tmp_path / "token").write_text("agoradm_abcd1234_secret\n")
+    fake_kong = tmp_path / "docker-entrypoint.sh"
+    fake_kong.write_text('#!/bin/sh\necho "args=$*"\nenv\n')
+    fake_kong.chmod(0o755)
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "AGORA_KONG_ENV": str(tmp_path / "kong.env"),
+        "AGORA_INGEST_TOKEN_FILE": str(tmp_path / "token"),
+        "KONG_ENTRYPOINT": str(fake_kong),
+    }
+    script = COMPOSE.parent / "deploy/kong/agora-kong-entrypoint.sh"
+    done = subprocess.run(
+        ["sh", str(script), "kong", "docker-start"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "args=kong docker-start"
+    assert "KONG_PLUGINS=bundled,agora-key-auth,agora-request-validator" in lines
+    assert (
+        "KONG_PLUGINSERVER_AGORA_KEY_AUTH_START_CMD=/usr/local/bin/agora-kong-plugin agora-key-auth" in lines
+    )
+    assert "AGORA_INGEST_TOKEN=Bearer agoradm_abcd1234_secret" in lines
+    missing = subprocess.run(
+        ["sh", str(script)],
+        env={**environment, "AGORA_KONG_ENV": str(tmp_path / "none")},
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1 and "agora export kong" in missing.stderr

@@ -18,7 +18,7 @@ from agora.errors import AgoraError, Forbidden, Unauthorized
 from registry.admin.context import context
 from registry.models import AdminToken, Role
 from registry.secrets import prefix_of
-from registry.services.tokens import Principal, authenticate
+from registry.services.tokens import Principal, authenticate, principal_of
 from registry.unit_of_work import read
 
 __all__ = ["CSRF_FIELD", "check_csrf", "csrf_token", "routes", "ui_principal"]
@@ -49,8 +49,9 @@ def ui_principal(request: Request) -> Principal | None:
         token = session.scalar(select(AdminToken).where(AdminToken.prefix == prefix))
         if token is None or token.revoked_at is not None:
             return None
-        scope = frozenset(a.id for a in token.agencies) if token.role is Role.AGENCY_ADMIN else None
-        return Principal(name=token.name, role=token.role, agency_ids=scope)
+        if token.role is Role.USAGE_INGEST:  # sign-in refuses it; a session can still not carry one
+            return None
+        return principal_of(token)
 
 
 async def sign_in(request: Request) -> Response:

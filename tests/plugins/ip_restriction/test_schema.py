@@ -3,6 +3,7 @@ allow, IPv4-mapped IPv6 judged as IPv4, bad entries refusing the snapshot."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,20 @@ def test_every_field_has_a_type_a_default_and_a_description() -> None:
         "Your IP address is not allowed",
     )
     assert (handler.priority, handler.version) == (3000, "1.0.0")
+
+
+def test_the_order_is_agora_s_own_and_documented_as_not_kong_s() -> None:
+    from plugins.jwt import handler as jwt
+    from plugins.key_auth import handler as key_auth
+
+    # A denied client is refused before any key is looked at; Kong's ip-restriction runs at 990,
+    # after authentication, and the docs say so rather than calling this order Kong's.
+    assert max(jwt.PRIORITY, key_auth.PRIORITY) < handler.PRIORITY
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    differences = (docs / "kong.md").read_text().split("## Differences")[1]
+    assert "`ip-restriction`" in differences and "990" in differences
+    traffic = (docs / "plugins-traffic.md").read_text()
+    assert "priorities are Kong's" not in traffic and "ip-restriction 3000 (Agora's" in traffic
 
 
 @pytest.mark.parametrize(

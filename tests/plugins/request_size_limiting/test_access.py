@@ -80,15 +80,21 @@ def test_a_chunked_body_is_cut_off_at_the_limit(gateway: GatewayProcess) -> None
     assert cut.status_code == 413 and "2048" in cut.json()["detail"]
 
 
-def test_content_length_required_when_asked(gateway: GatewayProcess) -> None:
-    refused = post(gateway, "declared", chunks(10))
+def test_content_length_required_when_asked_as_kong_requires_it(gateway: GatewayProcess) -> None:
+    # Kong: 411 when there is neither a Content-Length nor chunked transfer coding, body or not.
+    refused = httpx.get(f"{gateway.url}/gov/declared/v1/echo", timeout=10)
     assert (
         refused.status_code == 411 and refused.json()["detail"] == "A valid Content-Length header is required"
     )
     assert post(gateway, "declared", b"x" * 10).json() == {"bytes": 10}
-    assert (
-        httpx.get(f"{gateway.url}/gov/declared/v1/echo", timeout=10).status_code == 200
-    )  # no body: no header
+    assert post(gateway, "declared", chunks(10)).json() == {"bytes": 10}  # chunked: judged while streaming
+
+
+def test_expect_100_continue_over_the_limit_is_417(gateway: GatewayProcess) -> None:
+    headers = {"Expect": "100-continue"}
+    url = f"{gateway.url}/gov/small/v1/upload"
+    refused = httpx.post(url, content=b"x" * 4096, headers=headers, timeout=10)
+    assert refused.status_code == 417 and refused.json()["detail"] == "Request size limit exceeded"
 
 
 def test_the_api_s_own_limit_still_applies(gateway: GatewayProcess) -> None:

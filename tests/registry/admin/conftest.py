@@ -26,6 +26,7 @@ class World:
     ops: dict[str, str]
     admin_a: dict[str, str]
     admin_b: dict[str, str]
+    ingest: dict[str, str]  # a usage-ingest token
     grant_a: int
     grant_b: int
 
@@ -55,6 +56,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> Iterator[World
             ("ops", Role.OPS, []),
             ("admin-a", Role.AGENCY_ADMIN, [a]),
             ("admin-b", Role.AGENCY_ADMIN, [b]),
+            ("kong-metering", Role.USAGE_INGEST, []),
         ):
             _, secrets[name] = tokens.create_token(
                 session, name=name, role=role, agencies=scope, hmac_key=settings.hmac_key, actor="t"
@@ -66,6 +68,7 @@ def world(sessions: sessionmaker[Session], settings: Settings) -> Iterator[World
             ops=_bearer(secrets["ops"]),
             admin_a=_bearer(secrets["admin-a"]),
             admin_b=_bearer(secrets["admin-b"]),
+            ingest=_bearer(secrets["kong-metering"]),
             grant_a=grant_a,
             grant_b=grant_b,
         )

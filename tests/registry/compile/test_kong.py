@@ -9,6 +9,7 @@ anchor it at the start as Kong's router does, keep the routes whose methods fit,
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agora.errors import InvalidInput
 from agora.settings import Settings
+from gateway.sandbox import sample_from_schema
 from registry.compile.kong import RedisTarget, dump, plugin_server_settings, python_plugin_names, to_kong
 from registry.compile.kong_routes import capture_names, route_path
 from registry.compile.snapshot import compile_snapshot
@@ -264,7 +266,7 @@ def test_a_service_carries_upstream_timeouts_and_tags(config: dict[str, Any]) ->
         60000,
     )
     assert records["tags"] == ["agora", "agency:health", "api:records"]
-    assert config["_comment"].startswith("Agora snapshot sha256:5a5a")
+    assert dump(config).startswith("# Agora snapshot sha256:5a5a")
 
 
 def test_routes_are_regex_routes_kept_whole_for_the_rewrite(config: dict[str, Any]) -> None:
@@ -453,6 +455,37 @@ def test_a_cors_option_kong_lacks_falls_back_to_the_python_plugin() -> None:
     assert plugin(out, "agora-cors")["config"]["vary_by"] == "origin"
 
 
+@pytest.mark.parametrize(
+    ("cors", "kong_name"),
+    [
+        ({"origins": ["https://maps.example.org"], "credentials": True}, "cors"),
+        ({"origins": ["https://[a-z]+\\.example\\.org"], "credentials": True}, "cors"),
+        ({"origins": ["*"], "credentials": False}, "cors"),
+        ({"credentials": False}, "cors"),
+        # Kong echoes any Origin with Access-Control-Allow-Credentials here; Agora answers `*` without.
+        ({"origins": ["*"], "credentials": True}, "agora-cors"),
+        ({"credentials": True}, "agora-cors"),
+        ({"origins": [], "credentials": True}, "agora-cors"),
+        ({"origins": ["https://maps.example.org", "*"], "allow_credentials": True}, "agora-cors"),
+        # Kong matches a regex without ':' against the host only: http://, any port would pass.
+        ({"origins": ["[a-z]+\\.example\\.org"], "credentials": False}, "agora-cors"),
+        # Kong proxies every preflight upstream; Agora only where the operation declares OPTIONS.
+        ({"origins": ["https://maps.example.org"], "preflight_continue": True}, "agora-cors"),
+    ],
+)
+def test_cors_maps_to_kong_s_plugin_only_where_it_means_the_same(
+    cors: dict[str, Any], kong_name: str
+) -> None:
+    snap = snapshot()
+    stops = next(s for s in snap["services"] if s["name"] == "transport.stops.v1")
+    stops["plugins"][0]["config"] = cors
+    out = services(to_kong(snap))["transport.stops.v1"]
+    names = [p["name"] for p in out["plugins"]]
+    assert kong_name in names and ({"cors", "agora-cors"} - {kong_name}).isdisjoint(names)
+    if kong_name == "agora-cors":  # the gateway's own plugin, its config passed through
+        assert plugin(out, kong_name)["config"] == cors
+
+
 def test_body_limit_and_route_plugins(config: dict[str, Any]) -> None:
     companies = services(config)["commerce.companies.v1"]
     assert plugin(companies, "request-size-limiting")["config"] == {
@@ -494,13 +527,18 @@ def test_a_sandbox_only_service_answers_from_the_sandbox(config: dict[str, Any])
     assert plugin(tickets, "response-transformer")["config"] == {"add": {"headers": ["X-Agora-Sandbox:true"]}}
 
 
-def test_a_sandbox_example_given_as_a_schema_is_answered_by_agora_s_plugin() -> None:
+def test_a_sandbox_example_given_as_a_schema_is_the_gateway_s_sample_without_a_plugin_server() -> None:
     snap = snapshot()
     tickets = next(s for s in snap["services"] if s["name"] == "transport.tickets.v1")
-    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    properties = {"id": {"type": "string", "format": "uuid"}, "n": {"type": "integer"}}
+    schema = {"type": "object", "properties": properties}
     tickets["routes"][1]["sandbox"] = {"status": 201, "content_type": "application/json", "schema": schema}
-    buying = routes(to_kong(snap))["transport.tickets.v1.buyTicket"]
-    assert plugin(buying, "agora-sandbox")["config"]["schema"] == schema
+    config = to_kong(snap)
+    buying = routes(config)["transport.tickets.v1.buyTicket"]
+    answer = plugin(buying, "request-termination")["config"]
+    assert (answer["status_code"], answer["content_type"]) == (201, "application/json")
+    assert json.loads(answer["body"]) == sample_from_schema(schema)  # what the gateway answers
+    assert "agora-sandbox" not in python_plugin_names(config)
 
 
 def test_a_deprecated_service_announces_itself_as_the_gateway_does(config: dict[str, Any]) -> None:
@@ -534,9 +572,37 @@ def test_usage_goes_to_agora_through_one_batching_http_log(config: dict[str, Any
     assert fields["request.headers.apikey"] == fields["request.headers.x-api-key"] == "return nil"
     assert fields["request.querystring"] == "return nil"
     assert "agora-snapshot:sha256:" + "5a" * 32 in logs[0]["tags"]
-    assert to_kong(snapshot(), metering_endpoint="http://m:1/in")["plugins"][0]["config"][
-        "http_endpoint"
-    ] == ("http://m:1/in")
+    assert fields["upstream_uri"] == "return nil"  # Kong appends the client's query string to it
+    elsewhere = to_kong(snapshot(), metering_endpoint="http://m:1/in")["plugins"]
+    assert next(p for p in elsewhere if p["name"] == "http-log")["config"]["http_endpoint"] == "http://m:1/in"
+
+
+def test_kong_authenticates_to_the_ingest_through_a_vault_reference(config: dict[str, Any]) -> None:
+    (log,) = [p for p in config["plugins"] if p["name"] == "http-log"]
+    assert log["config"]["headers"] == {
+        "Authorization": "{vault://env/agora-ingest-token}",  # the whole value: Kong resolves only that
+        "X-Agora-Snapshot": "sha256:" + "5a" * 32,
+    }
+    other = to_kong(snapshot(), metering_credential="{vault://hcv/agora/ingest-token}")
+    assert next(p for p in other["plugins"] if p["name"] == "http-log")["config"]["headers"][
+        "Authorization"
+    ] == ("{vault://hcv/agora/ingest-token}")
+    for clear in ("Bearer agoradm_abcd1234_secret", "Bearer {vault://env/agora-ingest-token}"):
+        with pytest.raises(InvalidInput, match="vault reference"):
+            to_kong(snapshot(), metering_credential=clear)
+
+
+def test_kong_answers_carry_the_request_id_and_expose_prometheus_metrics(config: dict[str, Any]) -> None:
+    by_name = {p["name"]: p for p in config["plugins"] if "consumer" not in p}
+    assert by_name["correlation-id"]["config"] == {
+        "header_name": "X-Request-ID",
+        "generator": "uuid",
+        "echo_downstream": True,
+    }
+    metrics = by_name["prometheus"]["config"]
+    assert metrics["status_code_metrics"] and metrics["latency_metrics"] and not metrics["per_consumer"]
+    everywhere = to_kong(snapshot(), python_plugins_everywhere=True)
+    assert {"correlation-id", "prometheus"} <= {p["name"] for p in everywhere["plugins"]}
 
 
 # --- secrets, determinism, modes ---------------------------------------------------------------------
@@ -571,7 +637,7 @@ def test_the_export_is_deterministic() -> None:
 def test_the_yaml_round_trips(config: dict[str, Any]) -> None:
     text = dump(config)
     assert yaml.safe_load(text) == config
-    assert text.startswith("_format_version: '3.0'\n_transform: true\n_comment:")
+    assert text.split("\n")[2:4] == ["_format_version: '3.0'", "_transform: true"]
 
 
 def test_python_plugins_everywhere_maps_every_agora_plugin_to_agora_star() -> None:
@@ -595,7 +661,7 @@ def test_python_plugins_everywhere_maps_every_agora_plugin_to_agora_star() -> No
     assert plugin(services(out)["health.records.v2"], "agora-access-control")
     # plans are enforced by Agora's plugin, which reads them from the snapshot
     top = {p["name"] for p in out["plugins"]}
-    assert top == {"http-log", "agora-rate-limiting"}
+    assert top == {"http-log", "correlation-id", "prometheus", "agora-rate-limiting"}
 
 
 def test_structural_sanity(config: dict[str, Any]) -> None:

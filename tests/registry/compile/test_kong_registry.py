@@ -151,4 +151,5 @@ def test_python_plugins_everywhere_pass_the_registry_s_rules_through(
                 continue
             assert _plugin(kong, f"agora-{entry['name']}")["config"] == entry["config"]
     assert not config["consumers"][0].get("plugins")
-    assert {p["name"] for p in config["plugins"]} == {"http-log", "agora-rate-limiting"}
+    global_plugins = {p["name"] for p in config["plugins"]}
+    assert global_plugins == {"http-log", "correlation-id", "prometheus", "agora-rate-limiting"}
