@@ -68,9 +68,8 @@ class Forward:
         sent_at = time.perf_counter()
         try:
             if self._encoded is not None:
-                has_length = body is not None and (
-                    block.startswith(b"content-length:") or b"\ncontent-length:" in block
-                )
+                # The client's Content-Length goes upstream with its body (or as 0 without one).
+                has_length = block.startswith(b"content-length:") or b"\ncontent-length:" in block
                 response = await self._encoded.send_encoded(
                     self._origin, request.method, target or "/", block, body, self._timeouts,
                     has_length=has_length,

@@ -56,7 +56,10 @@ def test_policy_and_state_fields_for_every_limited_period(window: str) -> None:
     for answer, left in ((first, 2), (second, 1), (third, 0)):
         state = parse(answer["RateLimit"])
         assert state["minute"]["r"] == left and state["day"]["r"] == 997 + left
-        assert 1 <= state["minute"]["t"] <= 60 and 1 <= state["day"]["t"] <= 86400
+        # With nothing left in a sliding window, `t` runs until the next call fits: past the window's end,
+        # until the count carried into the next window has faded enough (at most one more window).
+        longest = 60 if window == "fixed" or left else 120
+        assert 1 <= state["minute"]["t"] <= longest and 1 <= state["day"]["t"] <= 86400
     assert refused["status"] == 429 and parse(refused["RateLimit"])["minute"]["r"] == 0
     # Kong's headers stay, for clients that read them.
     assert (first["X-RateLimit-Limit-Minute"], first["X-RateLimit-Remaining-Day"]) == (3, 999)
