@@ -502,14 +502,14 @@ class HttpServerProtocol(asyncio.Protocol):
     # reading
 
     def _pause(self, why: int) -> None:
-        if not self._paused and not self.closed:
+        if not self._paused and not self._transport.is_closing():
             self._transport.pause_reading()
         self._paused |= why
 
     def _resume(self, why: int) -> None:
         if self._paused & why:
             self._paused &= ~why
-            if not self._paused and not self.closed:
+            if not self._paused and not self._transport.is_closing():
                 self._transport.resume_reading()
 
     # refusals, timeouts, closing
@@ -567,6 +567,8 @@ class HttpServerProtocol(asyncio.Protocol):
         if self.closed or self.kind == _LINGER:
             return
         self.kind, self.deadline = _LINGER, self.loop.time() + LINGER
+        if self._transport.is_closing():
+            return
         if self._paused:
             self._paused = 0
             self._transport.resume_reading()
