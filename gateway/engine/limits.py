@@ -6,6 +6,8 @@
     body_timeout        a request body that stalls this long between two pieces (while the server
                         reads it)                              408 if the answer has not started, else cut
     keepalive_timeout   idle time allowed between two requests                               closed
+    send_timeout        a client that reads nothing of its answer for this long while the server
+                        waits to write more (nginx's send_timeout)          cut, its handler cancelled
     max_requests        requests served on one connection; the last one says `connection: close`
     max_url_bytes       longest request target                                              414, closed
     max_header_bytes    bytes of header fields (name + value + 4 each, trailers counted)     431, closed
@@ -28,6 +30,7 @@ ENV = {
     "head_timeout": "AGORA_HTTP_HEAD_TIMEOUT",
     "body_timeout": "AGORA_HTTP_BODY_TIMEOUT",
     "keepalive_timeout": "AGORA_HTTP_KEEPALIVE_TIMEOUT",
+    "send_timeout": "AGORA_HTTP_SEND_TIMEOUT",
     "max_requests": "AGORA_HTTP_MAX_REQUESTS",
     "max_url_bytes": "AGORA_HTTP_MAX_URL_BYTES",
     "max_header_bytes": "AGORA_HTTP_MAX_HEADER_BYTES",
@@ -42,6 +45,7 @@ class Limits:
     # nginx's default; longer than the 60 s idle timeout of common load balancers in front, so the
     # balancer, not the gateway, closes an idle pooled connection (no race on a request in flight).
     keepalive_timeout: float = 75.0
+    send_timeout: float = 60.0
     max_requests: int = 1000
     max_url_bytes: int = 8 * 1024
     max_header_bytes: int = 32 * 1024
@@ -78,5 +82,5 @@ class Limits:
     def tick(self) -> float:
         """How often the server checks its connections' deadlines: fine enough that a timeout fires
         within a fifth of itself, and at most once a second (a scan of every connection)."""
-        shortest = min(self.head_timeout, self.body_timeout, self.keepalive_timeout)
+        shortest = min(self.head_timeout, self.body_timeout, self.keepalive_timeout, self.send_timeout)
         return min(1.0, max(0.02, shortest / 5))

@@ -101,6 +101,7 @@ class HttpServerProtocol(asyncio.Protocol):
         "drain_waiter",
         "kind",
         "loop",
+        "write_deadline",
         "write_paused",
     )
 
@@ -119,6 +120,7 @@ class HttpServerProtocol(asyncio.Protocol):
         self._paused = 0
         self.deadline = _NEVER
         self.kind = _NONE
+        self.write_deadline = _NEVER  # while a write waits for the client to read
         # the message being parsed
         self._in_head = False
         self._url = b""
@@ -182,6 +184,7 @@ class HttpServerProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.write_paused = False
+        self.write_deadline = _NEVER
         waiter = self.drain_waiter
         if waiter is not None:
             self.drain_waiter = None
@@ -464,6 +467,7 @@ class HttpServerProtocol(asyncio.Protocol):
         waiter = self.drain_waiter
         if waiter is None or waiter.done():  # done: a writer before was cancelled while waiting
             waiter = self.drain_waiter = self.loop.create_future()
+            self.write_deadline = self.loop.time() + self._limits.send_timeout
         await waiter
         if self.closed:
             raise ClientDisconnected("the client closed the connection")
@@ -500,14 +504,14 @@ class HttpServerProtocol(asyncio.Protocol):
     # reading
 
     def _pause(self, why: int) -> None:
-        if not self._paused and not self.closed:
+        if not self._paused and not self._transport.is_closing():
             self._transport.pause_reading()
         self._paused |= why
 
     def _resume(self, why: int) -> None:
         if self._paused & why:
             self._paused &= ~why
-            if not self._paused and not self.closed:
+            if not self._paused and not self._transport.is_closing():
                 self._transport.resume_reading()
 
     # refusals, timeouts, closing
@@ -565,6 +569,8 @@ class HttpServerProtocol(asyncio.Protocol):
         if self.closed or self.kind == _LINGER:
             return
         self.kind, self.deadline = _LINGER, self.loop.time() + LINGER
+        if self._transport.is_closing():
+            return
         if self._paused:
             self._paused = 0
             self._transport.resume_reading()
@@ -580,7 +586,10 @@ class HttpServerProtocol(asyncio.Protocol):
         limits = self._limits
         if kind == _IDLE:
             self._stopped = True
-            self._transport.close()
+            if self.write_paused:  # answers still unread: closing would wait for them for ever
+                self._transport.abort()
+            else:
+                self._transport.close()
         elif kind == _HEAD:
             self._refuse(RequestTimeout(f"the request head did not arrive within {limits.head_timeout:g} s"))
         elif kind == _BODY:
@@ -589,6 +598,14 @@ class HttpServerProtocol(asyncio.Protocol):
                 return
             self._refuse(RequestTimeout(f"the request body stalled for more than {limits.body_timeout:g} s"))
         elif kind == _LINGER:
+            self._transport.abort()
+
+    def send_expired(self) -> None:
+        """The client read nothing of its answer for send_timeout: cut (closing would wait to flush)."""
+        self.write_deadline = _NEVER
+        self._stopped = True
+        if not self.closed:
+            log.info("cut a client that read nothing for %g s", self._limits.send_timeout)
             self._transport.abort()
 
     def shutdown(self) -> None:
@@ -643,6 +660,8 @@ class Server:
         for conn in tuple(self.conns):
             if conn.deadline <= now:
                 conn.expire()
+            if conn.write_deadline <= now:
+                conn.send_expired()
         self._ticker = self.loop.call_later(self.limits.tick, self._tick)
 
     async def close(self, grace: float) -> None:

@@ -10,6 +10,7 @@ from gateway.engine.limits import ENV, Limits
 def test_defaults() -> None:
     limits = Limits()
     assert (limits.head_timeout, limits.body_timeout, limits.keepalive_timeout) == (10.0, 30.0, 75.0)
+    assert limits.send_timeout == 60.0
     assert (limits.max_requests, limits.max_url_bytes, limits.max_header_bytes, limits.max_headers) == (
         1000,
         8192,
@@ -39,6 +40,7 @@ def test_from_env_reads_every_variable() -> None:
         "AGORA_HTTP_HEAD_TIMEOUT": "2.5",
         "AGORA_HTTP_BODY_TIMEOUT": "4",
         "AGORA_HTTP_KEEPALIVE_TIMEOUT": "6",
+        "AGORA_HTTP_SEND_TIMEOUT": "8",
         "AGORA_HTTP_MAX_REQUESTS": "7",
         "AGORA_HTTP_MAX_URL_BYTES": "100",
         "AGORA_HTTP_MAX_HEADER_BYTES": "200",
@@ -49,6 +51,7 @@ def test_from_env_reads_every_variable() -> None:
         head_timeout=2.5,
         body_timeout=4,
         keepalive_timeout=6,
+        send_timeout=8,
         max_requests=7,
         max_url_bytes=100,
         max_header_bytes=200,

@@ -448,3 +448,29 @@ def test_expect_100_continue_is_not_sent_once_the_body_is_arriving() -> None:
     status, closed = run(scenario())
     assert status == 408  # not 100: the first answer is the timeout, no interim one before it
     assert closed
+
+
+def test_a_client_that_reads_nothing_of_its_answer_is_cut_after_the_send_timeout() -> None:
+    outcome: list[str] = []
+
+    async def firehose(request: Request, responder: Responder) -> None:
+        responder.start(200, [])
+        try:
+            while True:
+                await responder.write(bytes(1024 * 1024))
+        except BaseException as error:
+            outcome.append(type(error).__name__)
+            raise
+
+    async def scenario() -> int:
+        async with serving(firehose, send_timeout=0.3) as server:
+            client = await connect(server, limit=64 * 1024)
+            await client.send(get())
+            for _ in range(300):
+                if outcome:
+                    break
+                await asyncio.sleep(0.01)
+            return server.connections
+
+    assert run(scenario()) == 0
+    assert outcome in (["CancelledError"], ["ClientDisconnected"])

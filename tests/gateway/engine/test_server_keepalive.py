@@ -194,3 +194,36 @@ def test_a_client_that_does_not_read_its_answers_stops_being_served() -> None:
     while_unread, total = run(scenario())
     assert while_unread < 10  # a few fill the socket buffers, then the server waits for the client
     assert total == 40
+
+
+def test_the_handler_gets_headers_in_order_with_repeats_and_no_body_when_there_is_none() -> None:
+    seen: list[tuple[str, str, list[tuple[bytes, bytes]], bool]] = []
+
+    async def record(request: Request, responder: Responder) -> None:
+        seen.append((request.method, request.query, request.headers, request.body is None))
+        responder.answer(204, [], b"")
+
+    async def scenario() -> None:
+        async with serving(record) as server:
+            client = await connect(server)
+            head = "X-Dup: 1\r\nx-OTHER: \xe9\r\nx-dup: 2\r\nContent-Length: 0\r\n"
+            await client.send(
+                get("/p?a=1&b=%20", method="DELETE", headers=head).replace(b"\xc3\xa9", b"\xe9")
+            )
+            await client.answer()
+
+    run(scenario())
+    assert seen == [
+        (
+            "DELETE",
+            "a=1&b=%20",
+            [
+                (b"host", b"test"),
+                (b"x-dup", b"1"),
+                (b"x-other", b"\xe9"),
+                (b"x-dup", b"2"),
+                (b"content-length", b"0"),
+            ],
+            True,
+        )
+    ]
