@@ -195,12 +195,15 @@ class CircuitTransport:
         body: AsyncIterable[bytes] | None,
         timeouts: Timeouts,
         *,
+        has_host: bool = False,
         has_length: bool = False,
     ) -> UpstreamResponse:
         """The encoded entry of the upstream client (engine/upstream.py), behind the same breaker."""
         inner = self.inner
         if isinstance(inner, EncodedTransport):
-            call = inner.send_encoded(origin, method, target, headers, body, timeouts, has_length=has_length)
+            call = inner.send_encoded(
+                origin, method, target, headers, body, timeouts, has_host=has_host, has_length=has_length
+            )
         else:
             call = inner.send(request_of(origin, method, target, headers, body, timeouts))
         return await self._guarded(origin, call)

@@ -60,6 +60,7 @@ class EncodedTransport(Protocol):
         body: AsyncIterable[bytes] | None,
         timeouts: Timeouts,
         *,
+        has_host: bool = False,
         has_length: bool = False,
     ) -> UpstreamResponse: ...
 

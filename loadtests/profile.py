@@ -37,13 +37,13 @@ RESULTS = REPO / "var" / "bench"
 _FRAME = re.compile(r"^(?P<function>.+?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 # Where a file belongs, by the first of these fragments its path contains.
 AREAS = (
-    ("/gateway/", "gateway"),
+    ("/gateway/engine/upstream", "engine: upstream client"),
+    ("/gateway/engine/", "engine: HTTP server"),
+    ("/gateway/pipeline/", "gateway pipeline"),
+    ("/gateway/", "gateway (PDK, routing, headers, metrics)"),
     ("/plugins/", "plugins"),
     ("/registry/", "registry"),
-    ("/aiohttp/", "aiohttp (upstream client)"),
-    ("/yarl/", "aiohttp (upstream client)"),
-    ("/multidict/", "aiohttp (upstream client)"),
-    ("/uvicorn/", "uvicorn (HTTP server)"),
+    ("/httptools/", "httptools (llhttp)"),
     ("/redis/", "redis-py"),
     ("/sqlalchemy/", "sqlalchemy (metering's flusher)"),
     ("/asyncio/", "asyncio"),
@@ -52,7 +52,7 @@ AREAS = (
 
 
 def area_of(file: str) -> str:
-    rooted = "/" + file  # py-spy writes paths relative to sys.path entries: `aiohttp/client.py`
+    rooted = "/" + file  # py-spy writes paths relative to sys.path entries: `gateway/engine/server.py`
     for fragment, area in AREAS:
         if fragment in rooted:
             return area

@@ -13,7 +13,7 @@
     max_header_bytes    bytes of header fields (name + value + 4 each, trailers counted)     431, closed
     max_headers         number of header fields                                             431, closed
 
-`Limits.from_env()` reads each from `AGORA_HTTP_*` (the names `gateway/protocol.py` used for the
+`Limits.from_env()` reads each from `AGORA_HTTP_*` (the names the uvicorn-based protocol used for the
 first four); a value that is not a positive number is an error naming its variable, not a silent default.
 """
 

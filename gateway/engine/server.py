@@ -59,6 +59,7 @@ _OWS = (b" ", b"\t")
 
 # what the connection's deadline is for
 _NONE, _HEAD, _BODY, _IDLE, _LINGER = range(5)
+TIMEOUT_LINGER = 0.5  # seconds a connection refused for a slow head is read (and dropped) before it closes
 # why reading is paused (bits)
 _PAUSE_BODY, _PAUSE_QUEUE, _PAUSE_WRITE = 1, 2, 4
 
@@ -592,6 +593,8 @@ class HttpServerProtocol(asyncio.Protocol):
                 self._transport.close()
         elif kind == _HEAD:
             self._refuse(RequestTimeout(f"the request head did not arrive within {limits.head_timeout:g} s"))
+            if self.kind == _LINGER:  # a client this slow gets a short linger: it may be dripping on purpose
+                self.deadline = min(self.deadline, self.loop.time() + TIMEOUT_LINGER)
         elif kind == _BODY:
             if self._paused:  # we are not reading: the client is not the one stalling
                 self.kind, self.deadline = _BODY, self.loop.time() + limits.body_timeout

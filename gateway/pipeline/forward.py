@@ -68,11 +68,14 @@ class Forward:
         sent_at = time.perf_counter()
         try:
             if self._encoded is not None:
-                # The client's Content-Length goes upstream with its body (or as 0 without one).
-                has_length = block.startswith(b"content-length:") or b"\ncontent-length:" in block
+                overrides = ctx.upstream_headers
+                if overrides and b"content-length" in overrides:  # a plugin's, in whatever case it wrote it
+                    has_length = overrides[b"content-length"][1] is not None
+                else:  # the client's (names are lower-cased): it goes with its body, or as 0 without one
+                    has_length = block.startswith(b"content-length:") or b"\ncontent-length:" in block
                 response = await self._encoded.send_encoded(
                     self._origin, request.method, target or "/", block, body, self._timeouts,
-                    has_length=has_length,
+                    has_length=has_length, has_host=bool(overrides) and b"host" in overrides,
                 )  # fmt: skip
             else:
                 upstream = request_of(

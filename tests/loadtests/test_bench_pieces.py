@@ -117,15 +117,16 @@ def test_collapsed_stacks_are_summed_per_function() -> None:
     profile = parse_collapsed(
         [
             f"{outer};access (plugins/key_auth/handler.py:85) 3",
-            f"{outer};send (aiohttp/client.py:558) 2",
+            f"{outer};send_encoded (gateway/engine/upstream.py:155) 2",
             "garbage line",
         ]
     )
     assert profile.samples == 5
     assert profile.self_time["key_auth/handler.py:access"] == 3
     assert profile.total_time["gateway/app.py:__call__"] == 5
-    assert profile.areas["plugins"] == 3 and profile.areas["aiohttp (upstream client)"] == 2
-    assert area_of("uvicorn/protocols/http/httptools_impl.py") == "uvicorn (HTTP server)"
+    assert profile.areas["plugins"] == 3 and profile.areas["engine: upstream client"] == 2
+    assert area_of("gateway/engine/server.py") == "engine: HTTP server"
+    assert area_of("gateway/pipeline/route.py") == "gateway pipeline"
 
 
 def test_ratios_pair_the_targets_of_each_round() -> None:
