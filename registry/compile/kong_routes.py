@@ -2,8 +2,8 @@
 
 Kong 3 regex paths start with `~` and are anchored at the start by the router (both the ATC router,
 which turns `~/x` into `http.path ~ "^/x"`, and the traditional one). Each `{param}` becomes the named
-capture `(?<param>[^/]+)` the way decK's openapi2kong builds them, and the whole operation path is
-captured again as `agora_path`:
+capture `(?<param>VALUE+)` (decK's openapi2kong uses `[^/]+`; VALUE also refuses encoded separators),
+and the whole operation path is captured again as `agora_path`:
 
     /cadastre/addresses/v1 + /addresses/{id}
     ~/cadastre/addresses/v1(?<agora_path>/addresses/(?<id>[^/]+))$
@@ -67,14 +67,22 @@ def capture_names(params: list[str]) -> list[str]:
     return names
 
 
+# A parameter's value: any character but '/', '\' and '%', or a percent-encoded byte other than %2F ('/')
+# and %5C ('\'). Kong matches the path with reserved characters still encoded, so `[^/]+` would take
+# `X%2Fofficers` as one value and the upstream, decoding it, would serve another operation, whose plugins
+# never ran (the gateway refuses such paths with 400: gateway/routing.py). No lookahead: the ATC router's
+# Rust regex has none.
+VALUE = r"(?:[^/%\\]|%[013-46-9a-fA-F][0-9a-fA-F]|%2[0-9a-eA-E]|%5[0-9abd-fABD-F])"
+
+
 def _segment(text: str, captures: Iterator[str]) -> tuple[str, int]:
     pieces = _PARAM.split(text)  # literal, param, literal, param, ..., literal
     if len(pieces) == 1:
         return _escape(text), _LITERAL
     if len(pieces) == 3 and not pieces[0] and not pieces[2]:
-        return f"(?<{next(captures)}>[^/]+)", _PARAMETER
+        return f"(?<{next(captures)}>{VALUE}+)", _PARAMETER
     # Lazy like the gateway's "([^/]+?)": "{name}.{ext}" splits "a.b.c" as "a" + "b.c".
-    regex = "".join(f"(?<{next(captures)}>[^/]+?)" if i % 2 else _escape(p) for i, p in enumerate(pieces))
+    regex = "".join(f"(?<{next(captures)}>{VALUE}+?)" if i % 2 else _escape(p) for i, p in enumerate(pieces))
     return regex, _MIXED
 
 

@@ -22,7 +22,7 @@ from agora.errors import InvalidInput
 from agora.settings import Settings
 from gateway.sandbox import sample_from_schema
 from registry.compile.kong import RedisTarget, dump, plugin_server_settings, python_plugin_names, to_kong
-from registry.compile.kong_routes import capture_names, route_path
+from registry.compile.kong_routes import VALUE, capture_names, route_path
 from registry.compile.snapshot import compile_snapshot
 from registry.models import AccessLevel, GrantState
 from registry.services import applications, grants
@@ -272,7 +272,7 @@ def test_a_service_carries_upstream_timeouts_and_tags(config: dict[str, Any]) ->
 def test_routes_are_regex_routes_kept_whole_for_the_rewrite(config: dict[str, Any]) -> None:
     route = routes(config)["commerce.companies.v1.listOfficers"]
     assert route["paths"] == [
-        r"~/commerce/companies/v1(?<agora_path>/companies/(?<company_id>[^/]+)/officers)$"
+        rf"~/commerce/companies/v1(?<agora_path>/companies/(?<company_id>{VALUE}+)/officers)$"
     ]
     assert route["methods"] == ["GET", "HEAD"]
     assert route["protocols"] == ["http", "https"]
@@ -359,7 +359,8 @@ def test_upstream_receives_the_operation_path_under_its_base_path(config: dict[s
         "/api/companies/123/officers"
     )
     assert forwarded_path(config, "GET", "/commerce/companies/v1/companies/search") == "/api/companies/search"
-    assert forwarded_path(config, "PUT", "/health/records/v2/records/r%2F9") == "/records/r%2F9"
+    assert forwarded_path(config, "PUT", "/health/records/v2/records/r%209") == "/records/r%209"
+    assert kong_route(config, "PUT", "/health/records/v2/records/r%2F9") is None  # issue 14: never routed
     static = plugin(routes(config)["commerce.companies.v1.listCompanies"], "request-transformer")
     assert static["config"] == {"replace": {"uri": "/api/companies"}}  # a literal: no Lua needed
 
@@ -371,9 +372,20 @@ def test_capture_names_are_valid_unique_group_names() -> None:
     assert len(set(names)) == len(names) and all(len(n) <= 32 for n in names)
     assert all(re.fullmatch(r"[A-Za-z_]\w*", n) for n in names)
     rp = route_path("/x/y/v1", "/a.b/{id}/{id}")
-    assert rp.path == r"~/x/y/v1(?<agora_path>/a\.b/(?<id>[^/]+)/(?<id_2>[^/]+))$"
+    assert rp.path == rf"~/x/y/v1(?<agora_path>/a\.b/(?<id>{VALUE}+)/(?<id_2>{VALUE}+))$"
     assert python_regex(rp.path).match("/x/y/v1/a.b/1/2")
     assert not python_regex(rp.path).match("/x/y/v1/aXb/1/2")
+
+
+@pytest.mark.parametrize("value", ["X%2Fofficers", "X%2fofficers", "X%5Cofficers", "X%5cy", "X\\y"])
+def test_an_encoded_separator_never_matches_a_parameter(value: str) -> None:
+    """Issue 14: Kong matches reserved characters still encoded; the upstream would decode `%2F` into
+    another operation. The gateway answers 400 (gateway/routing.py); the export's routes do not match."""
+    rp = route_path("/commerce/companies/v1", "/companies/{company_id}")
+    regex = python_regex(rp.path)
+    assert regex.match("/commerce/companies/v1/companies/RC100001")
+    assert regex.match("/commerce/companies/v1/companies/a%20b%C3%A9%25%2e")
+    assert not regex.match(f"/commerce/companies/v1/companies/{value}")
 
 
 # --- plugins -----------------------------------------------------------------------------------------
