@@ -4,7 +4,9 @@
     ├── InvalidInput                422  exit 2   a request or argument is malformed
     ├── SpecError                   422  exit 3
     │   ├── SpecUnparsable          422           the file is not JSON/YAML (line and column given)
-    │   └── SpecInvalid             422           the spec has findings (each with its JSON location)
+    │   ├── SpecInvalid             422           the spec has findings (each with its JSON location)
+    │   ├── SpecRefused             422           platform policy refuses it (findings; never accepted)
+    │   └── SpecTooLarge            422           past a size limit (AGORA_SPEC_MAX_*)
     ├── Unauthorized                401  exit 4   no or unknown credentials
     ├── Forbidden                   403  exit 4   credentials known, action not allowed
     ├── NotFound                    404  exit 5
@@ -33,6 +35,8 @@ __all__ = [
     "NotFound",
     "SpecError",
     "SpecInvalid",
+    "SpecRefused",
+    "SpecTooLarge",
     "SpecUnparsable",
     "Unauthorized",
     "Unavailable",
@@ -117,6 +121,17 @@ class SpecInvalid(SpecError):
 
     def extensions(self) -> dict[str, Any]:
         return {"findings": [f.as_dict() for f in self.findings]}
+
+
+class SpecRefused(SpecInvalid):
+    """What the platform never lets an agency publish (a plugin URL reaching inside, a key-harvesting
+    config): unlike findings, `accept_findings` does not override it."""
+
+    slug, title = "spec-refused", "Spec refused by platform policy"
+
+
+class SpecTooLarge(SpecError):
+    slug, title = "spec-too-large", "Spec exceeds a size limit"
 
 
 class Unauthorized(AgoraError):

@@ -22,6 +22,7 @@ from agora.errors import (
 )
 from registry import specs
 from registry.models import AccessLevel, Agency, Api, ApiVersion, VersionStatus, utcnow
+from registry.plugin_policy import check_plugin_configs
 from registry.services import audit
 from registry.services.agencies import check_slug, get_agency
 from registry.upstreams import check_upstream
@@ -111,6 +112,7 @@ def publish(
     findings = specs.validate_spec(document)
     if findings and not accept_findings:
         raise SpecInvalid(findings)
+    check_plugin_configs(document, allowed_hosts=allowed_upstream_hosts)
     normalized = specs.normalize(document)
     if upstream is not None:
         upstream = check_upstream(upstream, allowed_hosts=allowed_upstream_hosts)
