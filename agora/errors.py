@@ -2,6 +2,7 @@
 
     AgoraError                      500  exit 1
     ├── InvalidInput                422  exit 2   a request or argument is malformed
+    ├── PayloadTooLarge             413  exit 2   a request body past the server's limit
     ├── SpecError                   422  exit 3
     │   ├── SpecUnparsable          422           the file is not JSON/YAML (line and column given)
     │   ├── SpecInvalid             422           the spec has findings (each with its JSON location)
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "NotFound",
+    "PayloadTooLarge",
     "SpecError",
     "SpecInvalid",
     "SpecRefused",
@@ -91,6 +93,10 @@ class AgoraError(Exception):
 
 class InvalidInput(AgoraError):
     status, exit_code, slug, title = 422, 2, "invalid-input", "Invalid input"
+
+
+class PayloadTooLarge(AgoraError):
+    status, exit_code, slug, title = 413, 2, "payload-too-large", "Request body too large"
 
 
 class SpecError(AgoraError):

@@ -20,6 +20,7 @@ from agora.errors import (
     NotFound,
     SpecInvalid,
 )
+from agora.settings import SpecLimits
 from registry import specs
 from registry.models import AccessLevel, Agency, Api, ApiVersion, VersionStatus, utcnow
 from registry.plugin_policy import check_plugin_configs
@@ -103,11 +104,12 @@ def publish(
     allow_breaking: bool = False,
     draft: bool = False,
     allowed_upstream_hosts: tuple[str, ...] = (),
+    limits: SpecLimits | None = None,
     actor: str,
 ) -> PublishResult:
     """Validate, normalise, compare and store one version. Raises before writing anything when refused."""
     agency = get_agency(session, agency_slug)
-    document = specs.load_spec(spec, filename)
+    document = specs.load_spec(spec, filename, limits=limits)
     kind = specs.spec_kind(document)
     findings = specs.validate_spec(document)
     if findings and not accept_findings:
@@ -119,7 +121,10 @@ def publish(
 
     info = document.get("info") if isinstance(document.get("info"), dict) else {}
     assert isinstance(info, dict)
-    parsed = coerce_semver(version or str(info.get("version", "")))
+    if version is not None:
+        parsed = coerce_semver(version)
+    else:
+        parsed = coerce_semver(str(info.get("version", "")), what="info.version")
     slug = check_slug(api_slug or _slugify(str(info.get("title") or "api")), "API")
 
     api = session.scalar(select(Api).where(Api.agency_id == agency.id, Api.slug == slug))
