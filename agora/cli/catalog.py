@@ -102,7 +102,11 @@ def api_publish(
 ) -> None:
     """Validate a spec and publish it as a new version of an API."""
     data = _read(file)
-    with change(sessions()) as session:
+    # A spec of thousands of operations takes seconds to validate and compile: say what is going on.
+    with (
+        console.status(f"validating and publishing {file.name} ({len(data):,} bytes)..."),
+        change(sessions()) as session,
+    ):
         result = apis.publish(
             session,
             agency_slug=agency,
