@@ -9,7 +9,7 @@ from typing import Any
 
 import semver
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from agora.errors import (
     BreakingChange,
@@ -127,7 +127,9 @@ def publish(
         parsed = coerce_semver(str(info.get("version", "")), what="info.version")
     slug = check_slug(api_slug or _slugify(str(info.get("title") or "api")), "API")
 
-    api = session.scalar(select(Api).where(Api.agency_id == agency.id, Api.slug == slug))
+    api = session.scalar(
+        select(Api).where(Api.agency_id == agency.id, Api.slug == slug).options(_versions_without_documents())
+    )
     created = api is None
     if api is None:
         api = Api(
@@ -214,10 +216,22 @@ def publish(
     return PublishResult(version=row, created_api=created, findings=findings, changes=changes)
 
 
+def _versions_without_documents() -> Any:
+    """Load an API's versions without their documents (the spec, its normalized form, the changes): a
+    spec of thousands of operations is megabytes of JSON per version, parsed for every listing and
+    every publication otherwise. Read where needed, they load then (inside the session)."""
+    return (
+        selectinload(Api.versions)
+        .defer(ApiVersion.spec_text)
+        .defer(ApiVersion.normalized)
+        .defer(ApiVersion.changes)
+    )
+
+
 def list_apis(
     session: Session, *, agency_slug: str | None = None, agency_ids: set[int] | None = None
 ) -> list[Api]:
-    query = select(Api).join(Agency).order_by(Agency.slug, Api.slug)
+    query = select(Api).join(Agency).order_by(Agency.slug, Api.slug).options(_versions_without_documents())
     if agency_slug is not None:
         query = query.where(Agency.slug == agency_slug)
     if agency_ids is not None:
