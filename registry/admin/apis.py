@@ -47,7 +47,7 @@ async def publish(request: Request) -> JSONResponse:
     body = await json_body(request, "PublishInput")
     if body.get("version") is not None:
         coerce_semver(str(body["version"]), what="request body at /version:")
-    # Validating a large spec takes up to a second: keep it off the event loop.
+    # Validating a large spec takes seconds: keep it off the event loop.
     return await run_in_threadpool(_publish, request, who, body)
 
 
