@@ -85,6 +85,11 @@ async def json_body(request: Request, schema_name: str, *, optional: bool = Fals
         if optional:
             return {}
         raise InvalidInput("a JSON request body is required")
+    # Megabytes of JSON (a large spec inside) take a while to parse: not on the event loop.
+    return await run_in_threadpool(_checked, raw, schema_name)
+
+
+def _checked(raw: bytes, schema_name: str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
