@@ -2,9 +2,12 @@
 
     AgoraError                      500  exit 1
     ├── InvalidInput                422  exit 2   a request or argument is malformed
+    ├── PayloadTooLarge             413  exit 2   a request body past the server's limit
     ├── SpecError                   422  exit 3
     │   ├── SpecUnparsable          422           the file is not JSON/YAML (line and column given)
-    │   └── SpecInvalid             422           the spec has findings (each with its JSON location)
+    │   ├── SpecInvalid             422           the spec has findings (each with its JSON location)
+    │   ├── SpecRefused             422           platform policy refuses it (findings; never accepted)
+    │   └── SpecTooLarge            422           past a size limit (AGORA_SPEC_MAX_*)
     ├── Unauthorized                401  exit 4   no or unknown credentials
     ├── Forbidden                   403  exit 4   credentials known, action not allowed
     ├── NotFound                    404  exit 5
@@ -31,8 +34,11 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "NotFound",
+    "PayloadTooLarge",
     "SpecError",
     "SpecInvalid",
+    "SpecRefused",
+    "SpecTooLarge",
     "SpecUnparsable",
     "Unauthorized",
     "Unavailable",
@@ -89,6 +95,10 @@ class InvalidInput(AgoraError):
     status, exit_code, slug, title = 422, 2, "invalid-input", "Invalid input"
 
 
+class PayloadTooLarge(AgoraError):
+    status, exit_code, slug, title = 413, 2, "payload-too-large", "Request body too large"
+
+
 class SpecError(AgoraError):
     status, exit_code, slug, title = 422, 3, "spec-error", "Spec cannot be accepted"
 
@@ -117,6 +127,17 @@ class SpecInvalid(SpecError):
 
     def extensions(self) -> dict[str, Any]:
         return {"findings": [f.as_dict() for f in self.findings]}
+
+
+class SpecRefused(SpecInvalid):
+    """What the platform never lets an agency publish (a plugin URL reaching inside, a key-harvesting
+    config): unlike findings, `accept_findings` does not override it."""
+
+    slug, title = "spec-refused", "Spec refused by platform policy"
+
+
+class SpecTooLarge(SpecError):
+    slug, title = "spec-too-large", "Spec exceeds a size limit"
 
 
 class Unauthorized(AgoraError):

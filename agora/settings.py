@@ -10,10 +10,44 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "SpecLimits", "load_settings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpecLimits:
+    """How large a spec the registry accepts (issue 14, items 7 and 17). A spec past one is refused
+    with 422 / exit 3 before validation. The defaults are ten times the largest real spec we know
+    (about 300 KB, 300 operations) and keep a publication within seconds and a few hundred MB."""
+
+    max_bytes: int = 5 * 1024 * 1024  # AGORA_SPEC_MAX_BYTES: the file as uploaded
+    max_expanded_bytes: int = 20 * 1024 * 1024  # AGORA_SPEC_MAX_EXPANDED_BYTES: after YAML aliases
+    max_operations: int = 5_000  # AGORA_SPEC_MAX_OPERATIONS: path x method pairs
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SpecLimits:
+        defaults = cls()
+        return cls(
+            max_bytes=_positive(env, "AGORA_SPEC_MAX_BYTES", defaults.max_bytes),
+            max_expanded_bytes=_positive(env, "AGORA_SPEC_MAX_EXPANDED_BYTES", defaults.max_expanded_bytes),
+            max_operations=_positive(env, "AGORA_SPEC_MAX_OPERATIONS", defaults.max_operations),
+        )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ValueError(f"{name}={raw!r} must be positive")
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +60,10 @@ class Settings:
     gateway_url: str
     portal_url: str
     allowed_upstream_hosts: tuple[str, ...]
+    spec_limits: SpecLimits = SpecLimits()
+    # AGORA_ADMIN_MAX_BODY_BYTES: the admin API refuses larger bodies (413) before reading them; a spec
+    # at its byte limit, escaped inside a JSON body, fits.
+    admin_max_body_bytes: int = 16 * 1024 * 1024
 
 
 def _default_state_dir() -> Path:
@@ -67,4 +105,6 @@ def load_settings() -> Settings:
         gateway_url=env.get("AGORA_GATEWAY_URL", "http://127.0.0.1:8000"),
         portal_url=env.get("AGORA_PORTAL_URL", "http://127.0.0.1:8002"),
         allowed_upstream_hosts=tuple(h.strip() for h in allowed.split(",") if h.strip()),
+        spec_limits=SpecLimits.from_env(env),
+        admin_max_body_bytes=_positive(env, "AGORA_ADMIN_MAX_BODY_BYTES", 16 * 1024 * 1024),
     )

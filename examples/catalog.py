@@ -14,6 +14,7 @@ __all__ = [
     "CADASTRE",
     "COMMERCE",
     "EXAMPLES",
+    "EXAMPLE_HOST",
     "METEO",
     "SPECS_DIR",
     "Access",
@@ -26,6 +27,9 @@ Access = Literal["open", "key", "restricted"]
 
 # Next to this module in a checkout and in an installed package alike (the specs ship as package data).
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
+# Where the example upstreams listen. Loopback is refused to agencies: the seed (the operator's own
+# publication) allows this host, and `agora run` adds it to AGORA_ALLOWED_UPSTREAM_HOSTS for the gateway.
+EXAMPLE_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +64,7 @@ class Example:
     def spec_text(self) -> str:
         return self.spec_path.read_text(encoding="utf-8")
 
-    def upstream_url(self, host: str = "127.0.0.1", port_offset: int = 0) -> str:
+    def upstream_url(self, host: str = EXAMPLE_HOST, port_offset: int = 0) -> str:
         return f"http://{host}:{self.port + port_offset}"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agora.settings import Settings
-from examples.catalog import EXAMPLES
+from examples.catalog import EXAMPLE_HOST, EXAMPLES
 from examples.portal_seed import seed_portal
 from registry.models import AccessLevel, AdminToken, Agency, Api, Developer, GrantState, Role
 from registry.services import agencies, apis, applications, grants, plans, tokens
@@ -81,6 +81,7 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
                 api_slug=example.api_slug,
                 access_level=AccessLevel(example.access),
                 tags=list(example.tags),
+                allowed_upstream_hosts=(*settings.allowed_upstream_hosts, EXAMPLE_HOST),
                 actor=ACTOR,
             )
     if session.scalar(select(Developer.id).where(Developer.email == DEMO_DEVELOPER)) is None:

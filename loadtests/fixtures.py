@@ -101,6 +101,7 @@ def build_platform(directory: Path, upstream: str) -> BenchPlatform:
             published = apis.publish(
                 session, agency_slug=agency.slug, spec=SPEC, filename="hello.yaml", upstream=upstream,
                 api_slug="hello", access_level=AccessLevel.RESTRICTED, actor=ACTOR,
+                allowed_upstream_hosts=("127.0.0.1",),  # the benchmark's upstream listens on loopback
             )  # fmt: skip
             developer = applications.create_developer(
                 session, email="bench@agora.example", verified=True, actor=ACTOR

@@ -31,8 +31,9 @@ def refresh(session: Session) -> GatewayConfig | None:
     """Recompile; store a new revision only when the content changed. Call inside the change's transaction,
     so a failed change never publishes a config and a committed one always does."""
     document = compile_snapshot(session)
-    current = latest(session)
-    if current is not None and current.id == document["id"]:
+    # Only the id: the stored document of a platform with large specs is megabytes of JSON.
+    current = session.scalar(select(GatewayConfig.id).order_by(GatewayConfig.revision.desc()).limit(1))
+    if current == document["id"]:
         return None
     row = GatewayConfig(id=document["id"], document=document)
     session.add(row)

@@ -25,6 +25,8 @@ def change(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise Unavailable(f"the registry database is unavailable: {exc.orig or exc}") from exc
     except DataError as exc:  # a value the column cannot hold (NUL in text, an integer out of range)
         raise InvalidInput(f"a value cannot be stored: {exc.orig or exc}") from exc
+    except OverflowError as exc:  # SQLite's driver, for an integer past 64 bits (PostgreSQL: DataError)
+        raise InvalidInput(f"a value cannot be stored: {exc}") from exc
 
 
 @contextmanager
@@ -36,3 +38,5 @@ def read(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise Unavailable(f"the registry database is unavailable: {exc.orig or exc}") from exc
     except DataError as exc:  # a lookup by a value the column cannot hold: nothing has it
         raise InvalidInput(f"a value cannot be looked up: {exc.orig or exc}") from exc
+    except OverflowError as exc:  # SQLite's driver, for an integer past 64 bits
+        raise InvalidInput(f"a value cannot be looked up: {exc}") from exc

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from agora.errors import AgoraError, SpecInvalid
+from agora.errors import AgoraError, SpecInvalid, SpecRefused
 
 __all__ = ["app", "main"]
 
@@ -54,6 +54,10 @@ def _usage_error(exc: Exception) -> tuple[str, int] | None:
 def main() -> None:
     try:
         result = app(standalone_mode=False)
+    except SpecRefused as exc:  # platform policy: no flag lets it through
+        more = f" (and {len(exc.findings) - 1} more)" if len(exc.findings) > 1 else ""
+        print(f"error: spec refused by platform policy: {exc.findings[0]}{more}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except SpecInvalid as exc:
         # Every finding would not fit one line: count, first, and where to see them all.
         first = exc.findings[0]

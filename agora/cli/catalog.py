@@ -16,6 +16,7 @@ from registry.admin.views import api_view, version_detail_view
 from registry.models import AccessLevel
 from registry.services import agencies, apis
 from registry.unit_of_work import change, read
+from registry.versions import coerce_semver
 
 __all__ = ["agency_app", "api_app"]
 
@@ -65,7 +66,7 @@ def _read(file: Path) -> bytes:
 @api_app.command("check")
 def api_check(file: Path = typer.Argument(..., help="The spec to validate")) -> None:
     """Validate a spec without publishing it: every finding, one per line, with its JSON location."""
-    document = specs.load_spec(_read(file), file.name)
+    document = specs.load_spec(_read(file), file.name, limits=settings().spec_limits)
     findings = specs.validate_spec(document)
     for finding in findings:
         print(f"{finding.location or '/'}: {finding.message}")
@@ -73,6 +74,13 @@ def api_check(file: Path = typer.Argument(..., help="The spec to validate")) -> 
         print(f"error: {len(findings)} findings in {file}", file=sys.stderr)
         raise typer.Exit(SpecInvalid.exit_code)
     print(f"{file}: {specs.spec_kind(document)}, no findings")
+
+
+def _check_version(value: str | None) -> str | None:
+    """At the door, before the spec is read: the refusal names the flag."""
+    if value is not None:
+        coerce_semver(value, what="--version")
+    return value
 
 
 @api_app.command("publish")
@@ -84,7 +92,9 @@ def api_publish(
     access: AccessLevel | None = typer.Option(
         None, "--access", help="open, key or restricted (new APIs: key)"
     ),
-    version: str | None = typer.Option(None, "--version", help="Override the spec's info.version"),
+    version: str | None = typer.Option(
+        None, "--version", help="Override the spec's info.version", callback=_check_version
+    ),
     tag: list[str] | None = typer.Option(None, "--tag", help="Catalogue tag (repeatable)"),
     accept_findings: bool = typer.Option(False, "--accept-findings", help="Publish despite findings"),
     allow_breaking: bool = typer.Option(False, "--allow-breaking", help="Allow breaking changes in a major"),
@@ -92,7 +102,11 @@ def api_publish(
 ) -> None:
     """Validate a spec and publish it as a new version of an API."""
     data = _read(file)
-    with change(sessions()) as session:
+    # A spec of thousands of operations takes seconds to validate and compile: say what is going on.
+    with (
+        console.status(f"validating and publishing {file.name} ({len(data):,} bytes)..."),
+        change(sessions()) as session,
+    ):
         result = apis.publish(
             session,
             agency_slug=agency,
@@ -107,6 +121,7 @@ def api_publish(
             allow_breaking=allow_breaking,
             draft=draft,
             allowed_upstream_hosts=settings().allowed_upstream_hosts,
+            limits=settings().spec_limits,
             actor=actor(),
         )
         row = result.version

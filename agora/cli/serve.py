@@ -54,10 +54,23 @@ def _spawn(args: list[str], **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, *args], env={**os.environ, **env})
 
 
+def _allow_example_upstreams() -> None:
+    """The example upstreams listen on loopback, which agencies may not reach: the embedded platform is
+    the operator's own, so it names their host in AGORA_ALLOWED_UPSTREAM_HOSTS for itself and for the
+    gateway it starts (which checks every address it connects to)."""
+    from examples.catalog import EXAMPLE_HOST
+
+    listed = [h.strip() for h in os.environ.get("AGORA_ALLOWED_UPSTREAM_HOSTS", "").split(",") if h.strip()]
+    if EXAMPLE_HOST not in listed:
+        os.environ["AGORA_ALLOWED_UPSTREAM_HOSTS"] = ",".join([*listed, EXAMPLE_HOST])
+        settings.cache_clear()
+
+
 def run(
     workers: int = typer.Option(1, help="Gateway worker processes"),
 ) -> None:
     """Migrate, load the examples, and serve upstreams, admin API, gateway and portal until interrupted."""
+    _allow_example_upstreams()
     migrate.upgrade(settings().database_url)
     seed(port_offset=0, credentials=CREDENTIALS)
     # The gateway's workers write their metrics here; the admin's /metrics sums them (one host).

@@ -12,6 +12,7 @@ Schema: tuple[dict[str, Any], ...] = (
         "portal_url": {
             "type": "string",
             "default": None,
+            "url": True,
             "description": "Base URL of the developer portal, for the link to the access request page "
             "in refusals (`{portal_url}/{agency}/{api}/`); unset: the platform's AGORA_PORTAL_URL.",
         }

@@ -19,6 +19,9 @@ Schema: tuple[dict[str, Any], ...] = (
         "issuers": {
             "type": "array",
             "required": True,
+            # The gateway fetches `{issuer}/.well-known/openid-configuration` and `jwks_uri`: both go
+            # through the upstreams' address check at publication (registry/plugin_policy.py).
+            "url_keys": ("issuer", "jwks_uri"),
             "description": "The OpenID Providers whose tokens are accepted: a list of `{issuer, jwks_uri, "
             "audiences}`. `issuer` must equal the token's `iss`; `jwks_uri` is optional (default: the "
             "`jwks_uri` of `{issuer}/.well-known/openid-configuration`); `audiences` lists the `aud` "

@@ -24,8 +24,12 @@ Schema: tuple[dict[str, Any], ...] = (
         "hide_credentials": {
             "type": "boolean",
             "default": False,
+            # Keys work on every API their application may call: an agency's upstream must never see
+            # them. Publication refuses false; an entry without it gets true (registry/plugin_policy.py).
+            "agency_values": (True,),
             "description": "Remove the key from the request before it goes to the upstream "
-            "(the header, or the query parameter).",
+            "(the header, or the query parameter). Always true for APIs published on Agora: a key works "
+            "on every API its application may call, so no upstream may see it.",
         }
     },
     {

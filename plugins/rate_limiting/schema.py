@@ -114,8 +114,12 @@ Schema: tuple[dict[str, Any], ...] = (
         "redis_url": {
             "type": "string",
             "default": None,
+            "url": True,
+            # Which Redis counts is the operator's (AGORA_REDIS_URL), never an agency's: refused in
+            # x-agora-plugins (registry/plugin_policy.py).
+            "operator_only": True,
             "description": "redis:// or rediss:// URL of the Redis to count in, instead of the gateway's "
-            "AGORA_REDIS_URL.",
+            "AGORA_REDIS_URL. The operator's setting: refused in an API's `x-agora-plugins`.",
         }
     },
     {

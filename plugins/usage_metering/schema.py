@@ -13,6 +13,7 @@ Schema: tuple[dict[str, Any], ...] = (
             "type": "string",
             "default": None,
             "one_of": ["database", "http"],
+            "operator_only": True,  # where records go is the deployment's choice (registry/plugin_policy.py)
             "description": "Where records go: `database` (the registry's `usage_records` table at "
             "AGORA_DATABASE_URL) or `http` (POSTed to the admin API's `/admin/usage/ingest`, for gateways "
             "without a database). Unset: `http` when AGORA_USAGE_INGEST_URL is set, else `database`.",
@@ -22,6 +23,9 @@ Schema: tuple[dict[str, Any], ...] = (
         "http_endpoint": {
             "type": "string",
             "default": None,
+            "url": True,
+            # The gateway sends the platform-admin ingest token there: never an agency's choice.
+            "operator_only": True,
             "description": "The ingest URL for the `http` backend; unset: AGORA_USAGE_INGEST_URL. The "
             "platform-admin token it needs comes from AGORA_USAGE_INGEST_TOKEN, never from this config.",
         }

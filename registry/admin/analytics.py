@@ -88,7 +88,7 @@ def _usage(request: Request, default_group: str) -> tuple[UsageQuery, list[dict[
     return query, rows
 
 
-async def get_usage(request: Request) -> JSONResponse:
+def get_usage(request: Request) -> JSONResponse:
     (granularity, start, end, group_by, _), rows = _usage(request, "bucket")
     return JSONResponse(
         {"granularity": granularity, "from": start.isoformat(), "to": end.isoformat(), "group_by": group_by,
@@ -96,7 +96,7 @@ async def get_usage(request: Request) -> JSONResponse:
     )  # fmt: skip
 
 
-async def export_usage(request: Request) -> Response:
+def export_usage(request: Request) -> Response:
     (granularity, start, _, group_by, _), rows = _usage(request, "bucket,agency,api,version,application")
     out = io.StringIO()
     measures = [k for k in queries.figures(queries.Sums(), 0) if k not in group_by]
@@ -111,7 +111,7 @@ async def export_usage(request: Request) -> Response:
     )
 
 
-async def get_top_applications(request: Request) -> JSONResponse:
+def get_top_applications(request: Request) -> JSONResponse:
     who = principal(request)
     raw_limit = request.query_params.get("limit", "10")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
@@ -137,7 +137,7 @@ def health_view(session: Session, agencies: frozenset[str] | None, days: int = 7
     }
 
 
-async def get_health(request: Request) -> JSONResponse:
+def get_health(request: Request) -> JSONResponse:
     who = principal(request)
     with read(context(request).sessions) as session:
         return JSONResponse(health_view(session, agency_scope(session, who)))

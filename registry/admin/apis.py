@@ -13,17 +13,18 @@ from starlette.routing import Route
 
 from agora.errors import InvalidInput
 from registry.admin.authz import require_read, require_write, scope
-from registry.admin.context import context, json_body, principal
+from registry.admin.context import caller, context, json_body, principal
 from registry.admin.views import api_view, version_detail_view, version_view
 from registry.models import AccessLevel, ApiVersion
 from registry.services import agencies, apis
 from registry.services.tokens import Principal
 from registry.unit_of_work import change, read
+from registry.versions import coerce_semver
 
 __all__ = ["routes"]
 
 
-async def list_apis(request: Request) -> JSONResponse:
+def list_apis(request: Request) -> JSONResponse:
     who = principal(request)
     agency_slug = request.query_params.get("agency")
     with read(context(request).sessions) as session:
@@ -34,10 +35,19 @@ async def list_apis(request: Request) -> JSONResponse:
         return JSONResponse([api_view(a) for a in rows])
 
 
+def _may_publish(request: Request, who: Principal) -> None:
+    with read(context(request).sessions) as session:
+        agency = agencies.get_agency(session, request.path_params["agency"])
+        require_write(who, agency.id, f"agency {agency.slug}'s APIs")
+
+
 async def publish(request: Request) -> JSONResponse:
-    who = principal(request)
+    who = await caller(request)
+    await run_in_threadpool(_may_publish, request, who)  # before a byte of the spec is read
     body = await json_body(request, "PublishInput")
-    # Validating a large spec takes up to a second: keep it off the event loop.
+    if body.get("version") is not None:
+        coerce_semver(str(body["version"]), what="request body at /version:")
+    # Validating a large spec takes seconds: keep it off the event loop.
     return await run_in_threadpool(_publish, request, who, body)
 
 
@@ -61,6 +71,7 @@ def _publish(request: Request, who: Principal, body: dict[str, Any]) -> JSONResp
             allow_breaking=bool(body.get("allow_breaking", False)),
             draft=bool(body.get("draft", False)),
             allowed_upstream_hosts=ctx.settings.allowed_upstream_hosts,
+            limits=ctx.settings.spec_limits,
             actor=who.actor,
         )
         session.refresh(result.version.api)
@@ -76,7 +87,7 @@ def _publish(request: Request, who: Principal, body: dict[str, Any]) -> JSONResp
         )
 
 
-async def get_api(request: Request) -> JSONResponse:
+def get_api(request: Request) -> JSONResponse:
     who = principal(request)
     with read(context(request).sessions) as session:
         api = apis.get_api(session, request.path_params["agency"], request.path_params["api"])
@@ -92,13 +103,13 @@ def _version(session: Session, request: Request, who: Principal, *, write: bool)
     return row
 
 
-async def get_version(request: Request) -> JSONResponse:
+def get_version(request: Request) -> JSONResponse:
     who = principal(request)
     with read(context(request).sessions) as session:
         return JSONResponse(version_detail_view(_version(session, request, who, write=False)))
 
 
-async def get_spec(request: Request) -> Response:
+def get_spec(request: Request) -> Response:
     who = principal(request)
     with read(context(request).sessions) as session:
         row = _version(session, request, who, write=False)
@@ -106,15 +117,21 @@ async def get_spec(request: Request) -> Response:
         return Response(row.spec_text, media_type=media)
 
 
-async def release(request: Request) -> JSONResponse:
+def release(request: Request) -> JSONResponse:
     who = principal(request)
     with change(context(request).sessions) as session:
         row = apis.release(session, _version(session, request, who, write=True), actor=who.actor)
         return JSONResponse(version_view(row))
 
 
+def _may_change_version(request: Request, who: Principal) -> None:
+    with read(context(request).sessions) as session:
+        _version(session, request, who, write=True)
+
+
 async def deprecate(request: Request) -> JSONResponse:
-    who = principal(request)
+    who = await caller(request)
+    await run_in_threadpool(_may_change_version, request, who)
     body = await json_body(request, "DeprecateInput", optional=True)
     sunset = None
     if body.get("sunset"):
@@ -122,6 +139,10 @@ async def deprecate(request: Request) -> JSONResponse:
             sunset = date.fromisoformat(body["sunset"])
         except ValueError as exc:
             raise InvalidInput(f"sunset {body['sunset']!r} is not a date (YYYY-MM-DD)") from exc
+    return await run_in_threadpool(_deprecate, request, who, sunset)
+
+
+def _deprecate(request: Request, who: Principal, sunset: date | None) -> JSONResponse:
     with change(context(request).sessions) as session:
         row = apis.deprecate(
             session, _version(session, request, who, write=True), sunset=sunset, actor=who.actor
@@ -129,7 +150,7 @@ async def deprecate(request: Request) -> JSONResponse:
         return JSONResponse(version_view(row))
 
 
-async def retire(request: Request) -> JSONResponse:
+def retire(request: Request) -> JSONResponse:
     who = principal(request)
     with change(context(request).sessions) as session:
         row = apis.retire(session, _version(session, request, who, write=True), actor=who.actor)

@@ -7,7 +7,10 @@ from agora.errors import Forbidden
 from registry.models import Role
 from registry.services.tokens import Principal
 
-__all__ = ["require_platform_admin", "require_read", "require_usage_writer", "require_write", "scope"]
+__all__ = [
+    "require_platform_admin", "require_read", "require_usage_writer", "require_write", "require_writer",
+    "scope",
+]  # fmt: skip
 
 
 def scope(principal: Principal) -> set[int] | None:
@@ -27,6 +30,12 @@ def require_write(principal: Principal, agency_id: int | None, what: str) -> Non
         return
     if agency_id is None or principal.agency_ids is None or agency_id not in principal.agency_ids:
         raise Forbidden(f"{principal.actor} may not change {what}")
+
+
+def require_writer(principal: Principal) -> None:
+    """The part of `require_write` known before the target is: a read-only token writes nothing."""
+    if principal.role is Role.OPS:
+        raise Forbidden(f"{principal.actor} is read-only")
 
 
 def require_platform_admin(principal: Principal, what: str) -> None:

@@ -13,14 +13,24 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from agora.errors import InvalidInput, Unauthorized
+from agora.errors import InvalidInput, PayloadTooLarge, Unauthorized
 from agora.settings import Settings
 from registry.services.tokens import Principal, authenticate
 from registry.unit_of_work import read
 
-__all__ = ["AdminContext", "context", "json_body", "openapi_document", "principal"]
+__all__ = [
+    "AdminContext",
+    "caller",
+    "context",
+    "json_body",
+    "openapi_document",
+    "path_id",
+    "principal",
+    "read_body",
+]
 
 _DOC_URI = "urn:agora:admin-openapi"
 
@@ -51,20 +61,39 @@ def _validator(schema_name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=registry)
 
 
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 before reading when its Content-Length says it is past `limit`, and
+    while streaming when it turns out to be (chunked, or a Content-Length that lied)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the request body is {int(declared):,} bytes; the limit is {limit:,}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the request body exceeds the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_body(request: Request, schema_name: str, *, optional: bool = False) -> dict[str, Any]:
     """The body checked against the admin document's schema. Properties the schema does not declare are
-    dropped, so a caller can never set fields it is not allowed to (mass assignment)."""
-    raw = await request.body()
+    dropped, so a caller can never set fields it is not allowed to (mass assignment). Call it only after
+    the caller is authorised for the route: nobody's body is read for them before that."""
+    raw = await read_body(request, context(request).settings.admin_max_body_bytes)
     if not raw.strip():
         if optional:
             return {}
         raise InvalidInput("a JSON request body is required")
+    # Megabytes of JSON (a large spec inside) take a while to parse: not on the event loop.
+    return await run_in_threadpool(_checked, raw, schema_name)
+
+
+def _checked(raw: bytes, schema_name: str) -> dict[str, Any]:
     try:
         body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(
-            f"request body is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"request body is not JSON: {exc}") from exc
     errors = sorted(_validator(schema_name).iter_errors(body), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/" + "/".join(str(p) for p in errors[0].absolute_path)
@@ -72,6 +101,23 @@ async def json_body(request: Request, schema_name: str, *, optional: bool = Fals
     declared = openapi_document()["components"]["schemas"][schema_name].get("properties", {})
     assert isinstance(body, dict)
     return {key: value for key, value in body.items() if key in declared}
+
+
+# Ids are SQL INTEGER columns; a larger one names nothing and would overflow SQLite's driver.
+MAX_ID = 2**31 - 1
+
+
+def path_id(request: Request, name: str) -> int:
+    """An integer path parameter (`{name:int}`), refused with 422 when no row could have it."""
+    value = int(request.path_params[name])
+    if not 0 <= value <= MAX_ID:
+        raise InvalidInput(f"{name} {value} is out of range (0 to {MAX_ID})")
+    return value
+
+
+async def caller(request: Request, *, usage_ingest: bool = False) -> Principal:
+    """`principal`, from a worker thread: checking a token reads the database."""
+    return await run_in_threadpool(lambda: principal(request, usage_ingest=usage_ingest))
 
 
 def principal(request: Request, *, usage_ingest: bool = False) -> Principal:

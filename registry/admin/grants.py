@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agora.errors import InvalidInput
 from registry.admin.authz import require_write, scope
-from registry.admin.context import context, json_body, principal
+from registry.admin.context import caller, context, json_body, path_id, principal
 from registry.admin.views import grant_view
 from registry.models import GrantState
 from registry.services import grants
+from registry.services.tokens import Principal
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
 
 
-async def list_grants(request: Request) -> JSONResponse:
+def list_grants(request: Request) -> JSONResponse:
     who = principal(request)
     raw_state = request.query_params.get("state")
     try:
@@ -29,11 +33,22 @@ async def list_grants(request: Request) -> JSONResponse:
         return JSONResponse([grant_view(g) for g in rows])
 
 
+def _may_decide(request: Request, who: Principal) -> None:
+    with read(context(request).sessions) as session:
+        grant = grants.get_grant(session, path_id(request, "grant_id"))
+        require_write(who, grant.api.agency_id, f"access grants of {grant.api.agency.slug}")
+
+
 async def decide(request: Request) -> JSONResponse:
-    who = principal(request)
+    who = await caller(request)
+    await run_in_threadpool(_may_decide, request, who)
     body = await json_body(request, "DecisionInput")
+    return await run_in_threadpool(_decide, request, who, body)
+
+
+def _decide(request: Request, who: Principal, body: dict[str, Any]) -> JSONResponse:
     with change(context(request).sessions) as session:
-        grant = grants.get_grant(session, int(request.path_params["grant_id"]))
+        grant = grants.get_grant(session, path_id(request, "grant_id"))
         require_write(who, grant.api.agency_id, f"access grants of {grant.api.agency.slug}")
         grants.decide(session, grant, GrantState(body["state"]), reason=body.get("reason"), actor=who.actor)
         return JSONResponse(grant_view(grant))

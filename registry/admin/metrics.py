@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from registry import snapshots
 from registry.admin.authz import require_read
-from registry.admin.context import context, principal
+from registry.admin.context import caller, context
 from registry.analytics.scheduler import JobStatus
 from registry.analytics.uptime import current_health
 from registry.unit_of_work import read
@@ -106,7 +106,7 @@ def _registry(request: Request) -> CollectorRegistry:
 
 
 async def get_metrics(request: Request) -> Response:
-    who = principal(request)
+    who = await caller(request)
     require_read(who, None, "the platform's metrics")
     body = await run_in_threadpool(generate_latest, _registry(request))
     return Response(body, media_type=CONTENT_TYPE_LATEST)

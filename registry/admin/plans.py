@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from registry.admin.authz import require_read, require_write, scope
-from registry.admin.context import context, json_body, principal
+from registry.admin.authz import require_read, require_write, require_writer, scope
+from registry.admin.context import caller, context, json_body, principal
 from registry.admin.views import plan_view
 from registry.models import Agency
 from registry.services import agencies, plans
+from registry.services.tokens import Principal
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
@@ -22,7 +26,7 @@ def _slugs(session: Session) -> dict[int, str]:
     return {row.id: row.slug for row in session.execute(select(Agency.id, Agency.slug))}
 
 
-async def list_plans(request: Request) -> JSONResponse:
+def list_plans(request: Request) -> JSONResponse:
     who = principal(request)
     with read(context(request).sessions) as session:
         slugs = _slugs(session)
@@ -30,8 +34,13 @@ async def list_plans(request: Request) -> JSONResponse:
 
 
 async def create_plan(request: Request) -> JSONResponse:
-    who = principal(request)
+    who = await caller(request)
+    require_writer(who)  # which agency is in the body: the rest of the check follows it
     body = await json_body(request, "PlanInput")
+    return await run_in_threadpool(_create_plan, request, who, body)
+
+
+def _create_plan(request: Request, who: Principal, body: dict[str, Any]) -> JSONResponse:
     with change(context(request).sessions) as session:
         agency = agencies.get_agency(session, body["agency"]) if body.get("agency") else None
         require_write(
@@ -49,7 +58,7 @@ async def create_plan(request: Request) -> JSONResponse:
         return JSONResponse(plan_view(plan, _slugs(session)), status_code=201)
 
 
-async def get_plan(request: Request) -> JSONResponse:
+def get_plan(request: Request) -> JSONResponse:
     who = principal(request)
     with read(context(request).sessions) as session:
         plan = plans.get_plan(session, request.path_params["plan"])
@@ -58,9 +67,20 @@ async def get_plan(request: Request) -> JSONResponse:
         return JSONResponse(plan_view(plan, _slugs(session)))
 
 
+def _may_update(request: Request, who: Principal) -> None:
+    with read(context(request).sessions) as session:
+        plan = plans.get_plan(session, request.path_params["plan"])
+        require_write(who, plan.agency_id, f"plan {plan.slug}")
+
+
 async def update_plan(request: Request) -> JSONResponse:
-    who = principal(request)
+    who = await caller(request)
+    await run_in_threadpool(_may_update, request, who)
     body = await json_body(request, "PlanUpdate")
+    return await run_in_threadpool(_update_plan, request, who, body)
+
+
+def _update_plan(request: Request, who: Principal, body: dict[str, Any]) -> JSONResponse:
     with change(context(request).sessions) as session:
         plan = plans.get_plan(session, request.path_params["plan"])
         require_write(who, plan.agency_id, f"plan {plan.slug}")

@@ -19,11 +19,11 @@ from registry.unit_of_work import read
 __all__ = ["routes"]
 
 
-async def get_openapi(request: Request) -> JSONResponse:
+def get_openapi(request: Request) -> JSONResponse:
     return JSONResponse(openapi_document())
 
 
-async def get_status(request: Request) -> JSONResponse:
+def get_status(request: Request) -> JSONResponse:
     try:
         with read(context(request).sessions) as session:
             session.execute(text("SELECT 1"))
@@ -40,7 +40,7 @@ async def get_status(request: Request) -> JSONResponse:
     )
 
 
-async def whoami(request: Request) -> JSONResponse:
+def whoami(request: Request) -> JSONResponse:
     who = principal(request)
     slugs = None
     if who.agency_ids is not None:
@@ -49,7 +49,7 @@ async def whoami(request: Request) -> JSONResponse:
     return JSONResponse(principal_view(who, slugs))
 
 
-async def list_audit(request: Request) -> JSONResponse:
+def list_audit(request: Request) -> JSONResponse:
     who = principal(request)
     raw = request.query_params.get("limit", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= 1000:
@@ -59,7 +59,7 @@ async def list_audit(request: Request) -> JSONResponse:
         return JSONResponse([audit_view(e) for e in events])
 
 
-async def get_config(request: Request) -> JSONResponse:
+def get_config(request: Request) -> JSONResponse:
     who = principal(request)
     # The snapshot spans every agency (and holds credential digests): not for agency-scoped tokens.
     require_read(who, None, "the platform-wide gateway config")

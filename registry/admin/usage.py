@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from agora.errors import InvalidInput, Unavailable
 from registry.admin.authz import require_usage_writer
-from registry.admin.context import context, principal
+from registry.admin.context import caller, context, read_body
 from registry.services import usage
 
 __all__ = ["MAX_BODY_BYTES", "routes"]
@@ -34,14 +34,9 @@ MAX_BODY_BYTES = 32 * 1024 * 1024  # 10,000 Kong entries with their headers fit 
 
 
 async def _json(request: Request) -> Any:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise InvalidInput(f"the batch exceeds {MAX_BODY_BYTES} bytes; send smaller batches")
-        chunks.append(chunk)
+    raw = await read_body(request, MAX_BODY_BYTES)
     try:
-        return json.loads(b"".join(chunks))
+        return json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"request body is not JSON: {exc}") from exc
 
@@ -57,7 +52,7 @@ def _write(sessions: sessionmaker[Session], body: Any) -> usage.IngestResult:
 
 
 async def ingest_usage(request: Request) -> JSONResponse:
-    require_usage_writer(principal(request, usage_ingest=True))
+    require_usage_writer(await caller(request, usage_ingest=True))
     body = await _json(request)
     result = await run_in_threadpool(_write, context(request).sessions, body)
     return JSONResponse({"received": result.received, "inserted": result.inserted, "skipped": result.skipped})

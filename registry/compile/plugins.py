@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.models import AccessLevel
+from registry.plugin_policy import with_platform_values
 
 __all__ = ["OPEN_LIMITS", "merge_plugins", "plugin_list", "service_plugins"]
 
@@ -28,7 +29,10 @@ def plugin_list(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         return []
     plugins = [
-        {"name": str(item["name"]), "config": dict(item.get("config") or {})}
+        {
+            "name": str(item["name"]),
+            "config": with_platform_values(str(item["name"]), dict(item.get("config") or {})),
+        }
         for item in value
         if isinstance(item, dict) and "name" in item
     ]

@@ -147,7 +147,10 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
 
 
 def _services(session: Session) -> list[dict[str, Any]]:
-    apis = session.scalars(select(Api).options(selectinload(Api.versions))).unique()
+    # Versions without their documents: only the newest of each major is compiled (its `normalized`
+    # loads when read), and older ones of a large spec would be megabytes of JSON each.
+    versions = selectinload(Api.versions).defer(ApiVersion.spec_text).defer(ApiVersion.normalized)
+    apis = session.scalars(select(Api).options(versions.defer(ApiVersion.changes))).unique()
     services = []
     for api in apis:
         by_major: dict[int, list[ApiVersion]] = defaultdict(list)

@@ -9,7 +9,7 @@ from typing import Any
 
 import semver
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from agora.errors import (
     BreakingChange,
@@ -20,8 +20,10 @@ from agora.errors import (
     NotFound,
     SpecInvalid,
 )
+from agora.settings import SpecLimits
 from registry import specs
 from registry.models import AccessLevel, Agency, Api, ApiVersion, VersionStatus, utcnow
+from registry.plugin_policy import check_plugin_configs
 from registry.services import audit
 from registry.services.agencies import check_slug, get_agency
 from registry.upstreams import check_upstream
@@ -102,25 +104,32 @@ def publish(
     allow_breaking: bool = False,
     draft: bool = False,
     allowed_upstream_hosts: tuple[str, ...] = (),
+    limits: SpecLimits | None = None,
     actor: str,
 ) -> PublishResult:
     """Validate, normalise, compare and store one version. Raises before writing anything when refused."""
     agency = get_agency(session, agency_slug)
-    document = specs.load_spec(spec, filename)
+    document = specs.load_spec(spec, filename, limits=limits)
     kind = specs.spec_kind(document)
     findings = specs.validate_spec(document)
     if findings and not accept_findings:
         raise SpecInvalid(findings)
+    check_plugin_configs(document, allowed_hosts=allowed_upstream_hosts)
     normalized = specs.normalize(document)
     if upstream is not None:
         upstream = check_upstream(upstream, allowed_hosts=allowed_upstream_hosts)
 
     info = document.get("info") if isinstance(document.get("info"), dict) else {}
     assert isinstance(info, dict)
-    parsed = coerce_semver(version or str(info.get("version", "")))
+    if version is not None:
+        parsed = coerce_semver(version)
+    else:
+        parsed = coerce_semver(str(info.get("version", "")), what="info.version")
     slug = check_slug(api_slug or _slugify(str(info.get("title") or "api")), "API")
 
-    api = session.scalar(select(Api).where(Api.agency_id == agency.id, Api.slug == slug))
+    api = session.scalar(
+        select(Api).where(Api.agency_id == agency.id, Api.slug == slug).options(_versions_without_documents())
+    )
     created = api is None
     if api is None:
         api = Api(
@@ -207,10 +216,22 @@ def publish(
     return PublishResult(version=row, created_api=created, findings=findings, changes=changes)
 
 
+def _versions_without_documents() -> Any:
+    """Load an API's versions without their documents (the spec, its normalized form, the changes): a
+    spec of thousands of operations is megabytes of JSON per version, parsed for every listing and
+    every publication otherwise. Read where needed, they load then (inside the session)."""
+    return (
+        selectinload(Api.versions)
+        .defer(ApiVersion.spec_text)
+        .defer(ApiVersion.normalized)
+        .defer(ApiVersion.changes)
+    )
+
+
 def list_apis(
     session: Session, *, agency_slug: str | None = None, agency_ids: set[int] | None = None
 ) -> list[Api]:
-    query = select(Api).join(Agency).order_by(Agency.slug, Api.slug)
+    query = select(Api).join(Agency).order_by(Agency.slug, Api.slug).options(_versions_without_documents())
     if agency_slug is not None:
         query = query.where(Agency.slug == agency_slug)
     if agency_ids is not None:

@@ -25,13 +25,19 @@ def plan_state(plan: Plan, agency_slug: str | None = None) -> dict[str, Any]:
     }
 
 
+# The columns are SQL INTEGER: PostgreSQL's holds 32 bits, and SQLite's driver overflows past 64.
+MAX_LIMIT = 2**31 - 1
+
+
 def _check_limits(limits: dict[str, int | None]) -> None:
     unknown = set(limits) - set(PERIODS)
     if unknown:
         raise InvalidInput(f"unknown limit period(s) {sorted(unknown)}; use {', '.join(PERIODS)}")
     for period, value in limits.items():
-        if value is not None and value < 1:
-            raise InvalidInput(f"limit per {period} must be a positive integer or empty, not {value}")
+        if value is not None and not 1 <= value <= MAX_LIMIT:
+            raise InvalidInput(
+                f"limit per {period} must be an integer from 1 to {MAX_LIMIT} or empty, not {value}"
+            )
 
 
 def create_plan(

@@ -4,6 +4,11 @@ JSON is read with the `json` module (fast, and its errors carry the right positi
 with a YAML safe loader. The result is always what a JSON parser would have produced: mapping keys
 are strings (YAML reads `200:` as an int) and timestamps stay strings (YAML reads `2024-01-01` as a
 date), because the registry stores and serves the document as JSON.
+
+Limits (`agora.settings.SpecLimits`, refused as `SpecTooLarge`, 422 / exit 3): the file's size, its
+size once YAML aliases are expanded (a 100 KB string aliased 1,000 times is 100 MB to every consumer of
+the document), and its number of operations. An alias that refers to a node containing it is
+refused as unparsable rather than recursing.
 """
 
 from __future__ import annotations
@@ -14,14 +19,16 @@ from typing import Any
 
 import yaml
 
-from agora.errors import SpecUnparsable
+from agora.errors import SpecTooLarge, SpecUnparsable
+from agora.settings import SpecLimits
 
-__all__ = ["dump_json", "dump_yaml", "load_spec"]
+__all__ = ["count_operations", "dump_json", "dump_yaml", "load_spec"]
 
 _YAML_SUFFIXES = {".yaml", ".yml"}
 # YAML aliases let a 1 kB file expand to gigabytes once serialized ("billion laughs"); no real spec
 # comes near this many nodes (the largest shared spec has about 40 000).
 MAX_NODES = 2_000_000
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -34,8 +41,17 @@ class _SpecLoader(_BaseLoader):  # type: ignore[misc]
 _SpecLoader.add_constructor("tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_str)
 
 
-def load_spec(data: bytes | str, filename: str | None = None) -> dict[str, Any]:
+def load_spec(
+    data: bytes | str, filename: str | None = None, *, limits: SpecLimits | None = None
+) -> dict[str, Any]:
     """Parse a JSON or YAML spec. The content decides; a `.yaml`/`.yml` name forces YAML."""
+    limits = limits or SpecLimits()
+    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+    if size > limits.max_bytes:
+        raise SpecTooLarge(
+            f"the spec is {size:,} bytes; this platform accepts at most {limits.max_bytes:,} "
+            "(AGORA_SPEC_MAX_BYTES)"
+        )
     text = _decode(data)
     suffix = PurePath(filename).suffix.lower() if filename else ""
     looks_like_json = text.lstrip().startswith(("{", "["))
@@ -43,8 +59,21 @@ def load_spec(data: bytes | str, filename: str | None = None) -> dict[str, Any]:
     if not isinstance(doc, dict):
         kind = "nothing" if doc is None else type(doc).__name__
         raise SpecUnparsable(f"the top level must be a mapping, found {kind}", line=1, column=1)
-    result: dict[str, Any] = _jsonable(doc, {})[0]
+    result: dict[str, Any] = _Expander(limits.max_expanded_bytes).copy(doc)
+    operations = count_operations(result)
+    if operations > limits.max_operations:
+        raise SpecTooLarge(
+            f"the spec has {operations:,} operations; this platform accepts at most "
+            f"{limits.max_operations:,} (AGORA_SPEC_MAX_OPERATIONS)"
+        )
     return result
+
+
+def count_operations(document: dict[str, Any]) -> int:
+    paths = document.get("paths")
+    if not isinstance(paths, dict):
+        return 0
+    return sum(sum(1 for key in item if key in _METHODS) for item in paths.values() if isinstance(item, dict))
 
 
 def _decode(data: bytes | str) -> str:
@@ -88,33 +117,61 @@ def _parse_yaml(text: str) -> Any:
         raise SpecUnparsable("invalid YAML: nested too deeply", line=1, column=1) from None
 
 
-def _jsonable(node: Any, seen: dict[int, tuple[Any, int]]) -> tuple[Any, int]:
-    """Copy `node` with string keys, returning it with its expanded size in nodes.
+class _Expander:
+    """Copies a parsed document with string keys, measuring it as if every alias were expanded.
 
     Alias-shared subtrees are converted once (`seen`) but counted every time they appear, so an alias
-    bomb is refused in time linear in the file, not in its expansion.
+    bomb is refused in time linear in the file, not in its expansion. The measure is close to the size
+    of the document as JSON: a string counts its length, anything else a few bytes.
     """
-    if not isinstance(node, (dict, list)):
-        return node, 1
-    if id(node) in seen:
-        return seen[id(node)]
-    result: Any
-    size = 1
-    if isinstance(node, dict):
-        result = {}
-        for key, value in node.items():
-            result[_key(key)], child_size = _jsonable(value, seen)
-            size += child_size
-    else:
-        result = []
-        for item in node:
-            converted, child_size = _jsonable(item, seen)
-            result.append(converted)
-            size += child_size
-    if size > MAX_NODES:
-        raise SpecUnparsable(f"the document expands to more than {MAX_NODES} nodes", line=1, column=1)
-    seen[id(node)] = (result, size)
-    return result, size
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.seen: dict[int, tuple[Any, int, int]] = {}
+        self.open: set[int] = set()  # containers being copied: meeting one again is a cycle
+
+    def copy(self, node: Any) -> Any:
+        return self._copy(node)[0]
+
+    def _copy(self, node: Any) -> tuple[Any, int, int]:
+        if isinstance(node, str):
+            return node, 1, len(node) + 2
+        if not isinstance(node, (dict, list)):
+            return node, 1, 8
+        key = id(node)
+        if key in self.seen:
+            return self.seen[key]
+        if key in self.open:
+            raise SpecUnparsable(
+                "invalid YAML: an alias refers to a node that contains it (a self-referential anchor)"
+            )
+        self.open.add(key)
+        result: Any
+        nodes, size = 1, 2
+        if isinstance(node, dict):
+            result = {}
+            for name, value in node.items():
+                text = _key(name)
+                result[text], child_nodes, child_size = self._copy(value)
+                nodes += child_nodes
+                size += child_size + len(text) + 4
+        else:
+            result = []
+            for item in node:
+                converted, child_nodes, child_size = self._copy(item)
+                result.append(converted)
+                nodes += child_nodes
+                size += child_size + 1
+        if nodes > MAX_NODES:
+            raise SpecTooLarge(f"the document expands to more than {MAX_NODES:,} nodes (YAML aliases)")
+        if size > self.max_bytes:
+            raise SpecTooLarge(
+                f"the document expands to more than {self.max_bytes:,} bytes through YAML aliases or "
+                "repetition; this platform accepts at most that (AGORA_SPEC_MAX_EXPANDED_BYTES)"
+            )
+        self.open.discard(key)
+        self.seen[key] = (result, nodes, size)
+        return result, nodes, size
 
 
 def _key(key: Any) -> str:

@@ -64,7 +64,7 @@ def test_publish_lifecycle_and_compile_from_the_command_line(tmp_path: Path, dat
         "--api",
         "warnwetter",
         "--upstream",
-        "http://127.0.0.1:9999",
+        "https://warnwetter.example.gov",
         "--access",
         "open",
     ).stdout

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from examples.catalog import by_api_slug
+from examples.catalog import EXAMPLE_HOST, by_api_slug
 from registry.models import AccessLevel, Agency, Api, Application, Plan
 from registry.services import agencies, apis, applications, plans
 
@@ -35,6 +35,7 @@ def example_api(session: Session, api_slug: str, agency_slug: str, access: Acces
         upstream=example.upstream_url(),
         api_slug=api_slug,
         access_level=access,
+        allowed_upstream_hosts=(EXAMPLE_HOST,),
         actor=ACTOR,
     )
     return result.version.api

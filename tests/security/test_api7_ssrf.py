@@ -41,6 +41,23 @@ REFUSED = [
     "http://user:pass@api.example.gov/",  # credentials in the URL
     "file:///etc/passwd",  # not http(s)
     "gopher://127.0.0.1:6379/_FLUSHALL",
+    # issue 14, item 3: loopback, which published the gateway's own /metrics to anonymous callers
+    "http://127.0.0.1:8100/metrics",
+    "http://localhost:8001/",
+    "http://LOCALHOST./",
+    "http://[::1]:8100/",
+    "http://127.1:8100/",
+    "http://2130706433:8100/",
+    "http://0x7f000001:8100/",
+    "http://0177.0.0.1:8100/",
+    "http://[::ffff:127.0.0.1]:8100/",
+    "http://[64:ff9b::7f00:1]:8100/",  # NAT64 of 127.0.0.1
+    "http://[64:ff9b:1::a00:5]/",  # local-use NAT64
+    "http://[2002:7f00:1::]:8100/",  # 6to4 of 127.0.0.1
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
+    "http://\uff11\uff12\uff17.0.0.1:8100/",  # fullwidth digits
+    "http://127\u30020\u30020\u30021:8100/",  # ideographic full stops
+    "http://[fe80::1%25eth0]/",  # an interface zone
 ]
 
 
@@ -56,8 +73,23 @@ def test_upstreams_reaching_inside_are_refused_at_publication(world: World, upst
     assert [a["slug"] for a in apis] == ["addresses"], "nothing of a refused publication is stored"
 
 
-def test_public_and_loopback_upstreams_are_accepted(world: World) -> None:
+def test_public_upstreams_are_accepted(world: World) -> None:
     assert _publish(world.client, world.admin_a, "https://api.example.gov/v1") == 201
+
+
+def test_loopback_only_when_the_operator_names_it(world: World, settings: Settings) -> None:
+    allowing = dataclasses.replace(settings, allowed_upstream_hosts=("127.0.0.1",))
+    sessions = world.client.app.state.agora.sessions  # type: ignore[attr-defined]
+    with TestClient(create_admin_app(allowing, sessions)) as client:
+        assert _publish(client, world.admin_a, "http://[::1]:9101/") == 422, "only the named address"
+        assert _publish(client, world.admin_a, "http://127.1:9101/") == 201, "another spelling of it"
+        (version,) = client.get("/admin/agencies/cadastre/apis/probe", headers=world.admin_a).json()[
+            "versions"
+        ]
+    detail = world.client.get(
+        f"/admin/agencies/cadastre/apis/probe/versions/{version['version']}", headers=world.admin_a
+    ).json()
+    assert detail["upstream_url"] == "http://127.0.0.1:9101", "stored as checked"
 
 
 def test_the_operator_allow_list_names_exact_hosts(world: World, settings: Settings) -> None:

@@ -22,7 +22,7 @@ _FILES = {
 }
 
 
-async def static_file(request: Request) -> Response:
+def static_file(request: Request) -> Response:
     found = _FILES.get(request.path_params["name"])
     if found is None or not found[0].is_file():
         return Response("not found", status_code=404, media_type="text/plain")

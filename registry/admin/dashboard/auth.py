@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -54,6 +55,12 @@ def ui_principal(request: Request) -> Principal | None:
         return principal_of(token)
 
 
+def _authenticate(request: Request, token: str) -> None:
+    ctx = context(request)
+    with read(ctx.sessions) as session:
+        authenticate(session, token, hmac_key=ctx.settings.hmac_key)
+
+
 async def sign_in(request: Request) -> Response:
     form = await request.form()
     from registry.admin.dashboard.pages import render  # the page module imports this one
@@ -63,9 +70,7 @@ async def sign_in(request: Request) -> Response:
         value = form.get("token")
         if not isinstance(value, str) or not value.strip():
             raise Unauthorized("paste an admin token")
-        ctx = context(request)
-        with read(ctx.sessions) as session:
-            authenticate(session, value.strip(), hmac_key=ctx.settings.hmac_key)
+        await run_in_threadpool(_authenticate, request, value.strip())
     except AgoraError as exc:
         return render(request, "signin.html", status=exc.status, error=exc.detail)
     request.session.clear()  # a fresh session: nothing from before the sign-in carries over

@@ -78,7 +78,7 @@ def overview_data(session: Session, agencies: frozenset[str] | None, window: str
     }
 
 
-async def overview(request: Request) -> JSONResponse:
+def overview(request: Request) -> JSONResponse:
     who = ui_principal(request)
     if who is None:
         return JSONResponse({"detail": "signed out"}, status_code=401, headers=_NO_STORE)

@@ -49,11 +49,11 @@ def render(request: Request, template: str, *, status: int = 200, **values: Any)
     return HTMLResponse(body, status_code=status, headers=UI_HEADERS)
 
 
-async def signin_page(request: Request) -> Response:
+def signin_page(request: Request) -> Response:
     return render(request, "signin.html", error=None)
 
 
-async def overview(request: Request) -> Response:
+def overview(request: Request) -> Response:
     who = ui_principal(request)
     if who is None:
         return RedirectResponse("/admin/ui/signin", status_code=303)

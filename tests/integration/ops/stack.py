@@ -127,6 +127,7 @@ def start_ops_stack(root: Path) -> OpsStack:
         "AGORA_HMAC_KEY": secrets.token_hex(32),  # the same secrets in this process and the children
         "AGORA_SESSION_SECRET": secrets.token_urlsafe(32),
         "AGORA_LOG_LEVEL": "warning",
+        "AGORA_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1",  # the test upstreams listen on loopback
         "AGORA_ROLLUP_INTERVAL": "1",
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }

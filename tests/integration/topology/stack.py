@@ -275,6 +275,7 @@ def start_platform(
         "AGORA_SESSION_SECRET": "topology-session-secret",
         "AGORA_STATE_DIR": str(root / "state"),
         "AGORA_LOG_LEVEL": "warning",
+        "AGORA_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1",  # the test upstreams listen on loopback
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         **env,
     }

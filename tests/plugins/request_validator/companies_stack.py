@@ -73,6 +73,7 @@ def compile_registry(
                 apis.publish(
                     session, agency_slug="commerce", spec=json.dumps(spec), upstream=upstream,
                     api_slug=slug, access_level=AccessLevel.OPEN, actor="test",
+                    allowed_upstream_hosts=("127.0.0.1",),  # the test upstream listens on loopback
                 )  # fmt: skip
             if apps:
                 plan = factories.plan(session)

@@ -39,7 +39,7 @@ def test_publish_ignores_fields_the_caller_may_not_set(world: World, sessions: s
 
     body = {
         "spec": VALID.read_text(),
-        "upstream": "http://127.0.0.1:9999",
+        "upstream": "https://warnwetter.example.gov",
         "accept_findings": False,
         "status": "retired",  # not a publish field: ignored
         "findings": [{"location": "/", "message": "planted"}],

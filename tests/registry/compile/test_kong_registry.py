@@ -14,7 +14,7 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from examples.catalog import by_api_slug
+from examples.catalog import EXAMPLE_HOST, by_api_slug
 from registry.compile.kong import python_plugin_names, to_kong
 from registry.compile.plugins import OPEN_LIMITS
 from registry.compile.snapshot import compile_snapshot
@@ -41,6 +41,7 @@ def _publish_with_cors(session: Session) -> None:
     apis.publish(
         session, agency_slug="cadastre", spec=yaml.safe_dump(spec), filename="addresses.yaml",
         upstream=example.upstream_url(), api_slug="addresses", access_level=AccessLevel.OPEN, actor="t",
+        allowed_upstream_hosts=(EXAMPLE_HOST,),
     )  # fmt: skip
 
 

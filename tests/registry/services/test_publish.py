@@ -34,7 +34,7 @@ def _companies() -> dict[str, Any]:
 
 def _publish(session: Session, doc: dict[str, Any] | str, **kwargs: Any) -> apis.PublishResult:
     text = doc if isinstance(doc, str) else json.dumps(doc)
-    kwargs.setdefault("upstream", "http://127.0.0.1:9102")
+    kwargs.setdefault("upstream", "https://companies.example.gov")
     kwargs.setdefault("api_slug", "companies")
     return apis.publish(session, agency_slug="commerce", spec=text, actor="t", **kwargs)
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from agora.errors import SpecUnparsable
+from agora.errors import SpecTooLarge, SpecUnparsable
+from agora.settings import SpecLimits
 from registry.specs import dump_json, dump_yaml, load_spec
 
 YAML_DOC = """\
@@ -84,8 +85,34 @@ def test_yaml_alias_bomb_is_refused() -> None:
     for i in range(1, 8):
         refs = ", ".join([f"*a{i - 1}"] * 10)
         lines.append(f"a{i}: &a{i} [{refs}]")
-    with pytest.raises(SpecUnparsable, match="expands to more than"):
+    with pytest.raises(SpecTooLarge, match="expands to more than"):
         load_spec("\n".join(lines))
+
+
+def test_a_large_string_aliased_many_times_is_refused_by_its_expanded_size() -> None:
+    """Issue 14, item 7: 104 KB of YAML that is 100 MB to every consumer of the document."""
+    text = "s: &s '" + "x" * 100_000 + "'\nl: [" + ", ".join(["*s"] * 1000) + "]\n"
+    with pytest.raises(SpecTooLarge, match="AGORA_SPEC_MAX_EXPANDED_BYTES"):
+        load_spec(text)
+    assert load_spec(text, limits=SpecLimits(max_expanded_bytes=200_000_000))["l"][999] == "x" * 100_000
+
+
+@pytest.mark.parametrize("text", ["x: &a [*a]\n", "a: &a {b: {c: *a}}\n"])
+def test_a_self_referential_alias_is_unparsable_not_a_crash(text: str) -> None:
+    """Issue 14, item 15: it recursed until RecursionError, a 500 and a traceback."""
+    with pytest.raises(SpecUnparsable, match="self-referential"):
+        load_spec(text)
+
+
+def test_the_file_size_and_operation_count_are_capped() -> None:
+    """Issue 14, item 17: configurable (agora/settings.py SpecLimits), named in the refusal."""
+    paths = {f"/p{i}": {"get": {"responses": {"200": {"description": "ok"}}}} for i in range(30)}
+    doc = json.dumps({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths})
+    with pytest.raises(SpecTooLarge, match="AGORA_SPEC_MAX_BYTES"):
+        load_spec(doc, limits=SpecLimits(max_bytes=100))
+    with pytest.raises(SpecTooLarge, match=r"30 operations.*AGORA_SPEC_MAX_OPERATIONS"):
+        load_spec(doc, limits=SpecLimits(max_operations=29))
+    assert len(load_spec(doc, limits=SpecLimits(max_operations=30))["paths"]) == 30
 
 
 def test_dumps_round_trip() -> None:
