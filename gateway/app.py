@@ -20,6 +20,8 @@ import logging
 import os
 from collections.abc import Awaitable, Sequence
 
+from agora.addresses import connect_check
+
 from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
 from .config import CompiledConfig, ConfigHolder
 from .engine.http import Request, Responder
@@ -114,6 +116,13 @@ class Gateway:
         await self.transport.aclose()
 
 
+def _client(settings: GatewaySettings) -> UpstreamClient:
+    """The shipped upstream client; a name is connected to only at an address the policy allows."""
+    return UpstreamClient(
+        ca_file=settings.upstream_ca, address_check=connect_check(settings.allowed_upstream_hosts)
+    )
+
+
 def create_app(
     settings: GatewaySettings | None = None,
     *,
@@ -150,7 +159,7 @@ def create_app(
                 monitor.state_changed()
 
         breakers = Breakers(BreakerPolicy(cooldown=settings.circuit_cooldown), on_change=changed)
-        transport = CircuitTransport(transport or UpstreamClient(ca_file=settings.upstream_ca), breakers)
+        transport = CircuitTransport(transport or _client(settings), breakers)
         store = DatabaseSampleStore(settings.database_url) if settings.health_samples else None
         monitor = HealthMonitor(
             holder,
@@ -162,7 +171,7 @@ def create_app(
         )
     return Gateway(
         holder=holder,
-        transport=transport or UpstreamClient(ca_file=settings.upstream_ca),
+        transport=transport or _client(settings),
         reloader=reloader,
         trusted=TrustedProxies(settings.trusted_proxies),
         hooks=hooks,

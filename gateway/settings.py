@@ -11,6 +11,9 @@ AGORA_GATEWAY_HEALTH_INTERVAL  seconds between active health probes of each upst
 AGORA_GATEWAY_HEALTH_SAMPLES   `database`: write health samples to AGORA_DATABASE_URL (the default when
                                polling the database), `off` (the default with a snapshot file)
 AGORA_GATEWAY_CIRCUIT_COOLDOWN seconds an open circuit answers 503 before a trial request (default 5)
+AGORA_ALLOWED_UPSTREAM_HOSTS   hosts (or addresses) the operator allows although they are inside (loopback,
+                               private...): an upstream named by a DNS name is checked when the gateway
+                               connects, against what the name resolves to then (agora/addresses.py)
 AGORA_GATEWAY_UPSTREAM_CA      a PEM bundle of CAs trusted for `https://` upstreams besides the system's
                                (a private CA)
 """
@@ -41,6 +44,7 @@ class GatewaySettings:
     health_interval: float = 5.0
     health_samples: bool = False
     circuit_cooldown: float = 5.0
+    allowed_upstream_hosts: tuple[str, ...] = ()
     upstream_ca: Path | None = None
 
     def __post_init__(self) -> None:
@@ -67,5 +71,6 @@ class GatewaySettings:
             health_samples=(env.get("AGORA_GATEWAY_HEALTH_SAMPLES") or ("off" if snapshot else "database"))
             == "database",
             circuit_cooldown=float(env.get("AGORA_GATEWAY_CIRCUIT_COOLDOWN") or 5.0),
+            allowed_upstream_hosts=_list(env.get("AGORA_ALLOWED_UPSTREAM_HOSTS")),
             upstream_ca=Path(ca) if (ca := env.get("AGORA_GATEWAY_UPSTREAM_CA")) else None,
         )

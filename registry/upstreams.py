@@ -1,10 +1,10 @@
 """Upstream URLs an agency may publish: no server-side request forgery through the gateway.
 
-The host goes through `registry.addresses.check_host` (every spelling of loopback, private, link-local,
+The host goes through `agora.addresses.check_host` (every spelling of loopback, private, link-local,
 shared, reserved and metadata addresses refused unless the operator names the host in
 `AGORA_ALLOWED_UPSTREAM_HOSTS`), and the URL is stored with the host as that check normalised it, so
 what the gateway connects to is what was checked. Names that resolve inside are the gateway's to refuse
-when it connects (`registry.addresses.check_resolved`).
+when it connects (`agora.addresses.check_resolved`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from agora.errors import InvalidInput
-from registry.addresses import check_host
+from agora.addresses import check_host
 
 __all__ = ["check_upstream", "check_url"]
 

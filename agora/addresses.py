@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from agora.errors import InvalidInput
 
@@ -35,6 +35,7 @@ __all__ = [
     "Address",
     "check_host",
     "check_resolved",
+    "connect_check",
     "forbidden_reason",
     "literal_address",
     "normalize_host",
@@ -167,3 +168,19 @@ def check_resolved(host: str, ip: str, allowed: Iterable[str] = ()) -> str | Non
         return None
     reason = forbidden_reason(address)
     return None if reason is None else f"{host} resolved to {address}, {reason}"
+
+
+def connect_check(allowed: Iterable[str] = ()) -> Callable[[str, str], str | None]:
+    """The gateway's check at connect time (engine/upstream_pool.py calls it per resolved address).
+
+    A host written as an address was judged when the snapshot was made (publication refuses inside
+    addresses unless the operator allowed them; a snapshot file is the operator's own), so it passes;
+    a name is judged by what it resolves to now, which publication could not know (DNS rebinding)."""
+    names = _allowed(allowed)
+
+    def check(host: str, ip: str) -> str | None:
+        if literal_address(host.strip("[]").lower()) is not None:
+            return None
+        return check_resolved(host, ip, names)
+
+    return check

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from agora.errors import InvalidInput
-from registry.addresses import check_host, check_resolved, forbidden_reason, normalize_host
+from agora.addresses import check_host, check_resolved, forbidden_reason, normalize_host
 
 
 @pytest.mark.parametrize(
