@@ -58,7 +58,7 @@ def traffic(ops: OpsStack) -> Traffic:
             )
             counts[("commerce", "companies", bad.status_code)] += 1
 
-    # A burst over the free plan's 5 calls per second (per worker, counters are in-process): 429s.
+    # A burst over the free plan's 5 calls per second (the node's workers count together): 429s.
     async def burst() -> list[int]:
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(limits=limits, timeout=10) as client:
