@@ -2,6 +2,6 @@
 
 import typer
 
-from .cli import gateway
+from gateway.cli import gateway
 
 typer.run(gateway)

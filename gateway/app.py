@@ -21,22 +21,21 @@ import os
 from collections.abc import Awaitable, Sequence
 
 from agora.addresses import connect_check
-
-from .circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
-from .config import CompiledConfig, ConfigHolder
-from .engine.http import Request, Responder
-from .engine.upstream import UpstreamClient
-from .headers import TrustedProxies
-from .health import PROBE_LIMITS, HealthMonitor
-from .health_store import DatabaseSampleStore
-from .metrics import GatewayMetrics
-from .pipeline.entry import Pipeline
-from .plugin_host import PluginRegistry
-from .reloader import Reloader
-from .settings import GatewaySettings
-from .sources import DatabaseSource, FileSource, SnapshotSource
-from .transport import Transport
-from .usage import UsageHook
+from gateway.config.compiled import CompiledConfig, ConfigHolder
+from gateway.config.reloader import Reloader
+from gateway.config.sources import DatabaseSource, FileSource, SnapshotSource
+from gateway.engine.http import Request, Responder
+from gateway.engine.upstream import UpstreamClient
+from gateway.metrics.prometheus import GatewayMetrics
+from gateway.pipeline.entry import Pipeline
+from gateway.pipeline.headers import TrustedProxies
+from gateway.pipeline.plugin_host import PluginRegistry
+from gateway.pipeline.usage import UsageHook
+from gateway.settings import GatewaySettings
+from gateway.upstream.circuit import Breaker, BreakerPolicy, Breakers, CircuitTransport
+from gateway.upstream.health import PROBE_LIMITS, HealthMonitor
+from gateway.upstream.health_store import DatabaseSampleStore
+from gateway.upstream.transport import Transport
 
 __all__ = ["Gateway", "create_app"]
 

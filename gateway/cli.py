@@ -36,7 +36,7 @@ def serve_workers(count: int, host: str, port: int, worker: Worker, *, grace: fl
 
 def _forget_live_metrics(pid: int) -> None:
     """A worker that was killed could not drop its live gauges from the metrics sums itself."""
-    from gateway.metrics_server import MULTIPROC_ENV
+    from gateway.metrics.server import MULTIPROC_ENV
 
     if os.environ.get(MULTIPROC_ENV):
         from prometheus_client.multiprocess import mark_process_dead
@@ -63,7 +63,7 @@ def gateway(
     metrics_host: Annotated[str, typer.Option(help="Address of the metrics listener.")] = "127.0.0.1",
 ) -> None:
     """Serve every published API from the compiled snapshot (the database's newest, or --snapshot)."""
-    from gateway.metrics_server import MULTIPROC_ENV, prepare_directory, serve_metrics
+    from gateway.metrics.server import MULTIPROC_ENV, prepare_directory, serve_metrics
     from gateway.serve import run_worker, serve_worker, shutdown_grace
 
     if snapshot is not None:

@@ -20,8 +20,7 @@ import json
 from typing import Any
 
 from agora.errors import AgoraError
-
-from .engine.http import Headers
+from gateway.engine.http import Headers
 
 __all__ = [
     "BadGateway",

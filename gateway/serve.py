@@ -20,10 +20,10 @@ from collections.abc import Awaitable, Callable
 
 import uvloop
 
-from .app import create_app
-from .engine.limits import Limits
-from .engine.server import serve
-from .engine.workers import WorkerContext
+from gateway.app import create_app
+from gateway.engine.limits import Limits
+from gateway.engine.server import serve
+from gateway.engine.workers import WorkerContext
 
 __all__ = ["run_worker", "serve_until_stopped", "serve_worker", "shutdown_grace"]
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .engine.http import Headers
+from gateway.engine.http import Headers
 
 __all__ = ["Headers"]

@@ -18,13 +18,13 @@ import time
 from typing import Any
 
 from gateway.app import create_app
-from gateway.circuit import Breakers, CircuitTransport
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.http import Request
 from gateway.engine.inprocess import RecordingResponder
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
-from gateway.transport import UpstreamRequest
+from gateway.upstream.circuit import Breakers, CircuitTransport
+from gateway.upstream.transport import UpstreamRequest
 
 __all__ = ["run"]
 

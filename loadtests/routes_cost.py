@@ -15,8 +15,8 @@ import statistics
 import time
 from typing import Any
 
-from gateway.model import parse_snapshot
-from gateway.routes import RouteTable
+from gateway.config.model import parse_snapshot
+from gateway.pipeline.routes import RouteTable
 
 __all__ = ["build_snapshot", "measure", "run"]
 

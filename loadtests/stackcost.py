@@ -114,8 +114,8 @@ async def run_requests(app: Any, headers: list[tuple[bytes, bytes]], count: int)
 
 def _gateway(snapshot: dict[str, Any]) -> Any:
     from gateway.app import create_app
-    from gateway.config import compile_snapshot
-    from gateway.plugin_host import PluginRegistry
+    from gateway.config.compiled import compile_snapshot
+    from gateway.pipeline.plugin_host import PluginRegistry
     from gateway.settings import GatewaySettings
 
     settings = GatewaySettings.from_env()

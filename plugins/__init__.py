@@ -1,4 +1,4 @@
-"""Agora's gateway plugins, one folder each, in Kong's Python plugin shape (gateway/plugin_host.py).
+"""Agora's gateway plugins, one folder each, in Kong's Python plugin shape (gateway/pipeline/plugin_host.py).
 
 `plugins/<name_with_underscores>/handler.py` is the plugin `<name-with-dashes>`: `Plugin`, `Schema`,
 `version`, `priority`. docs/plugins.md describes each one's fields and behaviour.

@@ -4,7 +4,7 @@ It is the shape of Kong's PDK as kong-python-pdk serves it (calls return values)
 Agora's plugins use, plus `kong.agora` (Agora's read access to the snapshot's credentials, consumers and
 plans). Two implementations exist and mypy checks both against these Protocols:
 
-    gateway/pdk.py        Agora's gateway, in process, one per request
+    gateway/pipeline/pdk.py        Agora's gateway, in process, one per request
     plugins/kong/pdk.py   inside Kong, over kong-pdk's RPC (plugins/kong/adapter.py)
 
 A plugin annotates its phases `def access(self, kong: Kong) -> None`, so a call the contract lacks, or a

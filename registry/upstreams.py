@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from agora.errors import InvalidInput
 from agora.addresses import check_host
+from agora.errors import InvalidInput
 
 __all__ = ["check_upstream", "check_url"]
 

@@ -38,7 +38,9 @@ def schema_fields(schema: Any, parent: str = "") -> list[dict[str, Any]]:
 
 def describe_plugins(package: str = "plugins") -> list[dict[str, Any]]:
     """Every plugin the gateway would load from `package`, sorted by name; [] if none loads."""
-    from gateway.plugin_host import PluginRegistry  # the gateway's own loader: one notion of a plugin
+    from gateway.pipeline.plugin_host import (
+        PluginRegistry,  # the gateway's own loader: one notion of a plugin
+    )
 
     try:
         registry = PluginRegistry.discover(package)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import Headers
 
 from agora.errors import Forbidden, InvalidInput, NotFound
-from gateway.model import parse_snapshot
-from gateway.routes import RouteTable
+from gateway.config.model import parse_snapshot
+from gateway.pipeline.routes import RouteTable
 from registry import snapshots
 from registry.unit_of_work import read
 

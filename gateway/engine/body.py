@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from .http import ClientDisconnected
+from gateway.engine.http import ClientDisconnected
 
 if TYPE_CHECKING:
     from .server import HttpServerProtocol

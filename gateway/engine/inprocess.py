@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 
 import httpx
 
-from .http import ClientDisconnected, Handler, Headers, Request
+from gateway.engine.http import ClientDisconnected, Handler, Headers, Request
 
 __all__ = ["BytesBody", "HandlerTransport", "RecordingResponder", "call"]
 

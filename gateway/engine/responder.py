@@ -16,7 +16,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from .http import ClientDisconnected, Headers, Request
+from gateway.engine.http import ClientDisconnected, Headers, Request
 
 if TYPE_CHECKING:
     from .server import HttpServerProtocol

@@ -32,11 +32,10 @@ from typing import NoReturn, cast
 import httptools
 
 from agora.errors import AgoraError
-
-from .body import StreamBody
-from .http import AnswerCut, ClientDisconnected, Handler, Headers, Request
-from .limits import Limits
-from .refusals import (
+from gateway.engine.body import StreamBody
+from gateway.engine.http import AnswerCut, ClientDisconnected, Handler, Headers, Request
+from gateway.engine.limits import Limits
+from gateway.engine.refusals import (
     HeadersTooLarge,
     MalformedRequest,
     RequestTimeout,
@@ -44,7 +43,7 @@ from .refusals import (
     VersionNotSupported,
     refusal_bytes,
 )
-from .responder import StreamResponder
+from gateway.engine.responder import StreamResponder
 
 __all__ = ["HttpServerProtocol", "Server", "serve"]
 

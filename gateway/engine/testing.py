@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .http import Handler, Headers, Request
+from gateway.engine.http import Handler, Headers, Request
 
 __all__ = ["BytesBody", "Recorded", "RecordingResponder", "call"]
 

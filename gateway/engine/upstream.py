@@ -27,12 +27,12 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 
-from ..errors import BadGateway
-from ..model import Timeouts
-from ..transport import UpstreamRequest
-from .upstream_connection import Stale
-from .upstream_pool import AddressCheck, OriginPool, PoolLimits
-from .upstream_response import UpstreamResponse
+from gateway.config.model import Timeouts
+from gateway.engine.upstream_connection import Stale
+from gateway.engine.upstream_pool import AddressCheck, OriginPool, PoolLimits
+from gateway.engine.upstream_response import UpstreamResponse
+from gateway.errors import BadGateway
+from gateway.upstream.transport import UpstreamRequest
 
 __all__ = ["IDEMPOTENT", "AddressCheck", "PoolLimits", "UpstreamClient", "UpstreamResponse", "tls_context"]
 

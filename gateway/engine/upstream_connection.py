@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
-from ..errors import BadGateway, GatewayTimeout
-from ..types import Headers
-from .upstream_response import UpstreamResponse, expire
+from gateway.engine.upstream_response import UpstreamResponse, expire
+from gateway.errors import BadGateway, GatewayTimeout
+from gateway.types import Headers
 
 if TYPE_CHECKING:
     from .upstream_pool import OriginPool

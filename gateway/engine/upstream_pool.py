@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BadGateway, GatewayTimeout
-from .upstream_connection import UpstreamConnection
+from gateway.engine.upstream_connection import UpstreamConnection
+from gateway.errors import BadGateway, GatewayTimeout
 
 __all__ = ["AddressCheck", "OriginPool", "PoolLimits"]
 

@@ -1,4 +1,4 @@
-"""The answer of an upstream, as the proxy reads it (`gateway.transport.UpstreamResponse`).
+"""The answer of an upstream, as the proxy reads it (`gateway.upstream.transport.UpstreamResponse`).
 
 Its connection (upstream_connection.py) feeds it body pieces as they arrive; `read()` hands out all
 that is buffered in one piece. Past `HIGH_WATER` buffered bytes the connection stops reading its socket
@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GatewayTimeout
-from ..types import Headers
+from gateway.errors import GatewayTimeout
+from gateway.types import Headers
 
 if TYPE_CHECKING:
     from .upstream_connection import UpstreamConnection
@@ -27,8 +27,8 @@ def expire(waiter: asyncio.Future[Any], error: Exception) -> None:
 
 
 class UpstreamResponse:
-    """The answer as `gateway.transport.UpstreamResponse`: status, raw headers (lower-cased names) and a
-    body read piece by piece."""
+    """The answer as `gateway.upstream.transport.UpstreamResponse`: status, raw headers (lower-cased
+    names) and a body read piece by piece."""
 
     __slots__ = ("_chunks", "_conn", "_done", "_error", "_read_timeout", "_size", "_waiter", "headers",
                  "status")  # fmt: skip

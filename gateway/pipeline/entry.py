@@ -19,22 +19,21 @@ import logging
 from collections.abc import Sequence
 
 from agora.errors import AgoraError, NotFound, Unavailable
-
-from ..config import CompiledConfig, ConfigHolder
-from ..context import RequestContext
-from ..control import CONTROL_PATHS, control_answer
-from ..engine.http import AnswerCut, ClientDisconnected, Request, Responder
-from ..errors import Gone, MethodNotAllowed, problem
-from ..headers import TrustedProxies
-from ..lifecycle import deprecation_headers, successor_of
-from ..metrics import GatewayMetrics
-from ..model import Route, Service
-from ..request_id import request_id_of
-from ..routing import check_path, preflight_match
-from ..transport import Transport
-from ..usage import UsageHook, run_hooks
-from .forward import Forward
-from .route import RoutePipeline
+from gateway.config.compiled import CompiledConfig, ConfigHolder
+from gateway.config.model import Route, Service
+from gateway.engine.http import AnswerCut, ClientDisconnected, Request, Responder
+from gateway.errors import Gone, MethodNotAllowed, problem
+from gateway.metrics.prometheus import GatewayMetrics
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.control import CONTROL_PATHS, control_answer
+from gateway.pipeline.forward import Forward
+from gateway.pipeline.headers import TrustedProxies
+from gateway.pipeline.lifecycle import deprecation_headers, successor_of
+from gateway.pipeline.request_id import request_id_of
+from gateway.pipeline.route import RoutePipeline
+from gateway.pipeline.routing import check_path, preflight_match
+from gateway.pipeline.usage import UsageHook, run_hooks
+from gateway.upstream.transport import Transport
 
 __all__ = ["Pipeline"]
 

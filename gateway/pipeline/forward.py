@@ -11,12 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterable
 
-from ..body import check_declared, once, streamed
-from ..context import RequestContext
-from ..engine.http import Headers, Request
-from ..headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_header_block
-from ..model import Service
-from ..transport import EncodedTransport, Transport, UpstreamResponse, request_of
+from gateway.config.model import Service
+from gateway.engine.http import Headers, Request
+from gateway.pipeline.body import check_declared, once, streamed
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_header_block
+from gateway.upstream.transport import EncodedTransport, Transport, UpstreamResponse, request_of
 
 __all__ = ["BODY_LIMIT", "Forward"]
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 import logging
 
 from agora.errors import AgoraError
-
-from ..context import RequestContext
-from ..engine.http import Headers, Request, Responder
-from ..errors import MethodNotAllowed, problem
-from ..headers import TrustedProxies
-from ..model import Route, Service
-from ..pdk import Kong
-from ..plugin_host import Chain
-from ..sandbox import sandbox_answer
-from .forward import Forward
+from gateway.config.model import Route, Service
+from gateway.engine.http import Headers, Request, Responder
+from gateway.errors import MethodNotAllowed, problem
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.forward import Forward
+from gateway.pipeline.headers import TrustedProxies
+from gateway.pipeline.pdk import Kong
+from gateway.pipeline.plugin_host import Chain
+from gateway.pipeline.sandbox import sandbox_answer
 
 __all__ = ["RoutePipeline"]
 
@@ -67,7 +66,7 @@ class RoutePipeline:
         kong = Kong(ctx, request, self.trusted)
         try:
             if self.body_limit and request.body is not None:
-                from ..body import check_declared, read_body
+                from gateway.pipeline.body import check_declared, read_body
 
                 check_declared(request.headers, self.body_limit, "this operation")
                 ctx.body = await read_body(request.body, ctx, self.body_limit)

@@ -6,7 +6,7 @@ hang: every phase here catches everything and answers the gateway's 500 problem 
 (`kong.response.exit(500, problem, {"Content-Type": "application/problem+json"})`), and logs why.
 
 Before the access phase of a plugin that reads bodies (`body_limit`, request-validator), a declared
-body over the limit is answered 413 as the gateway does (gateway/body.py); Kong buffers the body
+body over the limit is answered 413 as the gateway does (gateway/pipeline/body.py); Kong buffers the body
 itself (`request_buffering: true` on the exported routes).
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from agora.errors import AgoraError
 from gateway.errors import PayloadTooLarge
-from gateway.plugin_host import PluginSpec
+from gateway.pipeline.plugin_host import PluginSpec
 
 from . import loop
 from .pdk import AfterExit, KongFacade

@@ -1,4 +1,4 @@
-"""The `kong` object Agora's plugins receive inside Kong: gateway/pdk.py's shape over Kong's real PDK.
+"""The `kong` object Agora's plugins receive inside Kong: the contract of plugins/pdk.py over Kong's PDK.
 
 Each call is one MessagePack-RPC round trip to Kong through kong-pdk (`kong.request.get_header(n)`
 blocks until Kong answers). What differs between Kong and Agora's gateway is translated here, once:
@@ -90,7 +90,7 @@ def encode_exit(status: int, body: Any, headers: dict[str, Any] | None) -> tuple
 
 
 def problem(status: int, message: str | None) -> dict[str, Any]:
-    """The gateway's `kong.response.error` document (gateway/pdk.py)."""
+    """The gateway's `kong.response.error` document (gateway/pipeline/pdk.py)."""
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return {
         "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
@@ -285,7 +285,7 @@ class _Router:
         self._facade = facade
 
     def get_route(self) -> dict[str, Any] | None:
-        """The gateway's route table (gateway/pdk.py) for the snapshot operation of Kong's route."""
+        """The gateway's route table (gateway/pipeline/pdk.py) for the snapshot operation of Kong's route."""
         found = self._facade.operation()
         if found is None:
             return self._facade.kong_route()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gateway.plugin_host import PluginSpec, apply_schema
+from gateway.pipeline.plugin_host import PluginSpec, apply_schema
 from registry.compile.kong_plugins import JSON_TEXT_FIELDS
 
 __all__ = ["agora_config", "kong_fields"]

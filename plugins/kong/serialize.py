@@ -1,6 +1,6 @@
 """Kong's log serializer entry (`kong.log.serialize()`) as the gateway's request facts.
 
-Log plugins (usage-metering) read `gateway.usage.RequestFacts.as_dict()`. Kong's entry has the same
+Log plugins (usage-metering) read `gateway.pipeline.usage.RequestFacts.as_dict()`. Kong's entry has the same
 facts under other names: `latencies.request` / `latencies.proxy` in ms, `started_at` in ms, the
 route and service as Kong entities (named by the export), the consumer with the application id as
 `custom_id`, the credential only as `authenticated_entity`.

@@ -8,7 +8,7 @@ server of its own, as `registry.compile.kong.plugin_server_settings` configures 
                                                    /usr/local/kong), Kong's `_start_cmd`
 
 Everything after the name goes to kong-pdk's own parser (`-p/--kong-prefix`, `--socket-name`, `-v`,
-`-g`/`-m`). PDK calls always raise on error (kong-pdk's `--no-lua-style`), as gateway/pdk.py does.
+`-g`/`-m`). PDK calls always raise on error (kong-pdk's `--no-lua-style`), as gateway/pipeline/pdk.py does.
 
 Nginx clears the environment of Kong's workers, which start the plugin servers, so settings (the
 platform HMAC key for key-auth, `AGORA_SNAPSHOT`...) may also come from the file named by
@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.plugin_host import PluginSpec
+from gateway.pipeline.plugin_host import PluginSpec
 
 __all__ = ["DEFAULT_ENV_FILE", "load_env_file", "load_spec", "main"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gateway.model import Route, Service, Snapshot, parse_snapshot
+from gateway.config.model import Route, Service, Snapshot, parse_snapshot
 from registry.compile.kong_consumers import usernames
 from registry.compile.kong_services import route_names
 

@@ -61,7 +61,8 @@ class Plugin:
             for media, schema in content.items()
         }
         self.checks_body = bool(config["body"])
-        # Read by the plugin host: the body is buffered (gateway/body.py) only where there is one to check.
+        # Read by the plugin host: the body is buffered (gateway/pipeline/body.py) only where there is one
+        # to check.
         self.body_limit: int = config["max_body_bytes"] if self.checks_body else 0
         self._wants = {p[1] for p in self.parameters}
 

@@ -4,9 +4,9 @@ of this host when their metrics directory is shared with it.
     agora_config_revision                 the newest compiled snapshot revision
     agora_upstream_up{service,...}        each service's upstream as the gateways last reported it (DB)
     agora_job_*{job=rollup|prune}         the analytics jobs: runs, failures, last success
-    agora_gateway_* / agora_upstream_*    the gateways' own metrics (gateway/metrics.py), all workers
-                                          summed, read from AGORA_GATEWAY_METRICS_DIR (prometheus-client's
-                                          multiprocess files) when it is set
+    agora_gateway_* / agora_upstream_*    the gateways' own metrics (gateway/metrics/prometheus.py), all
+                                          workers summed, read from AGORA_GATEWAY_METRICS_DIR
+                                          (prometheus-client's multiprocess files) when it is set
 
 Gateways on other hosts are scraped directly on their metrics listener (`agora gateway --metrics-port`),
 which serves the same multiprocess sum; deploy/prometheus/prometheus.yml does both. Reading needs an

@@ -2,7 +2,7 @@
 
 Uptime of an API for a day = healthy samples / samples, over every (minute, service, worker) row of
 its services that day. A sample is healthy when the worker's active probes mostly succeeded that minute
-and its circuit breaker never opened (gateway/health.py), so both active checks and passive detection
+and its circuit breaker never opened (gateway/upstream/health.py), so both active checks and passive detection
 count. Minutes in which no gateway ran have no samples and do not count either way.
 """
 

@@ -27,7 +27,7 @@ CAPTURE_PATH = "agora_path"
 _PARAM = re.compile(r"\{([^{}/]+)\}")
 _REGEX_META = frozenset("\\.^$|?*+()[]{}")
 _CAPTURE_MAX = 32  # PCRE's limit on group names; Rust's regex accepts these names too
-# A segment's rank as Agora's gateway tries them (gateway/routes.py): literal, whole-segment
+# A segment's rank as Agora's gateway tries them (gateway/pipeline/routes.py): literal, whole-segment
 # parameter, then text around parameters ("{name}.{ext}").
 _LITERAL, _PARAMETER, _MIXED = 2, 1, 0
 _RANKED_SEGMENTS = 19  # 3**19 - 1 fits Kong's 32-bit regex_priority field in the ATC router
@@ -70,8 +70,8 @@ def capture_names(params: list[str]) -> list[str]:
 # A parameter's value: any character but '/', '\' and '%', or a percent-encoded byte other than %2F ('/')
 # and %5C ('\'). Kong matches the path with reserved characters still encoded, so `[^/]+` would take
 # `X%2Fofficers` as one value and the upstream, decoding it, would serve another operation, whose plugins
-# never ran (the gateway refuses such paths with 400: gateway/routing.py). No lookahead: the ATC router's
-# Rust regex has none.
+# never ran (the gateway refuses such paths with 400: gateway/pipeline/routing.py). No lookahead: the
+# ATC router's Rust regex has none.
 VALUE = r"(?:[^/%\\]|%[013-46-9a-fA-F][0-9a-fA-F]|%2[0-9a-eA-E]|%5[0-9abd-fABD-F])"
 
 

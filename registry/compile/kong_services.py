@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agora.errors import InvalidInput
-from gateway.sandbox import sample_from_schema
+from gateway.pipeline.sandbox import sample_from_schema
 from registry.compile.kong_plugins import AUTH_PLUGINS, Scope, kong_plugin, problem, size_limit
 from registry.compile.kong_routes import route_path, upstream_uri
 
@@ -51,7 +51,7 @@ def _successor(doc: dict[str, Any], prefixes: dict[str, str]) -> str | None:
 
 
 def _lifecycle_headers(doc: dict[str, Any], successor: str | None, where: str) -> list[str]:
-    """The gateway's (gateway/lifecycle.py): RFC 9745 Deprecation, RFC 8594 Sunset and a Link to the
+    """The gateway's (gateway/pipeline/lifecycle.py): RFC 9745 Deprecation, RFC 8594 Sunset and a Link to the
     changelog and successor, as `name:value` for response-transformer."""
     headers = []
     if doc.get("status") == "deprecated":
@@ -75,7 +75,7 @@ def _termination(status: int, content_type: str, body: Any) -> dict[str, Any]:
         raise InvalidInput(f"kong export: {status} is not an HTTP status")
     config: dict[str, Any] = {"status_code": status}
     if body is not None:
-        if not isinstance(body, str) or "json" in content_type:  # as gateway/sandbox.py encodes it
+        if not isinstance(body, str) or "json" in content_type:  # as gateway/pipeline/sandbox.py encodes it
             body = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         config.update(content_type=content_type, body=body)
     return {"name": "request-termination", "config": config}

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from agora.errors import InvalidInput
 from agora.addresses import check_host, check_resolved, forbidden_reason, normalize_host
+from agora.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -103,9 +103,9 @@ def _exported_metric_names() -> set[str]:
     """Every series name the gateway and the admin export, from the code that defines them."""
     from prometheus_client import generate_latest
 
-    from gateway.circuit import Breaker, BreakerPolicy
-    from gateway.config import ConfigHolder
-    from gateway.metrics import GatewayMetrics
+    from gateway.config.compiled import ConfigHolder
+    from gateway.metrics.prometheus import GatewayMetrics
+    from gateway.upstream.circuit import Breaker, BreakerPolicy
 
     metrics = GatewayMetrics(ConfigHolder())
     metrics.circuit_changed(Breaker("http://up:1", BreakerPolicy()))

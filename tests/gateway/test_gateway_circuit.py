@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.circuit import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy, Breakers, origin_of
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import HandlerTransport
 from gateway.errors import BadGateway
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
-from gateway.transport import UpstreamRequest
+from gateway.upstream.circuit import CLOSED, HALF_OPEN, OPEN, Breaker, BreakerPolicy, Breakers, origin_of
+from gateway.upstream.transport import UpstreamRequest
 from tests.gateway.test_gateway_plugin_host import EchoResponse
 
 POLICY = BreakerPolicy(consecutive_failures=3, window=10.0, min_calls=10, failure_rate=0.5, cooldown=5.0)

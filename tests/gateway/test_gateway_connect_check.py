@@ -9,9 +9,9 @@ from typing import Any
 
 from agora.addresses import connect_check
 from gateway.app import create_app
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import call
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import BadRequest
-from gateway.headers import TrustedProxies, forwarded_ip, strip_hop_by_hop, upstream_headers
-from gateway.routing import check_path
+from gateway.pipeline.headers import TrustedProxies, forwarded_ip, strip_hop_by_hop, upstream_headers
+from gateway.pipeline.routing import check_path
 
 TRUSTED = TrustedProxies(("10.0.0.0/8",))
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.circuit import CLOSED, OPEN, BreakerPolicy, Breakers
-from gateway.config import ConfigHolder, compile_snapshot
-from gateway.health import HealthMonitor, targets
-from gateway.plugin_host import PluginRegistry
+from gateway.config.compiled import ConfigHolder, compile_snapshot
+from gateway.pipeline.plugin_host import PluginRegistry
+from gateway.upstream.circuit import CLOSED, OPEN, BreakerPolicy, Breakers
+from gateway.upstream.health import HealthMonitor, targets
 
 
 def _port() -> int:

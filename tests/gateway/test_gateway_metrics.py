@@ -10,12 +10,12 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.circuit import OPEN, Breaker, BreakerPolicy
-from gateway.config import CompiledConfig, ConfigHolder, compile_snapshot
-from gateway.context import RequestContext
+from gateway.config.compiled import CompiledConfig, ConfigHolder, compile_snapshot
 from gateway.engine.http import Request
-from gateway.metrics import GatewayMetrics
-from gateway.plugin_host import PluginRegistry
+from gateway.metrics.prometheus import GatewayMetrics
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.plugin_host import PluginRegistry
+from gateway.upstream.circuit import OPEN, Breaker, BreakerPolicy
 
 DOC = {
     "format": 1,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.model import parse_snapshot
+from gateway.config.model import parse_snapshot
 
 
 def doc(**service: Any) -> dict[str, Any]:

@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import HandlerTransport
 from gateway.errors import BadGateway
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
+from gateway.pipeline.usage import RequestFacts
 from gateway.settings import GatewaySettings
-from gateway.transport import UpstreamRequest
-from gateway.usage import RequestFacts
+from gateway.upstream.transport import UpstreamRequest
 from tests.gateway.test_gateway_plugin_host import EchoResponse, EchoTransport, plugin_module
 
 

@@ -13,11 +13,11 @@ import pytest
 
 from agora.errors import InvalidInput
 from gateway.app import create_app
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import HandlerTransport
-from gateway.plugin_host import PluginRegistry, apply_schema
+from gateway.pipeline.plugin_host import PluginRegistry, apply_schema
 from gateway.settings import GatewaySettings
-from gateway.transport import UpstreamRequest
+from gateway.upstream.transport import UpstreamRequest
 
 
 def plugin_module(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from gateway.request_id import _Ids, _ids
+from gateway.pipeline.request_id import _Ids, _ids
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from gateway.model import parse_snapshot
-from gateway.routes import RouteTable
+from gateway.config.model import parse_snapshot
+from gateway.pipeline.routes import RouteTable
 from loadtests import routes_cost as bench_routes
 
 

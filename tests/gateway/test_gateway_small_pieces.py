@@ -11,12 +11,12 @@ import pytest
 
 from gateway.app import create_app
 from gateway.cli import gateway as gateway_command
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
+from gateway.config.model import parse_snapshot
 from gateway.engine.inprocess import call
-from gateway.lifecycle import deprecation_headers, successor_of
-from gateway.model import parse_snapshot
-from gateway.plugin_host import PluginRegistry
-from gateway.sandbox import sample_from_schema
+from gateway.pipeline.lifecycle import deprecation_headers, successor_of
+from gateway.pipeline.plugin_host import PluginRegistry
+from gateway.pipeline.sandbox import sample_from_schema
 from gateway.settings import GatewaySettings
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from agora.errors import Unavailable
-from gateway.config import ConfigHolder
-from gateway.plugin_host import PluginRegistry
-from gateway.reloader import Reloader
-from gateway.sources import DatabaseSource, FileSource, read_cache, write_cache
+from gateway.config.compiled import ConfigHolder
+from gateway.config.reloader import Reloader
+from gateway.config.sources import DatabaseSource, FileSource, read_cache, write_cache
+from gateway.pipeline.plugin_host import PluginRegistry
 from registry.db import make_engine, make_sessionmaker
 from registry.models import GatewayConfig
 

@@ -103,7 +103,7 @@ def test_each_fault_gets_its_answer(gateway: GatewayProcess) -> None:
 def test_a_failing_upstream_trips_its_breaker_which_closes_by_itself(
     gateway: GatewayProcess, faulty: list[str]
 ) -> None:
-    pytest.importorskip("gateway.circuit", reason="the circuit breaker (ops) is not in this tree")
+    pytest.importorskip("gateway.upstream.circuit", reason="the circuit breaker (ops) is not in this tree")
     upstream, url = faulty[1], gateway.url + "/gov/flaky/v1/flaky"
     httpx.post(upstream + "/break", timeout=5)
     statuses = [httpx.get(url, timeout=5).status_code for _ in range(5)]

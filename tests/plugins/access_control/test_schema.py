@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.access_control import handler
 from registry.compile.plugins import service_plugins
 from registry.models import AccessLevel

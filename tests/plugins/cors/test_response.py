@@ -9,9 +9,9 @@ import httpx
 from aiohttp import web
 
 from gateway.app import create_app
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import HandlerTransport
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from plugins.cors import handler
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.model import PluginConfig
-from gateway.plugin_host import PluginRegistry
+from gateway.config.model import PluginConfig
+from gateway.pipeline.plugin_host import PluginRegistry
 from plugins.cors import handler
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.jwt import handler
 from plugins.jwt.schema import Schema
 

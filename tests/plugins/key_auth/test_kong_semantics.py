@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.key_auth import handler
 from tests.plugins.fake_kong import Answered, FakeKong
 from tests.plugins.helpers import HMAC_HEX, consumer, credential

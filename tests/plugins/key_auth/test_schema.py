@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.key_auth import handler
 from registry.compile.plugins import service_plugins
 from registry.models import AccessLevel

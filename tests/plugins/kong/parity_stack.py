@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 
 from gateway.app import create_app
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import HandlerTransport
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from tests.gateway.test_gateway_plugin_host import EchoTransport
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from plugins.kong import snapshot as snapshot_module
 from plugins.kong.adapter import plugin_class
 from plugins.kong.pdk import AfterExit, KongFacade, encode_exit

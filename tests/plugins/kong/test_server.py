@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from registry.compile.kong import to_kong
 from tests.plugins.helpers import HMAC_HEX, consumer, credential, route, service, snapshot
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.rate_limiting import handler
 from tests.plugins.fake_kong import Answered, FakeKong
 

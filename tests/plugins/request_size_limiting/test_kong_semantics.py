@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.request_size_limiting import handler
 from tests.plugins.fake_kong import Answered, FakeKong
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.model import PluginConfig
+from gateway.config.model import PluginConfig
 from gateway.pipeline.forward import BODY_LIMIT
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from plugins.request_size_limiting import handler
 
 

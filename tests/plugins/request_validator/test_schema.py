@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.request_validator import handler
 from plugins.request_validator.schema import Schema
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agora.errors import InvalidInput
-from gateway.plugin_host import apply_schema
+from gateway.pipeline.plugin_host import apply_schema
 from plugins.usage_metering import handler
 from plugins.usage_metering.backends import store_target
 from plugins.usage_metering.recorder import shutdown

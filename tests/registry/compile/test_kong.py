@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agora.errors import InvalidInput
 from agora.settings import Settings
-from gateway.sandbox import sample_from_schema
+from gateway.pipeline.sandbox import sample_from_schema
 from registry.compile.kong import RedisTarget, dump, plugin_server_settings, python_plugin_names, to_kong
 from registry.compile.kong_routes import VALUE, capture_names, route_path
 from registry.compile.snapshot import compile_snapshot
@@ -380,7 +380,8 @@ def test_capture_names_are_valid_unique_group_names() -> None:
 @pytest.mark.parametrize("value", ["X%2Fofficers", "X%2fofficers", "X%5Cofficers", "X%5cy", "X\\y"])
 def test_an_encoded_separator_never_matches_a_parameter(value: str) -> None:
     """Issue 14: Kong matches reserved characters still encoded; the upstream would decode `%2F` into
-    another operation. The gateway answers 400 (gateway/routing.py); the export's routes do not match."""
+    another operation. The gateway answers 400 (gateway/pipeline/routing.py); the export's routes do not
+    match."""
     rp = route_path("/commerce/companies/v1", "/companies/{company_id}")
     regex = python_regex(rp.path)
     assert regex.match("/commerce/companies/v1/companies/RC100001")

@@ -9,10 +9,10 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
+from gateway.config.model import Timeouts
 from gateway.engine.upstream import UpstreamClient
-from gateway.model import Timeouts
-from gateway.transport import UpstreamRequest
 from gateway.types import Headers
+from gateway.upstream.transport import UpstreamRequest
 
 Handler = Callable[["Upstream", asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 FAST = Timeouts(connect=2.0, read=2.0, write=2.0)

@@ -9,9 +9,9 @@ import socket
 import pytest
 from scripted_upstream import FAST, Upstream, answer, chunks, fetch, read_request, request
 
+from gateway.config.model import Timeouts
 from gateway.engine.upstream import UpstreamClient
 from gateway.errors import BadGateway, GatewayTimeout
-from gateway.model import Timeouts
 
 
 async def _silent(upstream: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

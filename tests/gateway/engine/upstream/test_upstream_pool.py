@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from scripted_upstream import FAST, Upstream, answer, fetch, read_request, request
 
+from gateway.config.model import Timeouts
 from gateway.engine.upstream import PoolLimits, UpstreamClient
 from gateway.errors import GatewayTimeout
-from gateway.model import Timeouts
 
 
 def test_sequential_requests_share_one_connection() -> None:

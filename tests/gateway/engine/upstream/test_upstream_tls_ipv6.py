@@ -13,12 +13,12 @@ import trustme
 from scripted_upstream import Upstream, fetch, request
 
 from gateway.app import create_app
-from gateway.circuit import CircuitTransport
-from gateway.config import compile_snapshot
+from gateway.config.compiled import compile_snapshot
 from gateway.engine.upstream import UpstreamClient
 from gateway.errors import BadGateway
-from gateway.plugin_host import PluginRegistry
+from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
+from gateway.upstream.circuit import CircuitTransport
 
 
 def _server_context(ca: trustme.CA, *names: str, seen: list[str | None] | None = None) -> ssl.SSLContext:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from .errors import BadGateway
-from .types import Headers
+from gateway.errors import BadGateway
+from gateway.types import Headers
 
 __all__ = [
     "HOP_BY_HOP", "TrustedProxies", "forwarded_ip", "strip_hop_by_hop", "upstream_header_block",

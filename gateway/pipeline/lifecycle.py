@@ -8,8 +8,8 @@ from __future__ import annotations
 from email.utils import format_datetime
 from functools import lru_cache
 
-from .engine.http import Headers
-from .model import Service
+from gateway.config.model import Service
+from gateway.engine.http import Headers
 
 __all__ = ["deprecation_headers", "successor_of"]
 

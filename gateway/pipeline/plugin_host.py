@@ -29,8 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from agora.errors import InvalidInput
-
-from .model import PluginConfig, Route, Service
+from gateway.config.model import PluginConfig, Route, Service
 
 __all__ = ["Chain", "PhaseCall", "PluginInstance", "PluginRegistry", "PluginSpec", "apply_schema"]
 
@@ -123,7 +122,9 @@ class PluginInstance:
     access: PhaseCall | None
     response: PhaseCall | None
     log: PhaseCall | None
-    body_limit: int = 0  # > 0: the plugin reads the request body (gateway/body.py), up to this many bytes
+    body_limit: int = (
+        0  # > 0: the plugin reads the request body (gateway/pipeline/body.py), up to this many bytes
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

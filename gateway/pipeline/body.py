@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from .context import RequestContext
-from .engine.http import Body, Headers
-from .errors import PayloadTooLarge
+from gateway.engine.http import Body, Headers
+from gateway.errors import PayloadTooLarge
+from gateway.pipeline.context import RequestContext
 
 __all__ = ["check_declared", "declared_length", "once", "read_body", "streamed"]
 

@@ -11,8 +11,8 @@ import json
 import time
 from typing import Any
 
-from .config import ConfigHolder
-from .engine.http import Headers
+from gateway.config.compiled import ConfigHolder
+from gateway.engine.http import Headers
 
 __all__ = ["CONTROL_PATHS", "control_answer"]
 

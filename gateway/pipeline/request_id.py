@@ -7,7 +7,7 @@ import os
 import random
 import re
 
-from .engine.http import Headers
+from gateway.engine.http import Headers
 
 __all__ = ["request_id_of"]
 

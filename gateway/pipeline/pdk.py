@@ -29,14 +29,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
 from agora.errors import PROBLEM_BASE
-
-from .context import RequestContext
-from .engine.http import Headers, Request
-from .headers import TrustedProxies, forwarded_ip
+from gateway.engine.http import Headers, Request
+from gateway.pipeline.context import RequestContext
+from gateway.pipeline.headers import TrustedProxies, forwarded_ip
 
 if TYPE_CHECKING:
-    from .model import Service
-    from .usage import RequestFacts
+    from gateway.config.model import Service
+    from gateway.pipeline.usage import RequestFacts
 
 __all__ = ["Exit", "Kong"]
 
@@ -125,7 +124,7 @@ class _Request:
 
     def get_raw_body(self) -> bytes | None:
         """The request body, read by the gateway before the access phase when a plugin of the route
-        declares `body_limit` (gateway/body.py); None on other routes, whose bodies stream."""
+        declares `body_limit` (gateway/pipeline/body.py); None on other routes, whose bodies stream."""
         return self._ctx.body
 
     def get_uri_captures(self) -> dict[str, Any]:
@@ -346,7 +345,7 @@ class _Log:
 @lru_cache(maxsize=1)
 def _facts_of() -> Callable[[RequestContext], RequestFacts]:
     # Imported on first use, once: usage imports the runner, which imports this module.
-    from .usage import facts_of
+    from gateway.pipeline.usage import facts_of
 
     return facts_of
 

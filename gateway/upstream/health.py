@@ -7,10 +7,10 @@ one second later rather than a whole interval later, so an upstream that dies is
 with no traffic at all; with traffic the breaker's passive detection usually opens it first.
 
 In every worker rather than in one place: the circuit breakers that act on the results are per worker
-(gateway/circuit.py), and a probe every 5 s per worker is negligible load for an upstream. The results
-feed the breakers; the breakers' counts (probes, requests, failures, whether the circuit opened) are
-folded every `flush_every` seconds, and at once on a state change, into one row per (minute, service)
-written off the event loop through a `SampleStore` (gateway/health_store.py).
+(gateway/upstream/circuit.py), and a probe every 5 s per worker is negligible load for an upstream.
+The results feed the breakers; the breakers' counts (probes, requests, failures, whether the circuit
+opened) are folded every `flush_every` seconds, and at once on a state change, into one row per
+(minute, service) written off the event loop through a `SampleStore` (gateway/upstream/health_store.py).
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .circuit import CLOSED, Breakers
-from .config import CompiledConfig, ConfigHolder
-from .engine.upstream import PoolLimits, UpstreamClient
-from .errors import BadGateway, GatewayTimeout
-from .health_store import SampleStore
-from .model import Timeouts
-from .transport import UpstreamRequest
+from gateway.config.compiled import CompiledConfig, ConfigHolder
+from gateway.config.model import Timeouts
+from gateway.engine.upstream import PoolLimits, UpstreamClient
+from gateway.errors import BadGateway, GatewayTimeout
+from gateway.upstream.circuit import CLOSED, Breakers
+from gateway.upstream.health_store import SampleStore
+from gateway.upstream.transport import UpstreamRequest
 
 __all__ = ["PROBE_LIMITS", "HealthMonitor", "Target", "targets"]
 

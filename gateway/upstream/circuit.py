@@ -5,7 +5,7 @@
                current `window` seconds failed at `failure_rate` or more. A failure is a connection
                error, a timeout or a 5xx answer of the upstream.
     open       requests are answered at once: 503 problem with `Retry-After`, the upstream is not called.
-               Active probes that fail keep it open (gateway/health.py).
+               Active probes that fail keep it open (gateway/upstream/health.py).
     half-open  after `cooldown` seconds: one trial request (or a successful active probe) closes it; a
                failed trial opens it again.
 
@@ -13,8 +13,8 @@ Per worker, on purpose: the request path must not wait on shared state, and ever
 upstream fail within a few requests or one probe interval. The per-request cost is two monotonic clock
 reads and a few integer updates; no lock (one event loop per worker).
 
-`CircuitTransport` is the seam: it wraps any `Transport` (gateway/transport.py), so the proxy does not
-know breakers exist.
+`CircuitTransport` is the seam: it wraps any `Transport` (gateway/upstream/transport.py), so the
+proxy does not know breakers exist.
 """
 
 from __future__ import annotations
@@ -26,9 +26,15 @@ from collections.abc import AsyncIterable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import BadGateway, GatewayTimeout, UpstreamUnavailable
-from .model import Timeouts
-from .transport import EncodedTransport, Transport, UpstreamRequest, UpstreamResponse, request_of
+from gateway.config.model import Timeouts
+from gateway.errors import BadGateway, GatewayTimeout, UpstreamUnavailable
+from gateway.upstream.transport import (
+    EncodedTransport,
+    Transport,
+    UpstreamRequest,
+    UpstreamResponse,
+    request_of,
+)
 
 __all__ = [
     "CLOSED",
@@ -68,7 +74,7 @@ class Breaker:
         self.trial = False
         self.consecutive = self.probe_streak = 0
         self._window_start, self.window_calls, self.window_failures = 0.0, 0, 0
-        # Since the last health sample (gateway/health.py takes and resets them).
+        # Since the last health sample (gateway/upstream/health.py takes and resets them).
         self.requests = self.failures = self.probes = self.probes_ok = self.calls = 0
         self.opened = False
 

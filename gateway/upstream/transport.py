@@ -12,8 +12,8 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from .model import Timeouts
-from .types import Headers
+from gateway.config.model import Timeouts
+from gateway.types import Headers
 
 __all__ = ["EncodedTransport", "Transport", "UpstreamRequest", "UpstreamResponse", "request_of"]
 

@@ -11,10 +11,9 @@ import logging
 from pathlib import Path
 
 from agora.errors import AgoraError
-
-from .config import ConfigHolder, compile_snapshot
-from .plugin_host import PluginRegistry
-from .sources import Polled, SnapshotSource, read_cache, write_cache
+from gateway.config.compiled import ConfigHolder, compile_snapshot
+from gateway.config.sources import Polled, SnapshotSource, read_cache, write_cache
+from gateway.pipeline.plugin_host import PluginRegistry
 
 __all__ = ["Reloader"]
 

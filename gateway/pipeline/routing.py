@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from .engine.http import Headers
-from .errors import BadRequest
-from .routes import Match, RouteTable
+from gateway.engine.http import Headers
+from gateway.errors import BadRequest
+from gateway.pipeline.routes import Match, RouteTable
 
 __all__ = ["check_path", "preflight_match"]
 

@@ -30,9 +30,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from .circuit import CLOSED, HALF_OPEN, Breaker
-from .config import CompiledConfig, ConfigHolder
-from .context import RequestContext
+from gateway.config.compiled import CompiledConfig, ConfigHolder
+from gateway.pipeline.context import RequestContext
+from gateway.upstream.circuit import CLOSED, HALF_OPEN, Breaker
 
 __all__ = ["FLUSH_EVERY", "LATENCY_BUCKETS", "GatewayMetrics"]
 

@@ -10,11 +10,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .engine.http import Headers, Request
+from gateway.engine.http import Headers, Request
 
 if TYPE_CHECKING:
-    from .config import CompiledConfig
-    from .model import Route, Service
+    from gateway.config.compiled import CompiledConfig
+    from gateway.config.model import Route, Service
 
 __all__ = ["RequestContext"]
 
@@ -44,10 +44,14 @@ class RequestContext:
     response_headers: Headers = field(default_factory=list)  # kong.response.set_header before the response
     status: int = 0  # 0 until the response starts
     bytes_in: int = 0
-    body: bytes | None = None  # the request body, read whole only for a plugin that asked (gateway/body.py)
+    body: bytes | None = (
+        None  # the request body, read whole only for a plugin that asked (gateway/pipeline/body.py)
+    )
     bytes_out: int = 0
     upstream_latency: float | None = None  # seconds from sending upstream to its response headers
     sandbox: bool = False
     upstream_response_headers: Headers | None = None
     body_error: Exception | None = None  # the request body broke a limit while it streamed upstream
-    facts: Any = None  # gateway.usage.RequestFacts once computed (after the response), for every reader
+    facts: Any = (
+        None  # gateway.pipeline.usage.RequestFacts once computed (after the response), for every reader
+    )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from .model import Route, Service
+from gateway.config.model import Route, Service
 
 __all__ = ["Match", "RouteTable"]
 

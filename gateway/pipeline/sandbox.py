@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .engine.http import Headers
-from .errors import NotImplementedHere
-from .model import Route
+from gateway.config.model import Route
+from gateway.engine.http import Headers
+from gateway.errors import NotImplementedHere
 
 __all__ = ["sample_from_schema", "sandbox_answer"]
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
-from .context import RequestContext
+from gateway.pipeline.context import RequestContext
 
 __all__ = ["RequestFacts", "UsageHook", "facts_of", "run_hooks"]
 

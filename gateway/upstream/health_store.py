@@ -1,9 +1,9 @@
 """Where a worker's health samples go: the registry's `health_samples` table, upserted by
 (minute, service, worker), so a minute's row is rewritten with its running totals as the minute goes on.
 
-Runs in a worker thread (gateway/health.py calls it with `asyncio.to_thread`), never on the event loop;
-the engine is created lazily with one connection. A failed write is logged and the rows are sent again
-with the next write (they hold running totals, so nothing is counted twice).
+Runs in a worker thread (gateway/upstream/health.py calls it with `asyncio.to_thread`), never on the
+event loop; the engine is created lazily with one connection. A failed write is logged and the rows are
+sent again with the next write (they hold running totals, so nothing is counted twice).
 """
 
 from __future__ import annotations

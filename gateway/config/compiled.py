@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Route, Snapshot, parse_snapshot
-from .plugin_host import Chain, PluginRegistry
-from .routes import RouteTable
+from gateway.config.model import Route, Snapshot, parse_snapshot
+from gateway.pipeline.plugin_host import Chain, PluginRegistry
+from gateway.pipeline.routes import RouteTable
 
 __all__ = ["CompiledConfig", "ConfigHolder", "compile_snapshot"]
 
