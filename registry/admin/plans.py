@@ -43,6 +43,7 @@ async def create_plan(request: Request) -> JSONResponse:
             name=body["name"],
             description=body.get("description", ""),
             limits=body["limits"],
+            approval_required=body.get("approval_required", False),
             agency=agency,
             actor=who.actor,
         )
@@ -70,6 +71,7 @@ async def update_plan(request: Request) -> JSONResponse:
             name=body.get("name"),
             description=body.get("description"),
             limits=body.get("limits"),
+            approval_required=body.get("approval_required"),
             actor=who.actor,
         )
         return JSONResponse(plan_view(plan, _slugs(session)))
