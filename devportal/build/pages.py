@@ -80,8 +80,8 @@ def _version_files(api: dict[str, Any], v: dict[str, Any], gateway_url: str) -> 
     yield SourceFile(
         f"{base}/index.md", _digest(_template_digest("version.md.j2"), inputs, v, gateway_url), render_page
     )
-    spec_inputs = _digest(v["spec_text"], v["spec_format"])
-    for name, text in _lazy_downloads(v).items():
+    spec_inputs = _digest(v["spec_text"], base_url)
+    for name, text in _lazy_downloads(v, base_url).items():
         yield SourceFile(f"{base}/{name}", spec_inputs, text)
     yield SourceFile(
         f"{base}/console-openapi.json",
@@ -96,13 +96,13 @@ def _version_files(api: dict[str, Any], v: dict[str, Any], gateway_url: str) -> 
     yield SourceFile(f"{base}/console.html", _digest("console", context), render_console)
 
 
-def _lazy_downloads(v: dict[str, Any]) -> dict[str, Callable[[], str]]:
+def _lazy_downloads(v: dict[str, Any], base_url: str) -> dict[str, Callable[[], str]]:
     cache: dict[str, str] = {}
 
     def get(name: str) -> Callable[[], str]:
         def render() -> str:
             if not cache:
-                cache.update(spec_downloads(v["spec_text"], v["spec_format"]))
+                cache.update(spec_downloads(v["spec_text"], base_url))
             return cache[name]
 
         return render

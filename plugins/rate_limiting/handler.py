@@ -169,9 +169,7 @@ class Plugin:
             if consumer and consumer.get("grants")
             else None
         )
-        plan_name = (
-            (grant or {}).get("plan") or kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
-        )
+        plan_name = (grant or {}).get("plan") or kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
         if not plan_name:
             return self.explicit  # anonymous callers of open APIs: the configured limits alone
         plan = kong.agora.get_plan(plan_name)
