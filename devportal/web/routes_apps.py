@@ -19,7 +19,7 @@ from devportal.web.first_call import first_call
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
 from registry.models import Credential, Developer, utcnow
-from registry.services import applications, self_service
+from registry.services import applications, entitlements, self_service
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
@@ -67,8 +67,14 @@ async def show_app(request: Request) -> Response:
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
         app = self_service.own_application(session, developer, request.path_params["app_id"])
-        grants = [g for g in self_service.developer_grants(session, developer) if g.application_id == app.id]
-        return render(request, "app.html", user=developer, app=app, grants=grants, now=utcnow())
+        return render(
+            request,
+            "app.html",
+            user=developer,
+            app=app,
+            entitlements=entitlements.application_entitlements(session, app),
+            now=utcnow(),
+        )
 
 
 async def rename_app(request: Request) -> Response:
