@@ -16,12 +16,21 @@ from tests.devportal.browser.stack import AXE, Stack, artifacts_dir, start_stack
 
 pytestmark = [pytest.mark.integration, requires_chromium]
 
+# A page of every kind: catalogue, agency, API overview and reference, the console (Swagger UI),
+# getting started, the statements, transparency, an error page, and the account pages.
 PUBLIC = [
     "/",
     "/meteo/",
+    "/commerce/companies/",
     "/meteo/warnings/1.0.0/",
     "/commerce/companies/1.0.0/",
+    "/commerce/companies/1.0.0/console.html",
+    "/meteo/warnings/1.0.0/console.html",
     "/getting-started/",
+    "/accessibility/",
+    "/legal/",
+    "/transparency/",
+    "/no-such-page",
     "/account/signup",
     "/account/signin",
 ]
@@ -48,6 +57,10 @@ def _audit(context: Any, stack: Stack, paths: list[str], shots: Path) -> dict[st
     for path in paths:
         page.goto(stack.portal_url + path)
         page.wait_for_load_state("networkidle")
+        if path.endswith("console.html"):  # Swagger UI renders after loading the spec
+            page.wait_for_selector(".opblock-summary", timeout=30_000)
+            page.locator(".opblock-summary").first.click()  # an operation opened: its widgets too
+            page.wait_for_timeout(300)
         page.screenshot(
             path=str(shots / (path.strip("/").replace("/", "_").replace("?", "_") or "home")) + ".png"
         )
