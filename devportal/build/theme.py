@@ -2,8 +2,9 @@
 accessibility (axe-core, WCAG 2.1 AA). The theme is themed, not forked:
 
 - `partials/header.html`: the portal's service header (devportal.chrome, the same as on the account
-  pages), then Material's own header as the page's toolbar (menu, page title, search), turned from a
-  second `<header>` landmark into a plain block;
+  pages), with Material's own header inside it as the page's toolbar (menu, page title, search), turned
+  from a second `<header>` landmark into a plain block (Material's script looks for its search button
+  inside a `header`, which it still is);
 - `partials/footer.html`: the portal's service footer instead of "Made with Material for MkDocs";
 - `partials/search.html`: the search dialog gets an accessible name.
 
@@ -44,6 +45,6 @@ def overrides(identity: Identity) -> dict[str, str]:
     search = search.replace('role="dialog">', 'role="dialog" aria-label="Search the portal">', 1)
     return {
         "partials/search.html": search,
-        "partials/header.html": _raw(static_header(identity)) + "\n" + _toolbar(),
+        "partials/header.html": _raw(static_header(identity, open=True)) + "\n" + _toolbar() + "\n</header>",
         "partials/footer.html": _raw(static_footer(identity)),
     }

@@ -33,9 +33,12 @@ def _render(name: str, identity: Identity, **values: Any) -> str:
     return _environment().get_template(name).render(identity=identity, **values)
 
 
-def static_header(identity: Identity) -> str:
-    """The header of the static pages: signed-out state, signed-in entries hidden for the script."""
-    return _render("service_header.html", identity, user=None, is_admin=False, static=True, current="")
+def static_header(identity: Identity, *, open: bool = False) -> str:
+    """The header of the static pages: signed-out state, signed-in entries hidden for the script.
+    `open`: without its closing tag, for a theme that adds its own toolbar inside the same landmark."""
+    return _render(
+        "service_header.html", identity, user=None, is_admin=False, static=True, current="", open=open
+    )
 
 
 def static_footer(identity: Identity) -> str:
