@@ -76,10 +76,9 @@ def _check(session: Any, developer: Developer, values: dict[str, str]) -> tuple[
     if not values["application"]:
         errors.add("application", "Choose the application that will call the API")
     else:
-        try:
-            found["application"] = self_service.own_application(session, developer, values["application"])
-        except NotFound:
-            errors.add("application", "Choose one of your applications")
+        # Not a typing mistake: the form offers only the developer's own applications. Another's id
+        # gets the same 404 as an absent one (tests/security, API1), never a form error naming it.
+        found["application"] = self_service.own_application(session, developer, values["application"])
     api: Api | None = found.get("api")
     offered = {p.slug: p for p in self_service.offered_plans(session, api)} if api is not None else {}
     plan: Plan | None = offered.get(values["plan"]) if values["plan"] else None
@@ -125,7 +124,7 @@ async def subscribe(request: Request) -> Response:
     try:
         errors, state = await in_thread(work)
     except AgoraError as exc:
-        if exc.status >= 500 or exc.status in (401, 403):
+        if exc.status >= 500 or exc.status in (401, 403, 404):
             raise
         errors, state = FormErrors(), None
         errors.add_error(GENERAL, exc)

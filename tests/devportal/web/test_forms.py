@@ -30,7 +30,7 @@ def test_the_access_form_shows_every_error_and_keeps_what_was_typed(client: Test
         data={
             "csrf_token": token,
             "api": "meteo/warnings",
-            "application": "not-mine",
+            "application": "",
             "plan": "meteo-partners",
             "justification": "short",
         },
