@@ -63,7 +63,7 @@ def _ensure_plans(session: Session) -> None:
 
 
 def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[str, str]:
-    """Returns the secrets created this time (empty when everything existed)."""
+    """Returns the secrets created this time, and the portal sign-in email of each demo account."""
     created: dict[str, str] = {}
     for example in EXAMPLES:
         a = example.agency
