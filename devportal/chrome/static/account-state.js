@@ -25,5 +25,17 @@
     .catch(function () { /* signed-out header stays: every link still works */ });
   // The GOV.UK pattern: an error summary takes the focus, so screen readers announce it first.
   var summary = document.querySelector("[data-autofocus]");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+    // Its links move the focus to the field itself (a fragment link alone only scrolls to it).
+    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var field = document.getElementById(link.getAttribute("href").slice(1));
+        if (!field) return;
+        event.preventDefault();
+        field.focus();
+        field.scrollIntoView({ block: "center" });
+      });
+    });
+  }
 })();

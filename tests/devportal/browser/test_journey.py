@@ -1,10 +1,12 @@
 """The developer's journey on a fresh platform, in Chromium, against the real processes (example
 upstreams, the gateway with its key-auth, access-control and usage-metering plugins, the portal).
 
-A new developer signs up, verifies the email, creates an application, gets a key, copies the curl
-sample (and the Python and JavaScript ones) and calls the API through the gateway, then sees the calls
-in the usage chart; an agency admin approves a restricted-access request and the developer's next call
-succeeds. Screenshots of each step are kept under artifacts/portal/journey/.
+A new developer signs up, verifies the email, creates an application, gets a key whose first call
+works, pastes samples from an API page (the curl one answers 200 with the demo key), sees the calls in
+the usage chart, visits every other page kind, gets the access form wrong and finds it kept, subscribes
+to a key API under a plan the agency approves and sees that plan in `RateLimit-Limit`, gets a restricted
+API approved, and revokes a key after confirming. Every page kind has one header and one footer and no
+serious or critical axe-core issue; screenshots of each step are kept under tmp/artifacts/portal/journey/.
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def test_journey_through_the_gateway(browser: Any, whole_stack: Stack) -> None:
     journey = Journey(stack, context.new_page(), artifacts_dir("journey"))
     page = journey.page
     journey.sign_up_and_verify("first.call@example.org")
+    # The built pages' header shows a developer's navigation once signed in, never the agency console.
+    page.goto(journey.url("/commerce/"))
+    page.wait_for_selector(".service-nav a:has-text('Applications')", state="visible")
+    assert not page.locator(".service-nav a:has-text('Agency console')").is_visible()
+    assert page.locator("text=Signed in as").is_visible()
+    page.goto(journey.url("/account/apps"))
     key = journey.create_app_and_key("first-call")
     # The first call shown with the key is a data call of an API the application can use, and works.
     first_call = str(page.inner_text("#first-call"))
@@ -147,6 +155,10 @@ def test_journey_through_the_gateway(browser: Any, whole_stack: Stack) -> None:
     assert page.input_value("input[name=api]") == "commerce/companies"
     assert page.locator("#application option:checked").inner_text() == "first-call"
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # Keyboard only: Tab reaches the summary's link, Enter puts the focus in the field to fix.
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "justification"
 
     # The subscription's plan is what the gateway applies: Free (5/s) while the agency decides,
     # Standard (50/s) once the commerce admin approves.
