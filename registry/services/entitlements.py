@@ -36,7 +36,11 @@ def _entitlement(api: Api, application: Application, own: Plan, grant: AccessGra
             else "restricted: request access to call it"
         )
         return Entitlement(api, False, None, why, grant)
-    why = f"no subscription needed: the application's own {own.name} plan applies"
+    why = (
+        f"open: no key needed; with this application's key its own {own.name} plan applies"
+        if api.access_level is AccessLevel.OPEN
+        else f"no subscription needed: the application's own {own.name} plan applies"
+    )
     if pending:
         assert grant is not None
         why += f" until the agency approves the {grant.plan.name} plan"
