@@ -25,19 +25,22 @@ __all__ = ["DEMO_DEVELOPER", "PLANS", "save_credentials", "seed"]
 DEMO_DEVELOPER = "demo@agora.example"
 ACTOR = "seed:examples"
 
-# (slug, name, agency slug or None, limits): a modest free tier and a partner tier for the restricted API.
-PLANS: tuple[tuple[str, str, str | None, dict[str, int | None]], ...] = (
-    ("free", "Free", None, {"second": 5, "minute": 100, "hour": None, "day": 10_000, "month": None}),
+# (slug, name, agency slug or None, approval required, limits): a modest self-service free tier, a
+# standard tier the API's agency approves, and a partner tier for the restricted API.
+PLANS: tuple[tuple[str, str, str | None, bool, dict[str, int | None]], ...] = (
+    ("free", "Free", None, False, {"second": 5, "minute": 100, "hour": None, "day": 10_000, "month": None}),
     (
         "standard",
         "Standard",
         None,
+        True,
         {"second": 50, "minute": None, "hour": None, "day": 1_000_000, "month": None},
     ),
     (
         "meteo-partners",
         "Emergency partners",
         "meteo",
+        True,
         {"second": 20, "minute": None, "hour": None, "day": 100_000, "month": None},
     ),
 )
@@ -45,14 +48,22 @@ PLANS: tuple[tuple[str, str, str | None, dict[str, int | None]], ...] = (
 
 def _ensure_plans(session: Session) -> None:
     existing = {p.slug for p in plans.list_plans(session)}
-    for slug, name, agency_slug, limits in PLANS:
+    for slug, name, agency_slug, approval, limits in PLANS:
         if slug not in existing:
             owner = agencies.get_agency(session, agency_slug) if agency_slug else None
-            plans.create_plan(session, slug=slug, name=name, limits=limits, agency=owner, actor=ACTOR)
+            plans.create_plan(
+                session,
+                slug=slug,
+                name=name,
+                limits=limits,
+                approval_required=approval,
+                agency=owner,
+                actor=ACTOR,
+            )
 
 
 def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[str, str]:
-    """Returns the secrets created this time (empty when everything existed)."""
+    """Returns the secrets created this time, and the portal sign-in email of each demo account."""
     created: dict[str, str] = {}
     for example in EXAMPLES:
         a = example.agency

@@ -27,6 +27,11 @@ def plan_create(
     name: str = typer.Option(..., "--name", help="Display name"),
     agency: str | None = typer.Option(None, "--agency", help="Owning agency (default: platform-wide)"),
     description: str = typer.Option("", "--description", help="What the plan is for"),
+    approval: bool = typer.Option(
+        False,
+        "--approval/--self-service",
+        help="Subscriptions wait for the agency's approval (default: self-service)",
+    ),
     per_second: int | None = _SECOND,
     per_minute: int | None = _MINUTE,
     per_hour: int | None = _HOUR,
@@ -38,7 +43,14 @@ def plan_create(
     with change(sessions()) as session:
         owner = agencies.get_agency(session, agency) if agency else None
         plans.create_plan(
-            session, slug=slug, name=name, description=description, limits=limits, agency=owner, actor=actor()
+            session,
+            slug=slug,
+            name=name,
+            description=description,
+            limits=limits,
+            approval_required=approval,
+            agency=owner,
+            actor=actor(),
         )
     console.print(f"plan {slug} created")
 
@@ -51,23 +63,29 @@ def plan_update(
     per_hour: int | None = _HOUR,
     per_day: int | None = _DAY,
     per_month: int | None = _MONTH,
+    approval: bool | None = typer.Option(
+        None, "--approval/--self-service", help="Whether subscriptions wait for the agency's approval"
+    ),
 ) -> None:
-    """Change the limits given; the others stay as they are."""
+    """Change the limits (and approval) given; the others stay as they are."""
     given = dict(zip(PERIODS, (per_second, per_minute, per_hour, per_day, per_month), strict=True))
     with change(sessions()) as session:
         plan = plans.get_plan(session, slug)
         limits = {**plan.limits(), **{k: v for k, v in given.items() if v is not None}}
-        plans.update_plan(session, plan, limits=limits, actor=actor())
+        plans.update_plan(session, plan, limits=limits, approval_required=approval, actor=actor())
     console.print(f"plan {slug} updated")
 
 
 @app.command("list")
 def plan_list() -> None:
     """List plans and their limits."""
-    table = Table("slug", "name", *PERIODS)
+    table = Table("slug", "name", "subscribing", *PERIODS)
     with read(sessions()) as session:
         for plan in plans.list_plans(session):
             table.add_row(
-                plan.slug, plan.name, *("-" if v is None else str(v) for v in plan.limits().values())
+                plan.slug,
+                plan.name,
+                "approval" if plan.approval_required else "self-service",
+                *("-" if v is None else str(v) for v in plan.limits().values()),
             )
     console.print(table)

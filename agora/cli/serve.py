@@ -43,8 +43,8 @@ def seed(
 
     with change(sessions()) as session:
         created = run_seed(session, settings(), port_offset=port_offset)
-    if created:
-        save_credentials(credentials, created)
+    save_credentials(credentials, created)  # the accounts' sign-in emails, and any new secret
+    if any(not name.endswith("_email") for name in created):
         console.print(f"example data loaded; new demo secrets saved to {credentials}")
     else:
         console.print("example data already present")

@@ -28,6 +28,7 @@ from devportal.build.incremental import SyncReport, sync
 from devportal.build.pages import source_files, theme_files
 from devportal.build.plugin_docs import describe_plugins
 from devportal.build.site_config import mkdocs_config, nav
+from devportal.identity import load_identity
 
 __all__ = ["BuildFailed", "BuildResult", "build_portal"]
 
@@ -90,10 +91,13 @@ def build_portal(
     src, site = out / "src", out / "site"
     catalogue = load_catalogue(session, gateway_url=gateway_url)
     plugins = describe_plugins(plugins_package)
-    files = [*source_files(catalogue, plugins), *theme_files()]
+    identity = load_identity()
+    files = [*source_files(catalogue, plugins, identity), *theme_files(identity)]
     report = sync(src / "docs", files, asset_files(), src / ".manifest.json")
     config_file = src / "mkdocs.yml"
-    config_text = mkdocs_config(src, site, nav_items=nav(catalogue, plugins), site_url=portal_url)
+    config_text = mkdocs_config(
+        src, site, nav_items=nav(catalogue, plugins), site_url=portal_url, site_name=identity.name
+    )
     config_changed = not config_file.exists() or config_file.read_text() != config_text
     if config_changed:
         config_file.write_text(config_text)

@@ -14,6 +14,9 @@ __all__ = ["NODE_MODULES", "asset_files", "file_digest"]
 
 NODE_MODULES = Path(os.environ.get("AGORA_PORTAL_NODE_MODULES", Path(__file__).parents[1] / "node_modules"))
 _STATIC = Path(__file__).parent / "static"
+_CHROME = (
+    Path(__file__).parents[1] / "chrome" / "static"
+)  # the header and footer shared with the account pages
 
 # site path -> path under node_modules
 _VENDOR = {
@@ -31,7 +34,8 @@ def asset_files() -> dict[str, Path]:
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise Unavailable(f"portal assets missing ({missing[0]}...): run `make devportal-assets`")
-    files.update({f"assets/portal/{p.name}": p for p in sorted(_STATIC.iterdir()) if p.is_file()})
+    for folder in (_STATIC, _CHROME):
+        files.update({f"assets/portal/{p.name}": p for p in sorted(folder.iterdir()) if p.is_file()})
     return files
 
 

@@ -27,7 +27,13 @@ def version_slug(version: str) -> str:
 
 
 def _plan(plan: Plan) -> dict[str, Any]:
-    return {"slug": plan.slug, "name": plan.name, "description": plan.description, "limits": plan.limits()}
+    return {
+        "slug": plan.slug,
+        "name": plan.name,
+        "description": plan.description,
+        "approval_required": plan.approval_required,
+        "limits": plan.limits(),
+    }
 
 
 def _status(session: Session) -> dict[tuple[str, str], dict[str, Any]]:

@@ -13,6 +13,8 @@ from typing import Any
 from devportal.build.operations import operation_view
 from devportal.build.render import html_environment, markdown_environment
 from devportal.build.specfiles import console_spec, spec_downloads
+from devportal.chrome import static_footer, static_header
+from devportal.identity import Identity, theme_css
 
 __all__ = ["CODE_DIGEST", "TEMPLATE_VERSION", "SourceFile", "source_files", "theme_files"]
 
@@ -54,7 +56,9 @@ def _markdown(path: str, template: str, **context: Any) -> SourceFile:
     return SourceFile(path, _digest(_template_digest(template), context), render)
 
 
-def _version_files(api: dict[str, Any], v: dict[str, Any], gateway_url: str) -> Iterator[SourceFile]:
+def _version_files(
+    api: dict[str, Any], v: dict[str, Any], gateway_url: str, identity: Identity
+) -> Iterator[SourceFile]:
     base = f"{api['agency']}/{api['slug']}/{v['slug']}"
     base_url = gateway_url + v["prefix"]
     keyed = api["access"] != "open"
@@ -80,15 +84,24 @@ def _version_files(api: dict[str, Any], v: dict[str, Any], gateway_url: str) -> 
     yield SourceFile(
         f"{base}/index.md", _digest(_template_digest("version.md.j2"), inputs, v, gateway_url), render_page
     )
-    spec_inputs = _digest(v["spec_text"], v["spec_format"])
-    for name, text in _lazy_downloads(v).items():
+    spec_inputs = _digest(v["spec_text"], base_url)
+    for name, text in _lazy_downloads(v, base_url).items():
         yield SourceFile(f"{base}/{name}", spec_inputs, text)
     yield SourceFile(
         f"{base}/console-openapi.json",
         _digest(v["spec_text"], base_url, keyed),
         lambda: console_spec(v["spec_text"], base_url=base_url, keyed=keyed),
     )
-    context = {"title": api["title"], "version": v["version"], "base_url": base_url, "keyed": keyed}
+    context = {
+        "title": api["title"],
+        "version": v["version"],
+        "base_url": base_url,
+        "keyed": keyed,
+        "api_page": f"/{api['agency']}/{api['slug']}/",
+        "agency_name": api["agency_name"],
+        "header": static_header(identity),
+        "footer": static_footer(identity),
+    }
 
     def render_console() -> str:
         return html_environment().get_template("console.html.j2").render(root="../../../", **context)
@@ -96,13 +109,13 @@ def _version_files(api: dict[str, Any], v: dict[str, Any], gateway_url: str) -> 
     yield SourceFile(f"{base}/console.html", _digest("console", context), render_console)
 
 
-def _lazy_downloads(v: dict[str, Any]) -> dict[str, Callable[[], str]]:
+def _lazy_downloads(v: dict[str, Any], base_url: str) -> dict[str, Callable[[], str]]:
     cache: dict[str, str] = {}
 
     def get(name: str) -> Callable[[], str]:
         def render() -> str:
             if not cache:
-                cache.update(spec_downloads(v["spec_text"], v["spec_format"]))
+                cache.update(spec_downloads(v["spec_text"], base_url))
             return cache[name]
 
         return render
@@ -110,7 +123,20 @@ def _lazy_downloads(v: dict[str, Any]) -> dict[str, Callable[[], str]]:
     return {"openapi.json": get("openapi.json"), "openapi.yaml": get("openapi.yaml")}
 
 
-def source_files(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> Iterator[SourceFile]:
+MAX_SUMMARY = 240
+
+
+def _summary(description: str) -> str:
+    """The first paragraph of a description, for the catalogue's card (rendered as inline Markdown)."""
+    first = description.strip().split("\n\n", 1)[0]
+    first = " ".join(first.split())
+    return first if len(first) <= MAX_SUMMARY else first[: MAX_SUMMARY - 1].rsplit(" ", 1)[0] + "…"
+
+
+def source_files(
+    catalogue: dict[str, Any], plugins: list[dict[str, Any]], identity: Identity | None = None
+) -> Iterator[SourceFile]:
+    identity = identity or Identity()
     gateway_url = catalogue["gateway_url"]
     apis = catalogue["apis"]
     summaries = [
@@ -121,6 +147,7 @@ def source_files(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> It
             "title": a["title"],
             "access": a["access"],
             "tags": a["tags"],
+            "summary": _summary(a.get("description") or ""),
             "latest": {k: a["latest"][k] for k in ("version", "slug", "status")},
         }
         for a in apis
@@ -137,7 +164,9 @@ def source_files(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> It
         history = {**light, "versions": [{k: v[k] for k in (*_SUMMARY, "changes")} for v in api["versions"]]}
         yield _markdown(f"{api['agency']}/{api['slug']}/changelog.md", "changelog.md.j2", api=history)
         for version in api["versions"]:
-            yield from _version_files(api, version, gateway_url)
+            yield from _version_files(api, version, gateway_url, identity)
+    yield _markdown("accessibility.md", "accessibility.md.j2", identity=identity)
+    yield _markdown("legal.md", "legal.md.j2", identity=identity)
     yield _markdown("plugins/index.md", "plugins.md.j2", plugins=plugins)
     for plugin in plugins:
         yield _markdown(f"plugins/{plugin['name']}.md", "plugin.md.j2", plugin=plugin)
@@ -146,14 +175,14 @@ def source_files(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> It
 _SUMMARY = ("version", "slug", "status", "published_at", "sunset", "changelog")
 
 
-def theme_files() -> list[SourceFile]:
-    """The theme overrides, written next to the docs directory (`overrides/`, mkdocs' custom_dir)."""
+def theme_files(identity: Identity) -> list[SourceFile]:
+    """The theme overrides, written next to the docs directory (`overrides/`, mkdocs' custom_dir), and
+    the identity's colours as a stylesheet of the site."""
     from devportal.build.theme import overrides
 
     def constant(text: str) -> Callable[[], str]:
         return lambda: text
 
-    return [
-        SourceFile(f"../overrides/{path}", _digest(text), constant(text))
-        for path, text in overrides().items()
-    ]
+    files = {f"../overrides/{path}": text for path, text in overrides(identity).items()}
+    files["assets/portal/identity.css"] = theme_css(identity)
+    return [SourceFile(path, _digest(text), constant(text)) for path, text in files.items()]

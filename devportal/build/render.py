@@ -11,7 +11,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from devportal.build.escape import html_text, md_inline, rich_text
+from devportal.build.escape import html_text, md_inline, rich_inline, rich_text
 
 __all__ = ["code", "front_title", "html_environment", "json_code", "markdown_environment"]
 
@@ -50,6 +50,7 @@ def _common(env: Environment) -> Environment:
     env.filters.update(
         h=html_text,
         rich=rich_text,
+        rich_inline=rich_inline,
         code=code,
         json_code=json_code,
         indent_md=_indent,

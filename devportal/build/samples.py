@@ -1,6 +1,8 @@
 """Code samples for one operation (curl, Python with httpx, JavaScript with fetch) that work as pasted
 once the key is filled in: the gateway URL, path parameters and required query parameters are filled
-from the spec's examples (else a value of the right type), and the request body is the spec's example.
+from the spec's examples (the parameter's, then its schema's), then the schema's default or first enum
+value, then a value of the schema's type and format; a plain string with none of these becomes a
+placeholder that says what to put (`YOUR_COMPANY_ID`). The request body is the spec's example.
 """
 
 from __future__ import annotations
@@ -12,19 +14,46 @@ from urllib.parse import quote, urlencode
 
 from registry.specs import schema_example
 
-__all__ = ["KEY_PLACEHOLDER", "call_url", "code_samples", "parameter_value", "request_example"]
+__all__ = [
+    "KEY_PLACEHOLDER",
+    "call_url",
+    "code_samples",
+    "parameter_value",
+    "placeholder",
+    "request_example",
+]
 
 KEY_PLACEHOLDER = "YOUR_API_KEY"
 
 
 def parameter_value(param: dict[str, Any]) -> str:
     schema = param.get("schema") or {}
-    for candidate in (param.get("example"), schema.get("example"), schema.get("default")):
+    examples = schema.get("examples")
+    first = examples[0] if isinstance(examples, list) and examples else None
+    for candidate in (param.get("example"), schema.get("example"), first, schema.get("default")):
         if candidate is not None and not isinstance(candidate, dict | list):
             return _scalar(candidate)
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         return _scalar(schema["enum"][0])
-    return _scalar(schema_example(schema) if schema else "example")
+    if _plain_string(schema):
+        return placeholder(str(param.get("name", "value")))
+    return _scalar(schema_example(schema))
+
+
+def placeholder(name: str) -> str:
+    """What to put, said in the value: `company_id` -> `YOUR_COMPANY_ID`."""
+    cleaned = "".join(c if c.isalnum() else "_" for c in name).strip("_").upper()
+    return f"YOUR_{cleaned or 'VALUE'}"
+
+
+def _plain_string(schema: dict[str, Any]) -> bool:
+    """A string whose only description is its type (or no schema at all): no generated value would be
+    a real one, so the sample says what to put instead."""
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return (kind is None or "string" in kinds) and not any(
+        schema.get(key) for key in ("format", "allOf", "oneOf", "anyOf", "properties", "items")
+    )
 
 
 def _scalar(value: Any) -> str:

@@ -1,5 +1,6 @@
 """The generated mkdocs.yml: mkdocs-material with its search, no CDN (fonts off), a nav grouped by
-agency, and only Markdown extensions that agency text cannot abuse (no snippets, no raw includes)."""
+agency, breadcrumbs, the portal's identity and chrome as extra CSS and JavaScript, and only Markdown
+extensions that agency text cannot abuse (no snippets, no raw includes)."""
 
 from __future__ import annotations
 
@@ -41,13 +42,15 @@ def nav(catalogue: dict[str, Any], plugins: list[dict[str, Any]]) -> list[Any]:
         {"Getting started": "getting-started.md"},
         {"Agencies": agencies},
         {"Gateway plugins": [{"Overview": "plugins/index.md"}, *plugin_pages]},
-        {"Your account": "/account/"},
+        {"About this portal": [{"Accessibility": "accessibility.md"}, {"Legal notice": "legal.md"}]},
     ]
 
 
-def mkdocs_config(src: Path, site: Path, *, nav_items: list[Any], site_url: str) -> str:
+def mkdocs_config(
+    src: Path, site: Path, *, nav_items: list[Any], site_url: str, site_name: str = "Agora developer portal"
+) -> str:
     config = {
-        "site_name": "Agora developer portal",
+        "site_name": site_name,
         "site_url": site_url.rstrip("/") + "/",
         "docs_dir": str(src / "docs"),
         "site_dir": str(site),
@@ -58,7 +61,13 @@ def mkdocs_config(src: Path, site: Path, *, nav_items: list[Any], site_url: str)
             "custom_dir": str(src / "overrides"),
             "font": False,  # no Google Fonts: nothing is loaded from a CDN
             "language": "en",
-            "features": ["navigation.indexes", "content.code.copy", "content.tabs.link", "search.highlight"],
+            "features": [
+                "navigation.indexes",
+                "navigation.path",  # breadcrumbs above each page
+                "content.code.copy",
+                "content.tabs.link",
+                "search.highlight",
+            ],
         },
         "plugins": ["search"],
         "markdown_extensions": [
@@ -71,8 +80,10 @@ def mkdocs_config(src: Path, site: Path, *, nav_items: list[Any], site_url: str)
             {"pymdownx.highlight": {"use_pygments": True, "guess_lang": False}},
             {"toc": {"permalink": True}},
         ],
-        "extra_css": ["assets/portal/portal.css"],
-        "extra_javascript": ["assets/portal/catalogue.js"],
+        # The identity's colours, the service header and footer shared with the account pages, then
+        # the catalogue's and pages' own styles.
+        "extra_css": ["assets/portal/identity.css", "assets/portal/chrome.css", "assets/portal/portal.css"],
+        "extra_javascript": ["assets/portal/account-state.js", "assets/portal/catalogue.js"],
         "validation": {"links": {"absolute_links": "ignore", "unrecognized_links": "warn"}},
         "nav": nav_items,
     }

@@ -9,18 +9,28 @@ from urllib.parse import urlsplit
 
 from registry.specs import dump_json, dump_yaml, load_spec
 
-__all__ = ["console_spec", "spec_downloads"]
+__all__ = ["console_spec", "spec_downloads", "with_gateway_servers"]
 
 SCHEME = "agoraApiKey"
 RELAY_PREFIX = "/gateway"  # devportal.web.relay
 
 
-def spec_downloads(spec_text: str, spec_format: str) -> dict[str, str]:
-    """`openapi.json` and `openapi.yaml`: the agency's text verbatim in its format, converted in the other."""
-    document = load_spec(spec_text)
-    if spec_format == "json":
-        return {"openapi.json": spec_text, "openapi.yaml": dump_yaml(document)}
-    return {"openapi.json": dump_json(document), "openapi.yaml": spec_text}
+def with_gateway_servers(document: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The document as a developer downloads it: its servers are the gateway's URL of this API major,
+    so a client generated from it calls the platform, not the agency's upstream."""
+    out = copy.deepcopy(document)
+    if "swagger" in out:
+        parts = urlsplit(base_url)
+        out.update(host=parts.netloc, basePath=parts.path or "/", schemes=[parts.scheme])
+    else:
+        out["servers"] = [{"url": base_url, "description": "The platform's gateway"}]
+    return out
+
+
+def spec_downloads(spec_text: str, base_url: str) -> dict[str, str]:
+    """`openapi.json` and `openapi.yaml`: the agency's document pointing at the gateway (`servers`)."""
+    document = with_gateway_servers(load_spec(spec_text), base_url)
+    return {"openapi.json": dump_json(document), "openapi.yaml": dump_yaml(document)}
 
 
 def _strip_operation_security(document: dict[str, Any]) -> None:

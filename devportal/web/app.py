@@ -23,6 +23,7 @@ from devportal.web import (
     routes_access,
     routes_apps,
     routes_auth,
+    routes_chrome,
     routes_console,
     routes_oidc,
     routes_reset,
@@ -70,6 +71,7 @@ def create_portal_app(
         *routes_transparency.routes,  # public: open figures and uptime badges
         *routes_console.routes,
         *routes_oidc.routes,
+        *routes_chrome.routes,  # the shared header's state, CSS and script
         *relay.routes,
         Mount("/account/static", app=StaticFiles(directory=_STATIC), name="account-static"),
         Mount("/", app=SiteFiles(site_dir), name="site"),

@@ -11,8 +11,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from agora.errors import PROBLEM_BASE, AgoraError, Unauthorized
+from devportal.web.accounts import current_developer
+from devportal.web.context import context
+from devportal.web.form_errors import sentence
 from devportal.web.templating import render
 from registry.admin.problems import problem
+from registry.unit_of_work import read
 
 __all__ = ["agora_error", "http_error", "unexpected_error", "wants_json"]
 
@@ -27,7 +31,23 @@ def wants_json(request: Request) -> bool:
 
 
 def _page(request: Request, status: int, title: str, detail: str) -> Response:
-    return render(request, "error.html", status=status, title=title, detail=detail)
+    """The error page in the portal's design, with the header of whoever is signed in."""
+    user = None
+    if "session" in request.scope:
+        try:
+            with read(context(request).sessions) as session:
+                user = current_developer(request, session)
+        except Exception:  # an error page must show even when the registry cannot be read
+            log.warning("error page without the signed-in state", exc_info=True)
+    text = sentence(detail)
+    return render(
+        request,
+        "error.html",
+        status=status,
+        user=user,
+        title=title,
+        detail=text + ("" if text[-1:] in ".?!" else "."),
+    )
 
 
 async def agora_error(request: Request, exc: Exception) -> Response:

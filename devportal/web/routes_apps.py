@@ -1,5 +1,9 @@
 """Applications (create, rename, delete) and their API keys (issue, rotate with an overlap, revoke).
-A new key's secret is shown once, on the answer to the POST that issued it, and never stored."""
+A new key's secret is shown once, on the answer to the POST that issued it, and never stored.
+
+Destructive actions (rotate, revoke, delete) are asked first on a page of their own (GET), which says
+what will happen and holds the form that does it (POST). Form errors come back on the same page,
+every error at once, each on its field, with what was typed (devportal.web.form_errors)."""
 
 from __future__ import annotations
 
@@ -7,19 +11,20 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from agora.errors import InvalidInput
 from devportal.web.accounts import require_developer
 from devportal.web.context import context, in_thread
 from devportal.web.csrf import check_csrf
 from devportal.web.first_call import first_call
+from devportal.web.form_errors import FormErrors
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
 from registry.models import Credential, Developer, utcnow
-from registry.services import applications, self_service
+from registry.services import applications, entitlements, self_service
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
@@ -31,18 +36,44 @@ def _actor(email: str) -> str:
     return f"portal:{email}"
 
 
-def list_apps(request: Request) -> Response:
+MAX_NAME = 200
+
+
+def list_apps(
+    request: Request, *, values: dict[str, str] | None = None, errors: FormErrors | None = None
+) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
         apps = self_service.own_applications(session, developer)
-        return render(request, "apps.html", user=developer, apps=apps, now=utcnow(), error=None)
+        return render(
+            request,
+            "apps.html",
+            status=422 if errors else 200,
+            user=developer,
+            apps=apps,
+            now=utcnow(),
+            values=values or {"name": "", "description": ""},
+            errors=errors or FormErrors(),
+        )
+
+
+def _name_errors(field: str, name: str) -> FormErrors:
+    errors = FormErrors()
+    if not name:
+        errors.add(field, "Enter a name for the application")
+    elif len(name) > MAX_NAME:
+        errors.add(field, f"Enter an application name of {MAX_NAME} characters or fewer")
+    return errors
 
 
 async def create_app(request: Request) -> Response:
     await check_csrf(request)
     values = await form_fields(request, "name", "description")
     ctx = context(request)
+    errors = _name_errors("app-name", values["name"])
+    if errors:
+        return await run_in_threadpool(lambda: list_apps(request, values=values, errors=errors))
 
     def work() -> str:
         with change(ctx.sessions) as session:
@@ -62,13 +93,24 @@ async def create_app(request: Request) -> Response:
     return RedirectResponse(f"/account/apps/{app_id}", status_code=303)
 
 
-def show_app(request: Request) -> Response:
+def show_app(
+    request: Request, *, values: dict[str, str] | None = None, errors: FormErrors | None = None
+) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
         developer = require_developer(request, session)
         app = self_service.own_application(session, developer, request.path_params["app_id"])
-        grants = [g for g in self_service.developer_grants(session, developer) if g.application_id == app.id]
-        return render(request, "app.html", user=developer, app=app, grants=grants, now=utcnow())
+        return render(
+            request,
+            "app.html",
+            status=422 if errors else 200,
+            user=developer,
+            app=app,
+            entitlements=entitlements.application_entitlements(session, app),
+            now=utcnow(),
+            values=values or {"name": app.name},
+            errors=errors or FormErrors(),
+        )
 
 
 async def rename_app(request: Request) -> Response:
@@ -76,6 +118,9 @@ async def rename_app(request: Request) -> Response:
     values = await form_fields(request, "name")
     ctx = context(request)
     app_id = request.path_params["app_id"]
+    errors = _name_errors("rename", values["name"])
+    if errors:
+        return await run_in_threadpool(lambda: show_app(request, values=values, errors=errors))
 
     def work() -> None:
         with change(ctx.sessions) as session:
@@ -86,6 +131,30 @@ async def rename_app(request: Request) -> Response:
     await in_thread(work)
     flash(request, f"Application renamed to {values['name']}.")
     return RedirectResponse(f"/account/apps/{app_id}", status_code=303)
+
+
+def confirm_delete_app(request: Request) -> Response:
+    ctx = context(request)
+    with read(ctx.sessions) as session:
+        developer = require_developer(request, session)
+        app = self_service.own_application(session, developer, request.path_params["app_id"])
+        return render(request, "confirm.html", user=developer, action="delete", app=app, key=None, **_blank())
+
+
+def _blank() -> dict[str, Any]:
+    return {"values": {"overlap_hours": "24"}, "errors": FormErrors()}
+
+
+def confirm_key_action(request: Request) -> Response:
+    """GET /account/keys/{key_id}/rotate|revoke: what will happen, and the button that does it."""
+    ctx = context(request)
+    action = request.url.path.rsplit("/", 1)[1]
+    with read(ctx.sessions) as session:
+        developer = require_developer(request, session)
+        key = self_service.own_credential(session, developer, request.path_params["key_id"])
+        return render(
+            request, "confirm.html", user=developer, action=action, app=key.application, key=key, **_blank()
+        )
 
 
 async def delete_app(request: Request) -> Response:
@@ -148,16 +217,39 @@ def _shown(
     }
 
 
+def _overlap(text: str) -> tuple[float, str | None]:
+    """(hours, error sentence or None)."""
+    try:
+        hours = float(text or "24")
+    except ValueError:
+        return 0.0, "Enter the overlap as a number of hours, like 24"
+    if not 0 <= hours <= MAX_OVERLAP_HOURS:
+        return hours, f"Enter an overlap between 0 and {MAX_OVERLAP_HOURS} hours"
+    return hours, None
+
+
 async def rotate_key(request: Request) -> Response:
     await check_csrf(request)
     values = await form_fields(request, "overlap_hours")
     ctx = context(request)
-    try:
-        hours = float(values["overlap_hours"] or "24")
-    except ValueError:
-        raise InvalidInput("the overlap is a number of hours") from None
-    if not 0 <= hours <= MAX_OVERLAP_HOURS:
-        raise InvalidInput(f"the overlap is between 0 and {MAX_OVERLAP_HOURS} hours")
+    hours, problem = _overlap(values["overlap_hours"])
+    if problem is not None:
+        errors = FormErrors()
+        errors.add("overlap", problem)
+        with read(ctx.sessions) as session:
+            developer = require_developer(request, session)
+            key = self_service.own_credential(session, developer, request.path_params["key_id"])
+            return render(
+                request,
+                "confirm.html",
+                status=422,
+                user=developer,
+                action="rotate",
+                app=key.application,
+                key=key,
+                values=values,
+                errors=errors,
+            )
 
     def work() -> dict[str, Any]:
         with change(ctx.sessions) as session:
@@ -199,8 +291,11 @@ routes = [
     Route("/account/apps", create_app, methods=["POST"]),
     Route("/account/apps/{app_id}", show_app, methods=["GET"]),
     Route("/account/apps/{app_id}/rename", rename_app, methods=["POST"]),
+    Route("/account/apps/{app_id}/delete", confirm_delete_app, methods=["GET"]),
     Route("/account/apps/{app_id}/delete", delete_app, methods=["POST"]),
     Route("/account/apps/{app_id}/keys", issue_key, methods=["POST"]),
+    Route("/account/keys/{key_id}/rotate", confirm_key_action, methods=["GET"]),
     Route("/account/keys/{key_id}/rotate", rotate_key, methods=["POST"]),
+    Route("/account/keys/{key_id}/revoke", confirm_key_action, methods=["GET"]),
     Route("/account/keys/{key_id}/revoke", revoke_key, methods=["POST"]),
 ]

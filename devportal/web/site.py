@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from starlette.responses import HTMLResponse
@@ -10,6 +11,10 @@ from starlette.staticfiles import StaticFiles
 from devportal.web.types import Receive, Scope, Send
 
 __all__ = ["SiteFiles"]
+
+# Python before 3.13 knows no type for .yaml; the spec downloads are served as RFC 9512 YAML.
+mimetypes.add_type("application/yaml", ".yaml")
+mimetypes.add_type("application/yaml", ".yml")
 
 _BUILDING = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">'

@@ -1,8 +1,9 @@
 """`rate-limiting`: calls per second, minute, hour, day and month, with Kong's headers and answers.
 
 Limits: a period field (`minute`...) or the `limits` map when set, else the plan of the caller's
-application: `kong.ctx.shared["agora.plan"]` (access-control's matched grant on restricted APIs,
-key-auth's application plan), else the consumer's own `plan`, read with `kong.agora.get_plan`.
+application on this API: the plan of its approved grant (subscription) for the service's
+`<agency>/<api>`, on key APIs as on restricted ones, else `kong.ctx.shared["agora.plan"]` (key-auth's
+application plan), else the consumer's own `plan`, read with `kong.agora.get_plan`.
 Without any limit the call passes uncounted. Counters are per API major (the service), per
 identifier (`limit_by`), per period and window; the policy checks and counts all periods at once.
 
@@ -26,6 +27,7 @@ from typing import Any
 
 from agora.errors import InvalidInput
 from plugins import CTX_PLAN
+from plugins.access_control.grants import find_grant
 
 from .policies import Counter, Hit, PolicyUnavailable, select
 from .policies.local import LocalPolicy
@@ -95,11 +97,11 @@ class Plugin:
     def access(self, kong: Any) -> Awaitable[None] | None:
         """Sync with the local policy (nothing to wait for: no coroutine per call); with Redis it
         returns the coroutine that waits for the policy's answer, which the runner awaits."""
-        limits = self._limits(kong)
+        service = kong.router.get_service() or {}
+        limits = self._limits(kong, service)
         if not limits:
             return None
         kind, identifier = self._identify(kong)
-        service = kong.router.get_service() or {}
         scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
         now = time.time()
         windows, counters = self._counters(scope, limits, now)
@@ -161,11 +163,18 @@ class Plugin:
             self._recent[scope] = (limits, valid_from, valid_until, windows, counters)
         return windows, counters
 
-    def _limits(self, kong: Any) -> dict[str, int]:
+    def _limits(self, kong: Any, service: dict[str, Any]) -> dict[str, int]:
         if len(self.explicit) == len(PERIODS):
             return self.explicit
         consumer = kong.client.get_consumer()
-        plan_name = kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
+        # The subscription's plan first: the plan the developer chose (and the agency approved) for
+        # this API is the one applied, not the application's default plan.
+        grant = (
+            find_grant(consumer, str(service.get("agency", "")), str(service.get("api", "")))
+            if consumer and consumer.get("grants")
+            else None
+        )
+        plan_name = (grant or {}).get("plan") or kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
         if not plan_name:
             return self.explicit  # anonymous callers of open APIs: the configured limits alone
         plan = kong.agora.get_plan(plan_name)

@@ -52,6 +52,7 @@ def _create_plan(request: Request, who: Principal, body: dict[str, Any]) -> JSON
             name=body["name"],
             description=body.get("description", ""),
             limits=body["limits"],
+            approval_required=body.get("approval_required", False),
             agency=agency,
             actor=who.actor,
         )
@@ -90,6 +91,7 @@ def _update_plan(request: Request, who: Principal, body: dict[str, Any]) -> JSON
             name=body.get("name"),
             description=body.get("description"),
             limits=body.get("limits"),
+            approval_required=body.get("approval_required"),
             actor=who.actor,
         )
         return JSONResponse(plan_view(plan, _slugs(session)))

@@ -64,6 +64,7 @@ def plan_view(plan: Plan, agency_slugs: dict[int, str]) -> dict[str, Any]:
         "name": plan.name,
         "description": plan.description,
         "agency": agency_slugs.get(plan.agency_id) if plan.agency_id is not None else None,
+        "approval_required": plan.approval_required,
         "limits": plan.limits(),
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.models.base import Base, created_at, intpk, slug
@@ -21,6 +21,9 @@ class Plan(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # None: a platform-wide plan any agency may offer; otherwise the agency that owns it.
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    # True: subscribing under this plan waits for the agency's decision, on any API; False: self-service
+    # (granted at once on open and key APIs; restricted APIs are always decided by their agency).
+    approval_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     per_second: Mapped[int | None]
     per_minute: Mapped[int | None]
     per_hour: Mapped[int | None]

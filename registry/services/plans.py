@@ -21,6 +21,7 @@ def plan_state(plan: Plan, agency_slug: str | None = None) -> dict[str, Any]:
         "name": plan.name,
         "description": plan.description,
         "agency": agency_slug,
+        "approval_required": plan.approval_required,
         "limits": plan.limits(),
     }
 
@@ -47,6 +48,7 @@ def create_plan(
     name: str,
     limits: dict[str, int | None],
     description: str = "",
+    approval_required: bool = False,
     agency: Agency | None = None,
     actor: str,
 ) -> Plan:
@@ -58,6 +60,7 @@ def create_plan(
         slug=slug,
         name=name,
         description=description,
+        approval_required=approval_required,
         agency_id=agency.id if agency else None,
         **{f"per_{period}": limits.get(period) for period in PERIODS},
     )
@@ -82,9 +85,12 @@ def update_plan(
     name: str | None = None,
     description: str | None = None,
     limits: dict[str, int | None] | None = None,
+    approval_required: bool | None = None,
     actor: str,
 ) -> Plan:
     before = plan_state(plan)
+    if approval_required is not None:
+        plan.approval_required = approval_required
     if name is not None:
         plan.name = name
     if description is not None:

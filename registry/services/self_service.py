@@ -1,5 +1,6 @@
 """What a developer does to their own things in the portal: applications (rename, delete), keys,
-and access (subscribe to open and key APIs at once, ask for restricted ones).
+and access (subscribe to open and key APIs under a self-service plan at once; restricted APIs and plans
+that need approval are asked for, and the agency decides).
 
 The `own_*` lookups check ownership (NotFound otherwise, so ids of others are not revealed).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from agora.errors import InvalidInput, NotFound
+from agora.errors import Conflict, InvalidInput, NotFound
 from registry.models import (
     AccessGrant,
     AccessLevel,
@@ -32,6 +33,7 @@ __all__ = [
     "own_credential",
     "rename_application",
     "subscribe",
+    "subscription_needs_approval",
 ]
 
 DEFAULT_PLAN = "free"
@@ -107,25 +109,60 @@ def delete_application(session: Session, application: Application, *, actor: str
     session.flush()
 
 
+def subscription_needs_approval(api: Api, plan: Plan) -> bool:
+    """Restricted APIs are always decided by their agency; elsewhere the plan says."""
+    return api.access_level is AccessLevel.RESTRICTED or plan.approval_required
+
+
 def subscribe(
     session: Session, application: Application, api: Api, plan: Plan, *, justification: str, actor: str
 ) -> AccessGrant:
-    """Open and key APIs: approved at once. Restricted APIs: a pending request the agency decides."""
+    """A self-service plan on an open or key API: approved at once (an approved subscription moves to
+    another self-service plan). Restricted APIs and plans that need approval: a pending request the
+    agency decides, with the developer's justification."""
     if plan.agency_id is not None and plan.agency_id != api.agency_id:
-        raise InvalidInput(f"plan {plan.slug} is not offered for {api.agency.slug}/{api.slug}")
-    restricted = api.access_level is AccessLevel.RESTRICTED
-    if restricted and len(justification.strip()) < 10:
-        raise InvalidInput("tell the agency what your application does with this API (10 characters or more)")
+        raise InvalidInput(f"The {plan.name} plan is not offered for {api.title}: choose another plan")
+    needs_approval = subscription_needs_approval(api, plan)
+    if needs_approval and len(justification.strip()) < 10:
+        raise InvalidInput(
+            "Tell the agency what your application does with this API, in 10 characters or more"
+        )
     existing = session.scalar(
         select(AccessGrant).where(AccessGrant.application_id == application.id, AccessGrant.api_id == api.id)
     )
-    if existing is not None and existing.state in (GrantState.PENDING, GrantState.APPROVED):
-        return existing
+    if existing is not None and existing.state is GrantState.PENDING:
+        return existing  # asking again while the agency decides changes nothing
+    if existing is not None and existing.state is GrantState.APPROVED:
+        if existing.plan_id == plan.id:
+            return existing
+        if needs_approval:
+            raise Conflict(
+                f"{application.name} already uses {api.title} under the {existing.plan.name} plan; "
+                f"the {plan.name} plan needs the agency's approval: ask the agency to change it"
+            )
+        return _change_plan(session, existing, plan, actor=actor)
     grant = grants.request_access(
         session, application=application, api=api, plan=plan, justification=justification, actor=actor
     )
-    if not restricted:
+    if not needs_approval:
         grants.decide(session, grant, GrantState.APPROVED, reason="self-service", actor="portal:self-service")
+    return grant
+
+
+def _change_plan(session: Session, grant: AccessGrant, plan: Plan, *, actor: str) -> AccessGrant:
+    before = grants.grant_state(grant)
+    grant.plan = plan
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="grant.plan",
+        target_type="grant",
+        target=f"{grant.application_id}->{grant.api.agency.slug}/{grant.api.slug}",
+        agency_id=grant.api.agency_id,
+        before=before,
+        after=grants.grant_state(grant),
+    )
     return grant
 
 

@@ -132,7 +132,20 @@ def _parameter(param: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
         "required": param.get("in") == "path" or param.get("required") is True,
         "description": text(param.get("description")),
         "schema": resolver.deep(schema) if schema is not None else {},
+        **_parameter_example(param, resolver),
     }
+
+
+def _parameter_example(param: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+    """The parameter's own `example` (or its first `examples` entry's value), which code samples fill
+    in; only when the spec gives one, so documents without it keep their normalized form."""
+    if param.get("example") is not None:
+        return {"example": param["example"]}
+    for entry in as_dict(param.get("examples")).values():
+        value = as_dict(resolver.shallow(entry)).get("value")
+        if value is not None:
+            return {"example": value}
+    return {}
 
 
 def _request_body(raw: Any, resolver: Resolver) -> dict[str, Any] | None:

@@ -49,6 +49,8 @@ def parameter_of(param: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
         "required": param.get("in") == "path" or param.get("required") is True,
         "description": text(param.get("description")),
         "schema": schema,
+        # Swagger 2 has no parameter example; `x-example` is the common vendor spelling for one.
+        **({"example": param["x-example"]} if param.get("x-example") is not None else {}),
     }
 
 

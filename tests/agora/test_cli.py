@@ -72,8 +72,9 @@ def test_publish_lifecycle_and_compile_from_the_command_line(tmp_path: Path, dat
     shown = json.loads(agora("api", "show", "dwd/warnwetter").stdout)
     assert shown["access_level"] == "open" and shown["versions"][0]["version"] == "1.2.0"
     agora("api", "deprecate", "dwd/warnwetter", "1.2.0", "--sunset", "2999-12-31")
-    agora("plan", "create", "gold", "--name", "Gold", "--per-second", "10", "--per-day", "1000")
-    assert "gold" in agora("plan", "list").stdout
+    agora("plan", "create", "gold", "--name", "Gold", "--per-second", "10", "--per-day", "1000", "--approval")
+    listed = agora("plan", "list").stdout
+    assert "gold" in listed and "approval" in listed
 
     first = agora("config", "compile", "-o", str(tmp_path / "a.json"))
     second = agora("config", "compile", "-o", str(tmp_path / "b.json"))

@@ -10,7 +10,7 @@
       wanted[select.getAttribute("data-filter")] = select.value;
     });
     var shown = 0;
-    table.querySelectorAll("tbody tr").forEach(function (row) {
+    table.querySelectorAll(".portal-card").forEach(function (row) {
       var ok = (!wanted.agency || row.getAttribute("data-agency") === wanted.agency) &&
         (!wanted.access || row.getAttribute("data-access") === wanted.access) &&
         (!wanted.tags || (" " + row.getAttribute("data-tags") + " ").indexOf(" " + wanted.tags + " ") >= 0);

@@ -18,7 +18,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "devportal" / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = REPO / "artifacts" / "portal"
+# Screenshots the browser tests save: tmp/artifacts/portal/ (ignored by git), or $AGORA_ARTIFACTS_DIR.
+ARTIFACTS = Path(os.environ.get("AGORA_ARTIFACTS_DIR") or REPO / "tmp" / "artifacts") / "portal"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

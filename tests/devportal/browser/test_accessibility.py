@@ -16,12 +16,21 @@ from tests.devportal.browser.stack import AXE, Stack, artifacts_dir, start_stack
 
 pytestmark = [pytest.mark.integration, requires_chromium]
 
+# A page of every kind: catalogue, agency, API overview and reference, the console (Swagger UI),
+# getting started, the statements, transparency, an error page, and the account pages.
 PUBLIC = [
     "/",
     "/meteo/",
+    "/commerce/companies/",
     "/meteo/warnings/1.0.0/",
     "/commerce/companies/1.0.0/",
+    "/commerce/companies/1.0.0/console.html",
+    "/meteo/warnings/1.0.0/console.html",
     "/getting-started/",
+    "/accessibility/",
+    "/legal/",
+    "/transparency/",
+    "/no-such-page",
     "/account/signup",
     "/account/signin",
 ]
@@ -48,6 +57,10 @@ def _audit(context: Any, stack: Stack, paths: list[str], shots: Path) -> dict[st
     for path in paths:
         page.goto(stack.portal_url + path)
         page.wait_for_load_state("networkidle")
+        if path.endswith("console.html"):  # Swagger UI renders after loading the spec
+            page.wait_for_selector(".opblock-summary", timeout=30_000)
+            page.locator(".opblock-summary").first.click()  # an operation opened: its widgets too
+            page.wait_for_timeout(300)
         page.screenshot(
             path=str(shots / (path.strip("/").replace("/", "_").replace("?", "_") or "home")) + ".png"
         )
@@ -103,3 +116,28 @@ def test_console_search_and_filters_work_under_the_csp(browser: Any, stack: Stac
     page.wait_for_selector(".md-search-result__item", timeout=30_000)
     context.close()
     assert refused == []
+
+
+def test_pages_reflow_at_320_pixels_and_the_keyboard_reaches_the_catalogue(
+    browser: Any, stack: Stack
+) -> None:
+    """WCAG 1.4.10: no horizontal scrolling at 320 px (code blocks scroll on their own); the first Tab
+    reaches the skip link, which moves the focus to the page's content."""
+    shots = artifacts_dir("narrow")
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    for path in ("/", "/commerce/companies/1.0.0/", "/account/signin", "/accessibility/"):
+        page.goto(stack.portal_url + path)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(
+            path=str(shots / ((path.strip("/").replace("/", "_") or "home") + ".png")), full_page=True
+        )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width} px wide at 320 px"
+    page.goto(stack.portal_url + "/account/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+    context.close()

@@ -58,7 +58,14 @@ def test_spec_downloads_and_console(
     base = _build(sessions, settings, tmp_path).site / "meteo" / "warnings" / "1.0.0"
     as_json = json.loads((base / "openapi.json").read_text())
     assert as_json == yaml.safe_load((base / "openapi.yaml").read_text())
-    assert (base / "openapi.yaml").read_text() == by_api_slug("warnings").spec_text()  # verbatim
+    # The agency's document, pointing at the gateway rather than the agency's upstream.
+    original = yaml.safe_load(by_api_slug("warnings").spec_text())
+    assert as_json["servers"] == [
+        {"url": "http://127.0.0.1:8000/meteo/warnings/v1", "description": "The platform's gateway"}
+    ]
+    assert {k: v for k, v in as_json.items() if k != "servers"} == {
+        k: v for k, v in original.items() if k != "servers"
+    }
     console = json.loads((base / "console-openapi.json").read_text())
     assert console["servers"] == [
         {"url": "/gateway/meteo/warnings/v1", "description": "The gateway, through the portal"},
@@ -149,3 +156,34 @@ def test_agency_text_is_escaped(sessions: sessionmaker[Session], settings: Setti
         assert "<b onmouseover" not in text and 'onclick="x"' not in text
     nav = (site / "index.html").read_text()
     assert "Evil &lt;script&gt;" in nav
+
+
+def test_every_page_kind_shares_the_service_header_and_footer(
+    sessions: sessionmaker[Session], settings: Settings, tmp_path: Path
+) -> None:
+    site = _build(sessions, settings, tmp_path).site
+    pages = [
+        "index.html",
+        "meteo/index.html",
+        "commerce/companies/index.html",
+        "commerce/companies/1.0.0/index.html",
+        "commerce/companies/1.0.0/console.html",
+        "accessibility/index.html",
+        "legal/index.html",
+    ]
+    for path in pages:
+        html = (site / path).read_text()
+        assert html.count("<header") == 1 and html.count("data-service-header") == 1, path
+        assert html.count("<footer") == 1 and "data-service-footer" in html, path
+        assert "Made with" not in html and 'href="/accessibility/"' in html, path
+        assert "account-state.js" in html, path
+    home = (site / "index.html").read_text()
+    # Cards with the agency, the access level, tags and the description's first paragraph (Markdown).
+    assert home.count('class="portal-card"') == 3 and "Restricted access" in home
+    version = (site / "commerce" / "companies" / "1.0.0" / "index.html").read_text()
+    assert "Register number, <code>RC</code> and six digits" in version  # Markdown in a parameter
+    assert 'class="md-path"' in version  # breadcrumbs
+    assert "subscribing is not needed to call it" in version and "agency approval" in version
+    statement = (site / "accessibility" / "index.html").read_text()
+    assert "WCAG" in statement and "axe-core" in statement and "Partially compliant" in statement
+    assert "--portal-primary" in (site / "assets" / "portal" / "identity.css").read_text()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from devportal.build.samples import call_url, code_samples
+from devportal.build.samples import call_url, code_samples, parameter_value
 
 OPERATION: dict[str, Any] = {
     "method": "POST",
@@ -40,3 +40,26 @@ def test_open_apis_need_no_key() -> None:
     )
     assert "apikey" not in "".join(samples.values())
     assert samples["curl"] == "curl -sS 'http://gw/a/b/v1/items/a%20b?q=0'"
+
+
+def test_parameter_values_prefer_examples_then_defaults_then_a_typed_placeholder() -> None:
+    def value(**param: Any) -> str:
+        return parameter_value({"name": "company_id", "in": "path", **param})
+
+    assert value(example="RC100001", schema={"type": "string", "example": "other"}) == "RC100001"
+    assert value(schema={"type": "string", "examples": ["RC1"]}) == "RC1"
+    assert value(schema={"type": "string", "default": "d"}) == "d"
+    assert value(schema={"type": "string", "enum": ["a", "b"]}) == "a"
+    assert value(schema={"type": "integer", "minimum": 3}) == "3"
+    assert value(schema={"type": "string", "format": "date"}) == "2024-01-31"
+    assert value(schema={"type": "string"}) == "YOUR_COMPANY_ID"
+    assert value() == "YOUR_COMPANY_ID"
+
+
+def test_the_example_on_a_spec_s_path_parameter_reaches_the_sample() -> None:
+    from examples.catalog import by_api_slug
+    from registry.specs import load_spec, normalize
+
+    doc = normalize(load_spec(by_api_slug("companies").spec_text(), "companies.yaml"))
+    get_company = next(op for op in doc["operations"] if op["operation_id"] == "getCompany")
+    assert call_url("http://gw", "/commerce/companies/v1", get_company).endswith("/companies/RC100001")

@@ -25,8 +25,10 @@ def test_create_issue_key_shown_once_with_a_ready_first_call(
         stored = session.scalar(select(Credential).where(Credential.application_id == app_id))
         assert stored is not None and verify(settings.hmac_key, secret, stored.digest)
         assert session.get(Application, app_id) is not None
-    # The first call to paste names the gateway, a key API and the key itself.
-    assert curl.startswith("curl -sS http://127.0.0.1:8000/commerce/companies/v1/")
+    # The first call to paste names the gateway, a data call of a key API (not its health check) and
+    # the key itself.
+    assert curl.startswith("curl -sS http://127.0.0.1:8000/commerce/companies/v1/companies")
+    assert "/health" not in curl
     assert f"apikey: {secret}" in curl.replace("&#39;", "'")
     # Never shown again: the application page lists the prefix only.
     page = client.get(f"/account/apps/{app_id}").text

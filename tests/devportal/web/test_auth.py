@@ -27,7 +27,7 @@ def test_sign_up_sends_a_link_that_verifies_and_signs_in(
         developer = session.scalar(select(Developer).where(Developer.email == "new.dev@example.org"))
         assert developer is not None and developer.email_verified_at is not None
         assert developer.password_hash is not None and developer.password_hash.startswith("$argon2id$")
-    assert "Sign out (new.dev@example.org)" in client.get("/account/apps").text
+    assert "Signed in as <strong>new.dev@example.org</strong>" in client.get("/account/apps").text
 
 
 def test_unverified_account_cannot_sign_in(client: TestClient, outbox: Path) -> None:

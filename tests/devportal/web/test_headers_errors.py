@@ -42,3 +42,12 @@ def test_browser_errors_are_pages_and_json_errors_are_problems(client: TestClien
 def test_site_not_built_yet_says_so(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 503 and "being built" in response.text
+
+
+def test_spec_downloads_are_served_with_their_media_types(client: TestClient, tmp_path: Path) -> None:
+    version = tmp_path / "site" / "meteo" / "warnings" / "1.0.0"
+    version.mkdir(parents=True)
+    (version / "openapi.yaml").write_text("openapi: 3.1.0\n")
+    (version / "openapi.json").write_text("{}")
+    assert client.get("/meteo/warnings/1.0.0/openapi.yaml").headers["content-type"] == "application/yaml"
+    assert client.get("/meteo/warnings/1.0.0/openapi.json").headers["content-type"] == "application/json"

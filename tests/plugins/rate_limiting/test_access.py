@@ -32,6 +32,7 @@ def gateway(
     KEYS["free"], free = credential("cred-free")
     KEYS["gold"], gold = credential("cred-gold")
     KEYS["granted"], granted = credential("cred-granted")
+    KEYS["subscribed"], subscribed = credential("cred-subscribed")
     items = [route("GET", "/items")]
 
     def api(name: str, access: str, plugins: list[dict[str, Any]]) -> dict[str, Any]:
@@ -57,11 +58,13 @@ def gateway(
         consumer("app-free", "free", [free], plan="free"),
         consumer("app-gold", "gold", [gold], plan="gold"),
         consumer("app-granted", "granted", [granted], plan="gold", grants=["gov/restricted"]),
+        consumer("app-subscribed", "subscribed", [subscribed], plan="free", grants=["gov/keyed"]),
     ]
     document["plans"] = {
         "free": {"name": "Free", "limits": {**NO_LIMITS, "day": 2}},
         "gold": {"name": "Gold", "limits": {**NO_LIMITS, "hour": 100, "day": 4}},
         "gov-restricted-plan": {"name": "Grant", "limits": {**NO_LIMITS, "day": 1}},
+        "gov-keyed-plan": {"name": "Subscription", "limits": {**NO_LIMITS, "day": 3}},
     }
     env = platform_env(
         tmp_path_factory.mktemp("state"), AGORA_GATEWAY_TRUSTED_PROXIES="127.0.0.1/32", AGORA_REDIS_URL=""
@@ -121,6 +124,13 @@ def test_restricted_apis_are_limited_by_the_matched_grant_s_plan(gateway: Gatewa
     answers = [get(gateway, "restricted", "203.0.113.20", apikey=KEYS["granted"]) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 429]  # the grant's plan (1/day), not gold's 4
     assert answers[0].headers["x-ratelimit-limit-day"] == "1"
+
+
+def test_key_apis_are_limited_by_the_subscription_s_plan(gateway: GatewayProcess) -> None:
+    # The application's own plan is free (2/day); its subscription to gov/keyed chose 3/day.
+    answers = [get(gateway, "keyed", "203.0.113.30", apikey=KEYS["subscribed"]) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["ratelimit-limit"] == "3"
 
 
 def test_hidden_headers_and_a_custom_refusal(gateway: GatewayProcess) -> None:

@@ -96,3 +96,24 @@ def test_every_change_is_audited_with_who_what_and_digests(world: World) -> None
         assert event["before_digest"] != event["after_digest"]
         assert event["at"]
     assert events[0]["detail"]["reason"] == "incomplete form"
+
+
+def test_a_plan_says_whether_subscribing_needs_the_agency_s_approval(world: World) -> None:
+    c = world.client
+    created = c.post(
+        "/admin/plans",
+        headers=world.admin_a,
+        json={
+            "slug": "cadastre-partners",
+            "name": "Partners",
+            "agency": "cadastre",
+            "approval_required": True,
+            "limits": {"second": 5},
+        },
+    )
+    assert created.status_code == 201 and created.json()["approval_required"] is True
+    changed = c.patch(
+        "/admin/plans/cadastre-partners", headers=world.admin_a, json={"approval_required": False}
+    )
+    assert changed.json()["approval_required"] is False
+    assert c.get("/admin/plans/cadastre-partners", headers=world.admin_a).json()["approval_required"] is False

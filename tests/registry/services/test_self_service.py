@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from agora.errors import InvalidInput, NotFound
+from agora.errors import Conflict, InvalidInput, NotFound
 from registry.models import AccessGrant, AccessLevel, Application, GrantState
 from registry.services import applications, self_service
 from registry.unit_of_work import change
@@ -42,6 +42,33 @@ def test_subscribe_key_api_at_once_restricted_pending(sessions: sessionmaker[Ses
                 session, app, restricted, other_agency_plan, justification="x" * 20, actor="t"
             )
         assert [p.slug for p in self_service.offered_plans(session, restricted)] == ["free"]
+
+
+def test_a_plan_that_needs_approval_waits_for_the_agency_even_on_a_key_api(
+    sessions: sessionmaker[Session],
+) -> None:
+    with change(sessions) as session:
+        factories.agency(session, "commerce")
+        free = factories.plan(session)
+        gold = factories.plan(session, "gold")
+        gold.approval_required = True
+        silver = factories.plan(session, "silver")
+        key_api = factories.example_api(session, "companies", "commerce", AccessLevel.KEY)
+        app = factories.application(session, free)
+        assert self_service.subscription_needs_approval(key_api, gold)
+        assert not self_service.subscription_needs_approval(key_api, silver)
+        with pytest.raises(InvalidInput, match="10 characters"):
+            self_service.subscribe(session, app, key_api, gold, justification="", actor="t")
+        pending = self_service.subscribe(session, app, key_api, gold, justification="x" * 12, actor="t")
+        assert pending.state is GrantState.PENDING
+        other = factories.application(session, free, email="other@example.org")
+        granted = self_service.subscribe(session, other, key_api, free, justification="", actor="t")
+        assert granted.state is GrantState.APPROVED
+        # An approved subscription moves to another self-service plan at once, not to one needing approval.
+        moved = self_service.subscribe(session, other, key_api, silver, justification="", actor="t")
+        assert moved is granted and moved.plan.slug == "silver" and moved.state is GrantState.APPROVED
+        with pytest.raises(Conflict, match="needs the agency's approval"):
+            self_service.subscribe(session, other, key_api, gold, justification="x" * 12, actor="t")
 
 
 def test_ownership_rename_delete(sessions: sessionmaker[Session]) -> None:
