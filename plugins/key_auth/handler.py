@@ -166,9 +166,12 @@ class Plugin:
         """Kong's hide_credentials: the header and the query argument `name`, wherever the key was."""
         kong.service.request.clear_header(name)
         raw = kong.request.get_raw_query()
+        if not raw:
+            return  # most calls: the key came in a header and there is no query
         # The other parameters keep their exact encoding: only the pairs named `name` are dropped.
-        kept = [part for part in raw.split("&") if part and unquote_plus(part.split("=", 1)[0]) != name]
-        if len(kept) != len([part for part in raw.split("&") if part]):
+        parts = [part for part in raw.split("&") if part]
+        kept = [part for part in parts if unquote_plus(part.split("=", 1)[0]) != name]
+        if len(kept) != len(parts):
             kong.service.request.set_raw_query("&".join(kept))
 
     def _authenticate(self, kong: Any, consumer: dict[str, Any], credential: dict[str, Any] | None) -> None:

@@ -92,7 +92,7 @@ class Plugin:
         # plan name -> (the plan entry they were read from, limits): merged once per plan, not per call
         self._planned: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {}
         # counter scope -> (limits, valid from, valid until, windows, counters): see _counters
-        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter]]] = {}
+        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter], str]] = {}
 
     def access(self, kong: Any) -> Awaitable[None] | None:
         """Sync with the local policy (nothing to wait for: no coroutine per call); with Redis it
@@ -104,13 +104,15 @@ class Plugin:
         kind, identifier = self._identify(kong)
         scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
         now = time.time()
-        windows, counters = self._counters(scope, limits, now)
+        windows, counters, policy = self._counters(scope, limits, now)
         if self._check is not None:
-            self._answer(kong, windows, counters, self._check(counters), now)
+            self._answer(kong, windows, counters, self._check(counters), now, policy)
             return None
-        return self._remote(kong, windows, counters, now)
+        return self._remote(kong, windows, counters, now, policy)
 
-    async def _remote(self, kong: Any, windows: list[Window], counters: list[Counter], now: float) -> None:
+    async def _remote(
+        self, kong: Any, windows: list[Window], counters: list[Counter], now: float, policy: str
+    ) -> None:
         try:
             hit = await self.policy.hit(counters)
         except PolicyUnavailable:
@@ -118,15 +120,15 @@ class Plugin:
             if not self.fault_tolerant:
                 kong.response.error(503, ERR_UNAVAILABLE, {"Retry-After": 1})
             return
-        self._answer(kong, windows, counters, hit, now)
+        self._answer(kong, windows, counters, hit, now, policy)
 
     def _answer(
-        self, kong: Any, windows: list[Window], counters: list[Counter], hit: Hit, now: float
+        self, kong: Any, windows: list[Window], counters: list[Counter], hit: Hit, now: float, policy: str
     ) -> None:
         """The headers, and the refusal when a limit is reached."""
         if hit.allowed and not self.sliding:
             if not self.hide_client_headers:
-                kong.response.set_headers(_fixed_headers(windows, counters, hit.counts, now))
+                kong.response.set_headers(_fixed_headers(windows, counters, hit.counts, now, policy))
             return
         usages = [
             Usage(w, c.limit, current, previous, c.weight)
@@ -138,12 +140,15 @@ class Plugin:
             retry_after = max(u.reset(now) for u in usages if u.remaining == 0)
             kong.response.error(self.error_code, self.error_message, {"Retry-After": retry_after})
 
-    def _counters(self, scope: str, limits: dict[str, int], now: float) -> tuple[list[Window], list[Counter]]:
-        """The windows containing `now` and their counters. With fixed windows nothing in them changes
-        until the shortest window ends, so a caller's next calls until then reuse them."""
+    def _counters(
+        self, scope: str, limits: dict[str, int], now: float
+    ) -> tuple[list[Window], list[Counter], str]:
+        """The windows containing `now`, their counters and the RateLimit-Policy field they make. With
+        fixed windows nothing in them changes until the shortest window ends, so a caller's next calls
+        until then reuse them."""
         recent = self._recent.get(scope)
         if recent is not None and recent[0] is limits and recent[1] <= now < recent[2]:
-            return recent[3], recent[4]
+            return recent[3], recent[4], recent[5]
         windows = [window(period, now) for period in limits]
         sliding = self.sliding
         counters = [  # positional: a NamedTuple's keyword call costs twice as much
@@ -156,12 +161,13 @@ class Plugin:
             )
             for w in windows
         ]
+        policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)
         if not sliding:  # a sliding window's weight changes with every call
             if len(self._recent) >= _RECENT:
                 self._recent.clear()
             valid_from, valid_until = max(w.start for w in windows), min(w.end for w in windows)
-            self._recent[scope] = (limits, valid_from, valid_until, windows, counters)
-        return windows, counters
+            self._recent[scope] = (limits, valid_from, valid_until, windows, counters, policy)
+        return windows, counters, policy
 
     def _limits(self, kong: Any, service: dict[str, Any]) -> dict[str, int]:
         if len(self.explicit) == len(PERIODS):
@@ -212,21 +218,25 @@ class Plugin:
 
 
 def _fixed_headers(
-    windows: list[Window], counters: list[Counter], counts: tuple[tuple[int, int], ...], now: float
+    windows: list[Window],
+    counters: list[Counter],
+    counts: tuple[tuple[int, int], ...],
+    now: float,
+    policy: str,
 ) -> dict[str, Any]:
     """`_headers` for an allowed call on fixed windows, the common case, without a `Usage` per period:
-    the remaining calls are the limit minus the count, and the reset is the window's end."""
+    the remaining calls are the limit minus the count, and the reset is the window's end. `policy` is
+    the RateLimit-Policy field, made once per caller window (`_counters`)."""
     headers: dict[str, Any] = {}
     tightest: tuple[int, int] | None = None  # (remaining, -length) of the most constrained period
     limit = reset = 0
-    policies, states = [], []
+    states = []
     for w, c, (current, _) in zip(windows, counters, counts, strict=True):
         remaining = c.limit - current
         headers[LIMIT_HEADERS[w.period]] = c.limit
         headers[REMAINING_HEADERS[w.period]] = remaining
         ends_in = max(1, math.ceil(w.end - now))
-        policies.append(_policy_item(w, c.limit))
-        states.append(_state_item(w, remaining, ends_in))
+        states.append(f'"{w.period}";r={remaining};t={ends_in}')  # _state_item, inline: every call
         rank = (remaining, w.start - w.end)
         if tightest is None or rank < tightest:
             tightest, limit, reset = rank, c.limit, ends_in
@@ -234,7 +244,7 @@ def _fixed_headers(
     headers["RateLimit-Limit"] = limit
     headers["RateLimit-Remaining"] = tightest[0]
     headers["RateLimit-Reset"] = reset
-    headers[POLICY_HEADER] = ", ".join(policies)
+    headers[POLICY_HEADER] = policy
     headers[STATE_HEADER] = ", ".join(states)
     return headers
 

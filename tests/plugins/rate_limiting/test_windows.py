@@ -112,7 +112,7 @@ def test_sliding_estimate_counts_the_fading_previous_window() -> None:
 )
 def test_fixed_window_headers_equal_the_general_ones(now: float, counts: tuple[tuple[int, int], ...]) -> None:
     """The allowed fixed-window call's fast path gives exactly what the general path gives."""
-    from plugins.rate_limiting.handler import _fixed_headers, _headers
+    from plugins.rate_limiting.handler import _fixed_headers, _headers, _policy_item
     from plugins.rate_limiting.policies import Counter
 
     limits = {"second": 10, "minute": 60, "day": 1000}
@@ -120,4 +120,5 @@ def test_fixed_window_headers_equal_the_general_ones(now: float, counts: tuple[t
     counters = [Counter(f"k:{p}", None, limit, 0.0, 60) for p, limit in limits.items()]
     paired = zip(windows, counters, counts, strict=True)
     usages = [Usage(w, c.limit, current, 0, 0.0) for w, c, (current, _) in paired]
-    assert _fixed_headers(windows, counters, counts, now) == _headers(usages, now)
+    policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)  # as _counters makes it
+    assert _fixed_headers(windows, counters, counts, now, policy) == _headers(usages, now)
