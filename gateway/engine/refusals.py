@@ -1,7 +1,7 @@
 """The answers the HTTP server gives by itself, before or instead of the handler, under `agora.errors`:
 
     AgoraError (agora.errors)          500  the handler failed before its answer started
-    ├── MalformedRequest               400  llhttp refused the bytes, or the head breaks RFC 9112
+    ├── BadRequest (gateway.errors)    400  llhttp refused the bytes, or the head breaks RFC 9112
     ├── RequestTimeout                 408  the head or the body did not arrive in time (limits.py)
     ├── TargetTooLong                  414  the request target is over max_url_bytes
     ├── HeadersTooLarge                431  header fields over max_header_bytes or max_headers
@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 
 from agora.errors import AgoraError
+from gateway.errors import BadRequest  # the gateway's own 400, one class for the engine and the pipeline
 
 __all__ = [
+    "BadRequest",
     "HeadersTooLarge",
-    "MalformedRequest",
     "RequestTimeout",
     "TargetTooLong",
     "VersionNotSupported",
@@ -34,10 +35,6 @@ _REASONS = {
     500: b"Internal Server Error",
     505: b"HTTP Version Not Supported",
 }
-
-
-class MalformedRequest(AgoraError):
-    status, slug, title = 400, "bad-request", "Bad request"
 
 
 class RequestTimeout(AgoraError):

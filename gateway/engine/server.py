@@ -36,8 +36,8 @@ from gateway.engine.body import StreamBody
 from gateway.engine.http import AnswerCut, ClientDisconnected, Handler, Headers, Request
 from gateway.engine.limits import Limits
 from gateway.engine.refusals import (
+    BadRequest,
     HeadersTooLarge,
-    MalformedRequest,
     RequestTimeout,
     TargetTooLong,
     VersionNotSupported,
@@ -214,7 +214,7 @@ class HttpServerProtocol(asyncio.Protocol):
                     log.error("the HTTP server failed on a request", exc_info=cause)
                     refusal = AgoraError("the server failed to read this request")
                 else:
-                    refusal = MalformedRequest(f"the request is malformed: {exc}")
+                    refusal = BadRequest(f"the request is malformed: {exc}")
             self._refuse(refusal)
             return
         if self._in_head:
@@ -296,10 +296,10 @@ class HttpServerProtocol(asyncio.Protocol):
         method = _METHODS.get(raw_method) or raw_method.decode("ascii")
         if self._hosts != 1 and (self._hosts or version == "1.1"):
             detail = f"an HTTP/{version} request needs one Host header, not {self._hosts}"
-            self._stop(MalformedRequest(detail))
+            self._stop(BadRequest(detail))
         has_body = self._chunked or self._length > 0
         if self._chunked and version == "1.0":
-            self._stop(MalformedRequest("Transfer-Encoding in an HTTP/1.0 request"))
+            self._stop(BadRequest("Transfer-Encoding in an HTTP/1.0 request"))
         url = self._url
         if url[:1] == b"/":
             if b"#" in url:
@@ -316,14 +316,14 @@ class HttpServerProtocol(asyncio.Protocol):
         elif url == b"*" and method == "OPTIONS":
             path, query = "*", ""
         else:
-            self._stop(MalformedRequest("the request target is neither a path nor an absolute URL"))
+            self._stop(BadRequest("the request target is neither a path nor an absolute URL"))
         self._requests += 1
         keep_alive = parser.should_keep_alive() and not self._server.closing
         if self._requests >= self._limits.max_requests:
             keep_alive = False
         if parser.should_upgrade():
             if has_body:
-                self._stop(MalformedRequest("an Upgrade request with a body is not served here"))
+                self._stop(BadRequest("an Upgrade request with a body is not served here"))
             keep_alive = False
         self._keep_alive = keep_alive
         body: StreamBody | None = None
