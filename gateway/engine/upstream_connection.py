@@ -113,12 +113,8 @@ class UpstreamConnection(asyncio.Protocol):
                     self._send_rest(transport, body, chunked, write_timeout)
                 )
             if not waiter.done():
-                timer = self.loop.call_later(
-                    read_timeout,
-                    expire,
-                    waiter,
-                    GatewayTimeout(f"the upstream did not answer within {read_timeout:g} s"),
-                )
+                # The error is made only if the timer fires: an exception object per exchange costs.
+                timer = self.loop.call_later(read_timeout, _no_answer, waiter, read_timeout)
                 try:
                     await waiter
                 finally:
@@ -369,3 +365,7 @@ class UpstreamConnection(asyncio.Protocol):
             self.open = False
             self._wake_drain()
             self.pool.lost(self)
+
+
+def _no_answer(waiter: asyncio.Future[UpstreamResponse], seconds: float) -> None:
+    expire(waiter, GatewayTimeout(f"the upstream did not answer within {seconds:g} s"))
