@@ -15,13 +15,12 @@ from gateway.config.model import Service
 from gateway.engine.http import Headers, Request
 from gateway.pipeline.body import check_declared, once, streamed
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.headers import VIA, TrustedProxies, strip_hop_by_hop, upstream_header_block
+from gateway.pipeline.headers import TrustedProxies, answer_headers, upstream_header_block
 from gateway.upstream.transport import EncodedTransport, Transport, UpstreamResponse, request_of
 
 __all__ = ["BODY_LIMIT", "Forward"]
 
 BODY_LIMIT = "agora.max_body_bytes"
-_DROPPED = frozenset({b"x-request-id"})  # the gateway's own id is the one the client gets
 
 
 class Forward:
@@ -87,13 +86,5 @@ class Forward:
                 raise ctx.body_error from None
             raise
         ctx.upstream_latency = time.perf_counter() - sent_at
-        headers = strip_hop_by_hop(response.headers, _DROPPED)
-        ctx.upstream_response_headers = headers
-        via = f"{version} {VIA}".encode()
-        for i, (name, value) in enumerate(headers):
-            if name == b"via":
-                headers[i] = (name, value + b", " + via)
-                break
-        else:
-            headers.append((b"via", via))
+        headers = ctx.upstream_response_headers = answer_headers(response.headers, version)
         return response, headers

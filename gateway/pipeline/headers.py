@@ -12,8 +12,8 @@ from gateway.errors import BadGateway
 from gateway.types import Headers
 
 __all__ = [
-    "HOP_BY_HOP", "TrustedProxies", "forwarded_ip", "strip_hop_by_hop", "upstream_header_block",
-    "upstream_headers",
+    "HOP_BY_HOP", "TrustedProxies", "answer_headers", "forwarded_ip", "strip_hop_by_hop",
+    "upstream_header_block", "upstream_headers",
 ]  # fmt: skip
 
 HOP_BY_HOP = frozenset(
@@ -76,6 +76,34 @@ def strip_hop_by_hop(headers: Headers, also: frozenset[bytes] = frozenset()) -> 
         for name, value in headers
         if name not in HOP_BY_HOP and name not in also and (not listed or name not in listed)
     ]
+
+
+_ANSWER_DROPPED = HOP_BY_HOP | {b"x-request-id"}  # the gateway's own id is the one the client gets
+_VIA = {"1.1": b"1.1 agora", "1.0": b"1.0 agora"}
+
+
+def answer_headers(headers: Headers, http_version: str) -> Headers:
+    """An upstream's answer headers as the client gets them, in one pass: hop-by-hop ones (and those its
+    `Connection` names) and `X-Request-ID` dropped, `Via` appended to or added."""
+    via = _VIA.get(http_version) or f"{http_version} {VIA}".encode("latin-1")
+    out: Headers = []
+    connection = None
+    added = False
+    for name, value in headers:
+        if name in _ANSWER_DROPPED:
+            if name == b"connection":
+                connection = value if connection is None else connection + b"," + value
+            continue
+        if name == b"via" and not added:
+            value, added = value + b", " + via, True
+        out.append((name, value))
+    if connection is not None:
+        listed = {t.strip().lower() for t in connection.split(b",")} - HOP_BY_HOP - _CONNECTION_TOKENS
+        if listed:  # rare: names the upstream made hop-by-hop
+            out = [(name, value) for name, value in out if name not in listed]
+    if not added:
+        out.append((b"via", via))
+    return out
 
 
 class TrustedProxies:

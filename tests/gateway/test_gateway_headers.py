@@ -89,3 +89,17 @@ def test_escaping_paths_are_refused(path: str) -> None:
 )
 def test_ordinary_paths_pass(path: str) -> None:
     check_path(path)
+
+
+def test_answer_headers_drop_hop_by_hop_and_the_upstreams_request_id_and_add_via() -> None:
+    from gateway.pipeline.headers import answer_headers
+
+    upstream = [
+        (b"content-type", b"text/plain"), (b"connection", b"keep-alive, X-Private"), (b"x-private", b"1"),
+        (b"keep-alive", b"timeout=5"), (b"transfer-encoding", b"chunked"), (b"x-request-id", b"theirs"),
+        (b"x-dup", b"a"), (b"x-dup", b"b"),
+    ]  # fmt: skip
+    assert answer_headers(upstream, "1.1") == [
+        (b"content-type", b"text/plain"), (b"x-dup", b"a"), (b"x-dup", b"b"), (b"via", b"1.1 agora"),
+    ]  # fmt: skip
+    assert answer_headers([(b"via", b"1.0 cache")], "1.0") == [(b"via", b"1.0 cache, 1.0 agora")]
