@@ -97,7 +97,9 @@ def answer_headers(headers: Headers, http_version: str) -> Headers:
         if name == b"via" and not added:
             value, added = value + b", " + via, True
         out.append((name, value))
-    if connection is not None:
+    if (
+        connection is not None and connection.lower() not in _CONNECTION_TOKENS
+    ):  # "keep-alive": nothing listed
         listed = {t.strip().lower() for t in connection.split(b",")} - HOP_BY_HOP - _CONNECTION_TOKENS
         if listed:  # rare: names the upstream made hop-by-hop
             out = [(name, value) for name, value in out if name not in listed]
@@ -181,7 +183,7 @@ def upstream_header_block(
         if overrides and name in overrides:
             continue
         add((name, b": ", value, b"\r\n"))
-    if connection is not None:
+    if connection is not None and connection.lower() not in _CONNECTION_TOKENS:
         listed = {t.strip().lower() for t in connection.split(b",")} - HOP_BY_HOP - _CONNECTION_TOKENS
         if listed:  # rare: names the client made hop-by-hop; drop their lines
             pieces = [
