@@ -12,8 +12,7 @@ from gateway.errors import BadGateway
 from gateway.types import Headers
 
 __all__ = [
-    "HOP_BY_HOP", "TrustedProxies", "answer_headers", "forwarded_ip", "strip_hop_by_hop",
-    "upstream_header_block", "upstream_headers",
+    "HOP_BY_HOP", "TrustedProxies", "answer_headers", "forwarded_ip", "upstream_header_block",
 ]  # fmt: skip
 
 HOP_BY_HOP = frozenset(
@@ -55,29 +54,7 @@ _FORWARDING = (
 _FORWARDING_KEYS = tuple(name.lower().encode("latin-1") for name in _FORWARDING)
 
 
-def _listed(headers: Headers) -> set[bytes]:
-    """The header names the `Connection` header lists, less those dropped as hop-by-hop anyway (the usual
-    `Connection: keep-alive` lists none: no set to check against per header)."""
-    listed: set[bytes] = set()
-    for name, value in headers:
-        if name == b"connection":
-            for token in value.split(b","):
-                token = token.strip().lower()
-                if token not in HOP_BY_HOP:
-                    listed.add(token)
-    return listed
-
-
-def strip_hop_by_hop(headers: Headers, also: frozenset[bytes] = frozenset()) -> Headers:
-    """Drops hop-by-hop headers, those the `Connection` header names, and `also`."""
-    listed = _listed(headers)
-    return [
-        (name, value)
-        for name, value in headers
-        if name not in HOP_BY_HOP and name not in also and (not listed or name not in listed)
-    ]
-
-
+_CONNECTION_TOKENS = frozenset({b"keep-alive", b"close"})  # a Connection header of these names no header
 _ANSWER_DROPPED = HOP_BY_HOP | {b"x-request-id"}  # the gateway's own id is the one the client gets
 _VIA = {"1.1": b"1.1 agora", "1.0": b"1.0 agora"}
 
@@ -149,7 +126,6 @@ _FORWARDING_LINES = tuple(name.encode("latin-1") + b": " for name in _FORWARDING
 _FORWARDING_KEY_SET = frozenset(_FORWARDING_KEYS)
 # The forwarding facts in one formatting operation (the same names and order as _FORWARDING).
 _FORWARDING_BLOCK = b"".join(line + b"%b\r\n" for line in _FORWARDING_LINES)
-_CONNECTION_TOKENS = frozenset({b"keep-alive", b"close"})
 
 
 def upstream_header_block(
@@ -224,23 +200,3 @@ def upstream_header_block(
             raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
         pieces.append(f"{written}: {text}\r\n".encode("latin-1", "replace"))
     return b"".join(pieces)
-
-
-def upstream_headers(
-    headers: Headers,
-    *,
-    peer: str,
-    scheme: str,
-    http_version: str,
-    request_id: str,
-    prefix: str,
-    trusted: TrustedProxies,
-    overrides: dict[bytes, tuple[str, str | None]],
-) -> list[tuple[str, str]]:
-    """`upstream_header_block` as (name, value) text pairs, for transports that take them."""
-    block = upstream_header_block(
-        headers, peer=peer, scheme=scheme, http_version=http_version, request_id=request_id,
-        prefix=prefix, trusted=trusted, overrides=overrides,
-    )  # fmt: skip
-    pairs = (line.split(": ", 1) for line in block.decode("latin-1").split("\r\n") if line)
-    return [(name, value) for name, value in pairs]

@@ -5,15 +5,29 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import BadRequest
-from gateway.pipeline.headers import TrustedProxies, forwarded_ip, strip_hop_by_hop, upstream_headers
+from gateway.pipeline.headers import TrustedProxies, answer_headers, forwarded_ip, upstream_header_block
 from gateway.pipeline.routing import check_path
+from gateway.upstream.transport import request_of
 
 TRUSTED = TrustedProxies(("10.0.0.0/8",))
 
 
-def test_strip_hop_by_hop_and_connection_listed() -> None:
+def upstream_headers(headers: list[tuple[bytes, bytes]], **kwargs: object) -> list[tuple[str, str]]:
+    """The header block as the text pairs a transport taking pairs receives (request_of)."""
+    block = upstream_header_block(headers, **kwargs)
+    return request_of("http://u", "GET", "/", block, None, None).headers
+
+
+def test_hop_by_hop_and_connection_listed_headers_never_reach_the_client() -> None:
     headers = [(b"connection", b"close, x-a"), (b"x-a", b"1"), (b"te", b"trailers"), (b"x-b", b"2")]
-    assert strip_hop_by_hop(headers) == [(b"x-b", b"2")]
+    assert answer_headers(headers, "1.1") == [(b"x-b", b"2"), (b"via", b"1.1 agora")]
+
+
+def test_connection_listed_headers_never_reach_the_upstream() -> None:
+    headers = [(b"connection", b"keep-alive, X-A"), (b"x-a", b"1"), (b"te", b"trailers"), (b"x-b", b"2")]
+    pairs = upstream_headers(headers, peer="198.51.100.7", scheme="http", http_version="1.1", request_id="r",
+                             prefix="/a/b/v1", trusted=TRUSTED, overrides={})  # fmt: skip
+    assert ("x-b", "2") in pairs and not {"x-a", "te", "connection"} & {k.lower() for k, _ in pairs}
 
 
 def test_forwarded_ip_only_through_trusted_proxies() -> None:
@@ -39,12 +53,12 @@ def test_upstream_headers_from_untrusted_and_trusted_peers() -> None:
         "prefix": "/a/b/v1",
         "overrides": {},
     }
-    untrusted = dict(upstream_headers(incoming, peer="198.51.100.7", trusted=TRUSTED, **common))  # type: ignore[arg-type]
+    untrusted = dict(upstream_headers(incoming, peer="198.51.100.7", trusted=TRUSTED, **common))
     assert untrusted["X-Forwarded-For"] == "198.51.100.7"
     assert untrusted["X-Forwarded-Proto"] == "http" and untrusted["X-Forwarded-Host"] == "api.example"
     assert untrusted["Via"] == "1.1 edge, 1.1 agora" and untrusted["accept"] == "*/*"
     assert "connection" not in untrusted and "host" not in untrusted
-    trusted = dict(upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **common))  # type: ignore[arg-type]
+    trusted = dict(upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **common))
     assert trusted["X-Forwarded-For"] == "1.2.3.4, 10.0.0.1" and trusted["X-Forwarded-Proto"] == "https"
     overridden = dict(
         upstream_headers(
@@ -52,12 +66,12 @@ def test_upstream_headers_from_untrusted_and_trusted_peers() -> None:
             peer="10.0.0.1",
             trusted=TRUSTED,
             **{**common, "overrides": {b"accept": ("Accept", "x")}},
-        )  # type: ignore[arg-type]
+        )
     )
     assert overridden["Accept"] == "x" and "accept" not in overridden
     overrides = {b"accept": ("Accept", None), b"x-forwarded-proto": ("X-Forwarded-Proto", "h")}
     cleared = dict(
-        upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **{**common, "overrides": overrides})  # type: ignore[arg-type]
+        upstream_headers(incoming, peer="10.0.0.1", trusted=TRUSTED, **{**common, "overrides": overrides})
     )
     assert "accept" not in cleared and "Accept" not in cleared and cleared["X-Forwarded-Proto"] == "h"
 
