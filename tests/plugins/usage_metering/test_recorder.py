@@ -68,7 +68,9 @@ def test_a_full_batch_is_written_before_the_interval_ends() -> None:
     try:
         for _ in range(120):
             recorder.add(usage(recorder))
-        wait_until(lambda: len(store.rows()) >= 100, timeout=10)  # far below the 30 s interval
+        # The promise: fewer than one batch waits for the interval. How many more were written depends
+        # on how the flusher's drain interleaves with these appends, so only that bound is checked.
+        wait_until(lambda: len(store.rows()) >= 120 - 49, timeout=10)  # far below the 30 s interval
         assert all(len(batch) <= 50 for batch in store.batches)
     finally:
         recorder.close()
