@@ -12,6 +12,7 @@ from registry.models.gateway_config import GatewayConfig
 from registry.models.health import HealthSample
 from registry.models.identity import ExternalIdentity
 from registry.models.membership import AgencyMembership, MemberRole
+from registry.models.personal_data import OUTCOMES, PersonalDataAccess
 from registry.models.plan import PERIODS, Plan
 from registry.models.portal_session import PortalSession
 from registry.models.usage import UsageRecord
@@ -37,6 +38,8 @@ __all__ = [
     "GrantState",
     "HealthSample",
     "MemberRole",
+    "OUTCOMES",
+    "PersonalDataAccess",
     "Plan",
     "PortalSession",
     "Role",

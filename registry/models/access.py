@@ -47,6 +47,11 @@ class AccessGrant(Base):
         )
     )
     justification: Mapped[str] = mapped_column(Text, default="")
+    # For an API with personal data (issue 16), as DataPass asks: why the application reads it, and on
+    # which of the API's declared legal bases (its `id`). Both are shown to the agency when it decides,
+    # and copied into every access the gateway records.
+    purpose: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[created_at]

@@ -30,6 +30,9 @@ class Application(Base):
     developer_id: Mapped[int] = mapped_column(ForeignKey("developers.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The body the application acts for (a company, an agency, a charity), shown to the people whose
+    # data it reads (issue 16); empty for a developer's own project.
+    organisation: Mapped[str] = mapped_column(String(200), default="")
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
 

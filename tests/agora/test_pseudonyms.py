@@ -1,0 +1,53 @@
+"""Pseudonyms: keyed, stable across spellings of one identifier, looked up under every key of a ring."""
+
+from __future__ import annotations
+
+import pytest
+
+from agora.errors import InvalidInput
+from agora.pseudonyms import KeyRing, key_ring
+
+OLD, NEW = "a1" * 32, "b2" * 32
+
+
+def test_one_person_has_one_pseudonym_whatever_the_spelling() -> None:
+    ring = KeyRing.parse(f"k1:{OLD}")
+    assert ring.pseudonym("1 85 05 75 123 456 78") == ring.pseudonym("1850575123456-78")
+    assert ring.pseudonym("ab-12") == ring.pseudonym("AB12")
+    assert ring.pseudonym("185057512345678") != ring.pseudonym("185057512345679")
+
+
+def test_the_identifier_is_not_in_the_pseudonym_and_the_key_matters() -> None:
+    key_id, digest = KeyRing.parse(f"k1:{OLD}").pseudonym("185057512345678")
+    assert key_id == "k1" and len(digest) == 64 and "185057512345678" not in digest
+    assert KeyRing.parse(f"k1:{NEW}").pseudonym("185057512345678")[1] != digest
+
+
+def test_a_rotated_ring_records_under_the_new_key_and_still_finds_the_old_rows() -> None:
+    before = KeyRing.parse(f"k1:{OLD}")
+    after = KeyRing.parse(f"k2:{NEW},k1:{OLD}")
+    assert after.pseudonym("185057512345678")[0] == "k2"
+    assert before.pseudonym("185057512345678") in after.all_pseudonyms("185057512345678")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "names no key"),
+        ("k1", "id:hex"),
+        ("k1:zz", "not hexadecimal"),
+        ("k1:abcd", "shorter than 32 bytes"),
+        (f"k1:{OLD},k1:{NEW}", "listed twice"),
+        (f"bad id:{OLD}", "id:hex"),
+    ],
+)
+def test_a_bad_key_ring_is_refused_with_a_clear_error(value: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        KeyRing.parse(value)
+
+
+def test_without_configured_keys_one_key_is_derived_from_the_platform_secret() -> None:
+    ring = key_ring({"AGORA_PSEUDONYM_KEYS": f"k9:{OLD}"})
+    assert ring.current_id == "k9"
+    derived = KeyRing.derived(bytes(32))
+    assert derived.current_id == "k0" and derived.keys[0][1] != bytes(32)
