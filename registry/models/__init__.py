@@ -19,6 +19,7 @@ from registry.models.usage import UsageRecord
 
 __all__ = [
     "GRANULARITIES",
+    "OUTCOMES",
     "PERIODS",
     "TRANSITIONS",
     "AccessGrant",
@@ -38,7 +39,6 @@ __all__ = [
     "GrantState",
     "HealthSample",
     "MemberRole",
-    "OUTCOMES",
     "PersonalDataAccess",
     "Plan",
     "PortalSession",
