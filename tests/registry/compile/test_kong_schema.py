@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agora.settings import Settings
 from examples.seed import seed
+from plugins.kong.server import load_spec
 from registry.compile.kong import RedisTarget, dump, to_kong
+from registry.compile.kong_pluginserver import env_file
 from registry.compile.snapshot import compile_snapshot
 from registry.unit_of_work import change
 from tests.registry.compile.test_kong import snapshot
@@ -82,9 +84,17 @@ def check(config: dict[str, Any]) -> None:
     errors = sorted(deck_schema().iter_errors(loaded), key=lambda e: list(e.absolute_path))
     assert not errors, [f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]]
     fields = kong_fields()
+    # Kong refuses to start on a plugin its environment does not enable: the env file written beside
+    # the export must enable every `agora-*` plugin the file names, each with a plugin server.
+    environment = dict(
+        line.split("=", 1) for line in env_file(config).splitlines() if line and not line.startswith("#")
+    )
+    enabled = set(environment["KONG_PLUGINS"].strip("'").split(","))
     for where, entry in plugins_of(loaded):
         name = entry["name"]
         if name.startswith("agora-"):
+            assert name in enabled, f"{where}: {name} is not in kong.env's KONG_PLUGINS"
+            assert "agora-" + load_spec(name).name == name, f"{where}: {name} has no plugin server"
             continue  # Agora's own plugins: their schema is the plugin server's (tests/plugins/kong)
         assert name in fields, f"{where}: {name} is not a bundled plugin the field list covers"
         for key, value in entry.get("config", {}).items():
@@ -101,6 +111,8 @@ def test_a_snapshot_with_every_feature_exports_a_file_decK_and_kong_accept(every
     config = to_kong(every_feature(), python_plugins_everywhere=everywhere, redis=redis)
     names = {e["name"] for _, e in plugins_of(config)}
     assert {"http-log", "request-termination", "response-transformer", "request-transformer"} <= names
+    if everywhere:
+        assert {"agora-cors", "agora-jwt", "agora-access-control", "agora-key-auth"} <= names
     check(config)
 
 
