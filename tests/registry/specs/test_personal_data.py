@@ -244,7 +244,11 @@ def test_legal_bases_are_required_once_an_operation_declares() -> None:
     ("basis", "location", "message"),
     [
         ("public-task", "", "a legal basis is an object with an id and a title"),
-        ({"id": "Public Task", "title": "x"}, "/id", "id must be a slug (lower-case letters, digits, dashes)"),
+        (
+            {"id": "Public Task", "title": "x"},
+            "/id",
+            "id must be a slug (lower-case letters, digits, dashes)",
+        ),
         ({"id": "public-task", "title": "again"}, "/id", "legal basis 'public-task' is declared twice"),
         ({"id": "consent"}, "/title", "title must be a non-empty string"),
         ({"id": "consent", "title": " "}, "/title", "title must be a non-empty string"),
@@ -320,7 +324,9 @@ def test_a_path_item_declaration_is_located_at_the_path_item() -> None:
     doc = _doc()
     del _get(doc)[X]
     doc["paths"]["/people/{nir}"][X] = {"subject": {"in": "query", "name": "person"}, "categories": ["x"]}
-    assert _where(doc) == {f"{PERSON}/{X}/subject/name": "DELETE /people/{nir} has no query parameter 'person'"}
+    assert _where(doc) == {
+        f"{PERSON}/{X}/subject/name": "DELETE /people/{nir} has no query parameter 'person'"
+    }
     doc["paths"]["/people/{nir}"][X] = {"subject": {"in": "path", "name": "nir"}}
     assert _where(doc) == {f"{PERSON}/{X}": "names no categories of data returned"}
 
