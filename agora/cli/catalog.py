@@ -15,6 +15,7 @@ from registry import specs
 from registry.admin.views import api_view, version_detail_view
 from registry.models import AccessLevel
 from registry.services import agencies, apis
+from registry.specs.personal_data import personal_data_findings
 from registry.unit_of_work import change, read
 from registry.versions import coerce_semver
 
@@ -68,6 +69,10 @@ def api_check(file: Path = typer.Argument(..., help="The spec to validate")) -> 
     """Validate a spec without publishing it: every finding, one per line, with its JSON location."""
     document = specs.load_spec(_read(file), file.name, limits=settings().spec_limits)
     findings = specs.validate_spec(document)
+    if not any(f.rule == "version" for f in findings):  # which OpenAPI it is must be known to normalize it
+        # Publication also refuses a wrong x-agora-personal-data declaration: say so here too.
+        declared = personal_data_findings(document, specs.normalize(document))
+        findings = sorted({*findings, *declared}, key=lambda f: (f.location, f.message))
     for finding in findings:
         print(f"{finding.location or '/'}: {finding.message}")
     if findings:
@@ -90,7 +95,9 @@ def api_publish(
     upstream: str | None = typer.Option(None, "--upstream", help="Upstream base URL (none: sandbox only)"),
     api: str | None = typer.Option(None, "--api", help="API slug (default: from the spec's title)"),
     access: AccessLevel | None = typer.Option(
-        None, "--access", help="open, key or restricted (new APIs: key)"
+        None,
+        "--access",
+        help="open, key or restricted (new APIs: key; restricted when the spec declares personal data)",
     ),
     version: str | None = typer.Option(
         None, "--version", help="Override the spec's info.version", callback=_check_version

@@ -14,6 +14,7 @@ import semver
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from devportal.build.personal_data import personal_data_view
 from registry.models import Agency, Api, ApiVersion, Plan, UsageRecord, VersionStatus, utcnow
 
 __all__ = ["STATUS_DAYS", "load_catalogue", "version_slug"]
@@ -81,6 +82,7 @@ def _version(api: Api, row: ApiVersion, successor: dict[str, str] | None) -> dic
         "changes": list(row.changes),
         "changelog": row.changelog,
         "normalized": row.normalized,
+        "personal_data": personal_data_view(row.normalized),
         "prefix": f"/{api.agency.slug}/{api.slug}/v{row.major}",
     }
 
@@ -109,6 +111,7 @@ def load_catalogue(session: Session, *, gateway_url: str) -> dict[str, Any]:
         versions = _api_versions(api)
         if not versions:
             continue  # drafts only: nothing public yet
+        latest = next((v for v in versions if v["status"] != "retired"), versions[0])
         apis.append(
             {
                 "agency": api.agency.slug,
@@ -119,7 +122,9 @@ def load_catalogue(session: Session, *, gateway_url: str) -> dict[str, Any]:
                 "tags": list(api.tags),
                 "access": api.access_level.value,
                 "versions": versions,
-                "latest": next((v for v in versions if v["status"] != "retired"), versions[0]),
+                "latest": latest,
+                # What the API page says of personal data is what its current version declares.
+                "personal_data": latest["personal_data"],
                 "plans": [_plan(p) for p in plans if p.agency_id in (None, api.agency_id)],
                 "status": status.get((api.agency.slug, api.slug)),
             }

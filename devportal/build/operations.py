@@ -54,8 +54,14 @@ def _responses(operation: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def operation_view(
-    operation: dict[str, Any], *, gateway_url: str, prefix: str, keyed: bool
+    operation: dict[str, Any],
+    *,
+    gateway_url: str,
+    prefix: str,
+    keyed: bool,
+    personal_data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`personal_data`: this operation's entry of `personal_data_view`, when it returns personal data."""
     body = operation.get("request_body")
     request = None
     example = request_example(operation)
@@ -88,4 +94,5 @@ def operation_view(
         "request": request,
         "responses": _responses(operation),
         "samples": code_samples(gateway_url, prefix, operation, keyed=keyed),
+        "personal_data": personal_data,
     }

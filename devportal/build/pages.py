@@ -65,8 +65,15 @@ def _version_files(
     inputs = {k: val for k, val in api.items() if k != "versions"}
 
     def ops() -> list[dict[str, Any]]:
+        declared = (v.get("personal_data") or {}).get("operations", {})
         views = [
-            operation_view(op, gateway_url=gateway_url, prefix=v["prefix"], keyed=keyed)
+            operation_view(
+                op,
+                gateway_url=gateway_url,
+                prefix=v["prefix"],
+                keyed=keyed,
+                personal_data=declared.get(op.get("operation_id")),
+            )
             for op in v["normalized"]["operations"]
         ]
         seen: dict[str, int] = {}

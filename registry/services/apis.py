@@ -19,13 +19,16 @@ from agora.errors import (
     InvalidTransition,
     NotFound,
     SpecInvalid,
+    SpecRefused,
 )
 from agora.settings import SpecLimits
 from registry import specs
 from registry.models import AccessLevel, Agency, Api, ApiVersion, VersionStatus, utcnow
 from registry.plugin_policy import check_plugin_configs
 from registry.services import audit
+from registry.services.access_levels import check_release, level_for_publication
 from registry.services.agencies import check_slug, get_agency
+from registry.specs.personal_data import personal_data_findings
 from registry.upstreams import check_upstream
 from registry.versions import coerce_semver
 
@@ -116,6 +119,11 @@ def publish(
         raise SpecInvalid(findings)
     check_plugin_configs(document, allowed_hosts=allowed_upstream_hosts)
     normalized = specs.normalize(document)
+    # A wrong personal-data declaration would leave calls reading a person's data unrecorded (the
+    # gateway looks for the person where the spec says): like plugin policy, no flag lets it through.
+    declaration_defects = personal_data_findings(document, normalized)
+    if declaration_defects:
+        raise SpecRefused(declaration_defects)
     if upstream is not None:
         upstream = check_upstream(upstream, allowed_hosts=allowed_upstream_hosts)
 
@@ -131,6 +139,7 @@ def publish(
         select(Api).where(Api.agency_id == agency.id, Api.slug == slug).options(_versions_without_documents())
     )
     created = api is None
+    level = level_for_publication(api, access_level, normalized, ref=f"{agency.slug}/{slug}")
     if api is None:
         api = Api(
             agency=agency,
@@ -138,7 +147,7 @@ def publish(
             title=str(info.get("title") or slug),
             description=str(info.get("description") or ""),
             tags=sorted(set(tags or [])),
-            access_level=access_level or AccessLevel.KEY,
+            access_level=level,
         )
         session.add(api)
         session.flush()
@@ -152,8 +161,7 @@ def publish(
             raise Conflict(f"version {parsed} is not newer than {max(same_major)} in major {parsed.major}")
         api.title = str(info.get("title") or api.title)
         api.description = str(info.get("description") or api.description)
-        if access_level is not None:
-            api.access_level = access_level
+        api.access_level = level
         if tags is not None:
             api.tags = sorted(set(tags))
 
@@ -298,6 +306,8 @@ def _move(session: Session, row: ApiVersion, to: VersionStatus, actor: str, **de
 
 
 def release(session: Session, row: ApiVersion, *, actor: str) -> ApiVersion:
+    if row.status is VersionStatus.DRAFT:
+        check_release(row)
     return _move(session, row, VersionStatus.PUBLISHED, actor)
 
 

@@ -15,6 +15,10 @@ Not breaking:
   parameter removed. That last one follows oasdiff (a warning, not an error): clients that still
   send it are only broken if the server rejects unknown parameters, which a spec cannot promise. A
   required parameter is sent by every client, so its removal is classed as breaking.
+Informational (never breaking: a client's calls work the same), from `x-agora-personal-data`:
+  an operation starts or stops returning personal data, its categories or the person's identifier
+  change; a legal basis is added, removed, or its title or retention changes (listed first, as they
+  concern the whole API). A developer and the people whose data is read both want to know.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.specs.coerce import as_dict, as_list
+from registry.specs.personal_data import LegalBasis, OperationData, PersonalData, Subject, personal_data
 
 __all__ = ["Change", "diff_specs", "summarize"]
 
@@ -52,9 +57,15 @@ class Change:
 def diff_specs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """Changes from `old` to `new` (both from `normalize`), grouped by operation in (path, method) order."""
     before, after = _operations(old), _operations(new)
-    changes: list[Change] = []
+    old_data, new_data = personal_data(old), personal_data(new)
+    changes: list[Change] = list(_legal_basis_changes(old_data, new_data))
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[1], k[0])):
-        changes.extend(sorted(_operation_changes(before.get(key), after.get(key)), key=_order))
+        was, now = before.get(key), after.get(key)
+        found = list(_operation_changes(was, now))
+        if now is not None:
+            where = f"{now['method']} {now['path']}"
+            found.extend(_personal_data_changes(where, _declared(old_data, was), _declared(new_data, now)))
+        changes.extend(sorted(found, key=_order))
     return changes
 
 
@@ -223,3 +234,77 @@ def _property_paths(schema: Any, prefix: str, depth: int) -> set[str]:
         paths.add(path)
         paths |= _property_paths(sub, path, depth + 1)
     return paths
+
+
+def _declared(data: PersonalData | None, op: dict[str, Any] | None) -> OperationData | None:
+    if data is None or op is None:
+        return None
+    return data.operations.get(str(op.get("operation_id")))
+
+
+def _identifier(subject: Subject) -> str:
+    where = {
+        "path": "path parameter",
+        "query": "query parameter",
+        "header": "header",
+        "jwt-claim": "JWT claim",
+    }
+    return f"{where.get(subject.source, subject.source)} '{subject.name}'"
+
+
+def _personal_data_changes(
+    where: str, old: OperationData | None, new: OperationData | None
+) -> Iterator[Change]:
+    at = f"{where} personal-data"
+    if old is None and new is None:
+        return
+    if old is None:
+        assert new is not None
+        message = (
+            f"returns personal data ({', '.join(new.categories)}), "
+            f"the person identified by {_identifier(new.subject)}"
+        )
+        yield Change("personal-data-added", at, message, False)
+        return
+    if new is None:
+        yield Change("personal-data-removed", at, "no longer returns personal data", False)
+        return
+    added = [c for c in new.categories if c not in old.categories]
+    removed = [c for c in old.categories if c not in new.categories]
+    if added or removed:
+        parts = ([f"added {', '.join(added)}"] if added else []) + (
+            [f"removed {', '.join(removed)}"] if removed else []
+        )
+        message = f"personal data categories changed: {'; '.join(parts)}"
+        yield Change("personal-data-categories-changed", at, message, False)
+    if new.subject != old.subject:
+        message = (
+            f"the person is now identified by {_identifier(new.subject)} (was {_identifier(old.subject)})"
+        )
+        yield Change("personal-data-subject-changed", at, message, False)
+
+
+def _legal_basis_changes(old: PersonalData | None, new: PersonalData | None) -> Iterator[Change]:
+    if new is None:
+        return  # no operation returns personal data any more: each says so, and no basis is used
+    before: dict[str, LegalBasis] = {b.id: b for b in (old.legal_bases if old else ())}
+    after: dict[str, LegalBasis] = {b.id: b for b in new.legal_bases}
+    for basis_id in sorted(before.keys() | after.keys()):
+        was, now = before.get(basis_id), after.get(basis_id)
+        at = f"legal basis {basis_id}"
+        if was is None:
+            assert now is not None
+            message = f"legal basis '{basis_id}' ({now.title}) added, accesses kept {now.retention_days} days"
+            yield Change("legal-basis-added", at, message, False)
+        elif now is None:
+            yield Change("legal-basis-removed", at, f"legal basis '{basis_id}' ({was.title}) removed", False)
+        else:
+            if now.title != was.title:
+                message = f"legal basis '{basis_id}' renamed from '{was.title}' to '{now.title}'"
+                yield Change("legal-basis-changed", at, message, False)
+            if now.retention_days != was.retention_days:
+                message = (
+                    f"legal basis '{basis_id}': accesses kept {now.retention_days} days "
+                    f"(was {was.retention_days})"
+                )
+                yield Change("legal-basis-changed", at, message, False)

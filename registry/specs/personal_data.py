@@ -31,7 +31,7 @@ from typing import Any
 
 from agora.errors import Finding
 from registry.specs.normalize import HTTP_METHODS
-from registry.specs.pointer import join
+from registry.specs.pointer import follow_refs, join
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
@@ -146,7 +146,9 @@ def personal_data_findings(doc: Mapping[str, Any], normalized: Mapping[str, Any]
             findings.append(Finding(join([EXTENSION]), f"{EXTENSION} must be an object", RULE))
     root = root if isinstance(root, dict) else {}
     parameters = {
-        (op["path"], op["method"]): op.get("parameters", []) for op in normalized.get("operations", [])
+        # normalize() spells methods in upper case; the document, as written, in lower case.
+        (op["path"], str(op["method"]).lower()): op.get("parameters", [])
+        for op in normalized.get("operations", [])
     }
     declared_anywhere = False
     for where, raw, path, method in _declarations(doc, root):
@@ -166,7 +168,10 @@ def personal_data_findings(doc: Mapping[str, Any], normalized: Mapping[str, Any]
             continue
         declared_anywhere = True
         subject_at: list[object] = [*where, "subject"] if "subject" in raw else [EXTENSION, "subject"]
-        findings.extend(_check_subject(subject, subject_at, parameters.get((path, method), [])))
+        # A subject inherited from the path item or the document is checked against each operation
+        # under it: the message names the operation, since the pointer cannot.
+        operation = (f"{method.upper()} {path}", parameters.get((path, method), []))
+        findings.extend(_check_subject(subject, subject_at, operation))
         if own and "categories" in raw:
             findings.extend(_check_categories(raw["categories"], [*where, "categories"]))
         elif not root.get("categories"):
@@ -188,7 +193,9 @@ def _declarations(
     paths = doc.get("paths")
     if not isinstance(paths, dict):
         return
-    for path, item in paths.items():
+    for path, raw_item in paths.items():
+        # A path item may be a local `$ref` (normalize() follows it): point where it really is.
+        item, at = follow_refs(doc, raw_item, ["paths", str(path)])
         if not isinstance(item, dict):
             continue
         for method in HTTP_METHODS:
@@ -196,9 +203,9 @@ def _declarations(
             if not isinstance(op, dict):
                 continue
             if EXTENSION in op:
-                yield ["paths", path, method, EXTENSION], op[EXTENSION], str(path), method
+                yield [*at, method, EXTENSION], op[EXTENSION], str(path), method
             elif EXTENSION in item:
-                yield ["paths", path, EXTENSION], item[EXTENSION], str(path), method
+                yield [*at, EXTENSION], item[EXTENSION], str(path), method
             elif root.get("subject") is not None:
                 yield [EXTENSION], root, str(path), method
 
@@ -241,7 +248,10 @@ def _check_basis(basis: Any, at: list[object], seen: set[str]) -> Iterator[Findi
         )
 
 
-def _check_subject(subject: Any, at: list[object], parameters: list[dict[str, Any]]) -> Iterator[Finding]:
+def _check_subject(
+    subject: Any, at: list[object], operation: tuple[str, list[dict[str, Any]]]
+) -> Iterator[Finding]:
+    label, parameters = operation
     if not isinstance(subject, dict):
         yield Finding(join(at), "subject is an object: {in, name}", RULE)
         return
@@ -260,7 +270,7 @@ def _check_subject(subject: Any, at: list[object], parameters: list[dict[str, An
             if p.get("in") == source and isinstance(p.get("name"), str)
         }
         if wanted not in names:
-            yield Finding(join([*at, "name"]), f"the operation has no {source} parameter {name!r}", RULE)
+            yield Finding(join([*at, "name"]), f"{label} has no {source} parameter {name!r}", RULE)
 
 
 def _check_categories(categories: Any, at: list[object]) -> Iterator[Finding]:

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.conftest import GOVERNMENT_SPECS
+from tests.registry.factories import personal_data_spec
 
 VALID = GOVERNMENT_SPECS / "dwd.de__warnwetter__1.2.0.yaml"
 INVALID = GOVERNMENT_SPECS / "impactco2.fr__impactco2__1.0.0.json"
@@ -125,3 +126,23 @@ def test_errors_are_one_line_with_an_exit_code(agora: Agora, tmp_path: Path) -> 
     assert "line 3" in agora("api", "publish", str(broken), "--agency", "a", code=3).stderr
     agora("api", "show", "a", code=2)
     agora("agency", "create", code=2)
+
+
+def test_personal_data_declarations_are_checked_and_keep_the_api_restricted(
+    agora: Agora, tmp_path: Path
+) -> None:
+    agora("db", "upgrade")
+    agora("agency", "create", "benefits", "--name", "Benefits")
+    wrong, right = tmp_path / "wrong.json", tmp_path / "right.json"
+    wrong.write_text(personal_data_spec(subject="person"))
+    right.write_text(personal_data_spec())
+    pointer = "/paths/~1people~1{nir}/get/x-agora-personal-data/subject/name"
+    listed = agora("api", "check", str(wrong), code=3)
+    assert listed.stdout.splitlines() == [f"{pointer}: GET /people/{{nir}} has no path parameter 'person'"]
+    refused = agora("api", "publish", str(wrong), "--agency", "benefits", "--accept-findings", code=3)
+    assert f"spec refused by platform policy: {pointer}" in refused.stderr
+    keyed = agora("api", "publish", str(right), "--agency", "benefits", "--access", "key", code=2)
+    assert "may only have access level 'restricted', not 'key'" in keyed.stderr
+    agora("api", "publish", str(right), "--agency", "benefits")
+    assert "benefits/entitlements" in agora("api", "list").stdout
+    assert json.loads(agora("api", "show", "benefits/entitlements").stdout)["access_level"] == "restricted"

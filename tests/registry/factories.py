@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,3 +49,27 @@ def application(
     return applications.create_application(
         session, developer=developer, name=name, plan=plan_row, actor=ACTOR
     )
+
+
+def personal_data_spec(version: str = "1.0.0", *, declare: bool = True, subject: str = "nir") -> str:
+    """A small spec whose `GET /people/{nir}` returns personal data (`declare`), identified by the path
+    parameter named `subject` (a name the operation lacks makes the declaration wrong)."""
+    operation: dict[str, Any] = {
+        "operationId": "getPerson",
+        "parameters": [{"name": "nir", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The person's entitlements"}},
+    }
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "Entitlements", "version": version},
+        "paths": {"/people/{nir}": {"get": operation}},
+    }
+    if declare:
+        doc["x-agora-personal-data"] = {
+            "legal-bases": [{"id": "public-task", "title": "Public task", "retention-days": 1825}]
+        }
+        operation["x-agora-personal-data"] = {
+            "subject": {"in": "path", "name": subject},
+            "categories": ["identity", "entitlements"],
+        }
+    return json.dumps(doc)

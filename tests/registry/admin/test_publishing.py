@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import GOVERNMENT_SPECS
 from tests.registry.admin.conftest import World
+from tests.registry.factories import personal_data_spec
 
 INVALID = GOVERNMENT_SPECS / "enseignementsup-recherche.gouv.fr__statut-etudiant__1.0.0.json"
 VALID = GOVERNMENT_SPECS / "gov.bc.ca__mpcm__1.4.0.json"
@@ -117,3 +118,47 @@ def test_a_plan_says_whether_subscribing_needs_the_agency_s_approval(world: Worl
     )
     assert changed.json()["approval_required"] is False
     assert c.get("/admin/plans/cadastre-partners", headers=world.admin_a).json()["approval_required"] is False
+
+
+def test_a_wrong_personal_data_declaration_is_a_problem_with_its_pointer(world: World) -> None:
+    body = {"spec": personal_data_spec(subject="person"), "api": "people", "accept_findings": True}
+    response = world.client.post("/admin/agencies/cadastre/apis", headers=world.admin_a, json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("/spec-refused")
+    assert problem["findings"] == [
+        {
+            "location": "/paths/~1people~1{nir}/get/x-agora-personal-data/subject/name",
+            "message": "GET /people/{nir} has no path parameter 'person'",
+            "rule": "personal-data",
+        }
+    ]
+    assert world.client.get("/admin/agencies/cadastre/apis/people", headers=world.admin_a).status_code == 404
+
+
+def test_personal_data_keeps_an_api_restricted(world: World) -> None:
+    c, url = world.client, "/admin/agencies/cadastre/apis"
+    refused = c.post(url, headers=world.admin_a, json={"spec": personal_data_spec(), "access_level": "key"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert problem["type"].endswith("/invalid-input")
+    assert problem["detail"] == (
+        "cadastre/entitlements: an API that returns personal data may only have access level 'restricted', "
+        "not 'key': this spec declares personal data (operation 'getPerson'); publish it with access level "
+        "'restricted'"
+    )
+    created = c.post(url, headers=world.admin_a, json={"spec": personal_data_spec()})
+    assert created.status_code == 201, created.text
+    assert created.json()["api"]["access_level"] == "restricted"
+    # Opening it is refused while a version serves personal data.
+    opened = c.post(
+        url,
+        headers=world.admin_a,
+        json={"spec": personal_data_spec("2.0.0", declare=False), "access_level": "open"},
+    )
+    assert opened.status_code == 422 and opened.json()["type"].endswith("/invalid-input")
+    assert "version 1.0.0 (published) declares personal data" in opened.json()["detail"]
+    api = c.get(f"{url}/entitlements", headers=world.admin_a).json()
+    assert api["access_level"] == "restricted" and [v["version"] for v in api["versions"]] == ["1.0.0"]

@@ -261,3 +261,148 @@ def test_changes_are_ordered_and_summarized() -> None:
         "Other: GET /addresses/{id} parameter query.fields: query parameter 'fields' removed; "
         "GET /addresses/{id} response 429: response 429 added."
     )
+
+
+# Personal data (x-agora-personal-data): informational, never breaking --------------------------------
+
+PD = "x-agora-personal-data"
+
+
+def _with_personal_data() -> dict[str, Any]:
+    doc = copy.deepcopy(BASE)
+    doc[PD] = {"legal-bases": [{"id": "public-task", "title": "Public task", "retention-days": 1825}]}
+    _get(doc)[PD] = {"subject": {"in": "path", "name": "id"}, "categories": ["identity", "address"]}
+    return doc
+
+
+def _pd_changes(edit: Any, before: dict[str, Any] | None = None) -> list[tuple[str, str, str, bool]]:
+    old = before if before is not None else _with_personal_data()
+    new = copy.deepcopy(old)
+    edit(new)
+    return [(c.kind, c.location, c.message, c.breaking) for c in diff_specs(normalize(old), normalize(new))]
+
+
+def test_an_operation_starting_to_return_personal_data() -> None:
+    def declare(doc: dict[str, Any]) -> None:
+        doc.update(_with_personal_data())
+
+    assert _pd_changes(declare, copy.deepcopy(BASE)) == [
+        (
+            "legal-basis-added",
+            "legal basis public-task",
+            "legal basis 'public-task' (Public task) added, accesses kept 1825 days",
+            False,
+        ),
+        (
+            "personal-data-added",
+            "GET /addresses/{id} personal-data",
+            "returns personal data (identity, address), the person identified by path parameter 'id'",
+            False,
+        ),
+    ]
+
+
+def test_an_operation_no_longer_returning_personal_data() -> None:
+    def withdraw(doc: dict[str, Any]) -> None:
+        _get(doc)[PD] = False
+
+    # The legal bases are still written but nothing uses them: only the operation's change is listed.
+    assert _pd_changes(withdraw) == [
+        (
+            "personal-data-removed",
+            "GET /addresses/{id} personal-data",
+            "no longer returns personal data",
+            False,
+        )
+    ]
+
+
+def test_categories_and_subject_changes() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        _get(doc)[PD] = {"subject": {"in": "header", "name": "X-Tenant"}, "categories": ["identity", "tax"]}
+
+    assert _pd_changes(change) == [
+        (
+            "personal-data-categories-changed",
+            "GET /addresses/{id} personal-data",
+            "personal data categories changed: added tax; removed address",
+            False,
+        ),
+        (
+            "personal-data-subject-changed",
+            "GET /addresses/{id} personal-data",
+            "the person is now identified by header 'X-Tenant' (was path parameter 'id')",
+            False,
+        ),
+    ]
+
+
+def test_an_added_operation_says_it_returns_personal_data() -> None:
+    def add(doc: dict[str, Any]) -> None:
+        doc["paths"]["/people"] = {
+            "get": {
+                "parameters": [{"name": "nir", "in": "query", "schema": {"type": "string"}}],
+                PD: {"subject": {"in": "query", "name": "nir"}, "categories": ["identity"]},
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+
+    assert _pd_changes(add) == [
+        ("operation-added", "GET /people", "operation added", False),
+        (
+            "personal-data-added",
+            "GET /people personal-data",
+            "returns personal data (identity), the person identified by query parameter 'nir'",
+            False,
+        ),
+    ]
+
+
+def test_legal_basis_changes_come_first() -> None:
+    def change(doc: dict[str, Any]) -> None:
+        doc[PD]["legal-bases"] = [
+            {"id": "public-task", "title": "Public task (art. 6(1)(e))", "retention-days": 1095},
+            {"id": "legal-obligation", "title": "Legal obligation"},
+        ]
+        _get(doc)[PD]["subject"] = {"in": "jwt-claim", "name": "sub"}
+
+    assert _pd_changes(change) == [
+        (
+            "legal-basis-added",
+            "legal basis legal-obligation",
+            "legal basis 'legal-obligation' (Legal obligation) added, accesses kept 1825 days",
+            False,
+        ),
+        (
+            "legal-basis-changed",
+            "legal basis public-task",
+            "legal basis 'public-task' renamed from 'Public task' to 'Public task (art. 6(1)(e))'",
+            False,
+        ),
+        (
+            "legal-basis-changed",
+            "legal basis public-task",
+            "legal basis 'public-task': accesses kept 1095 days (was 1825)",
+            False,
+        ),
+        (
+            "personal-data-subject-changed",
+            "GET /addresses/{id} personal-data",
+            "the person is now identified by JWT claim 'sub' (was path parameter 'id')",
+            False,
+        ),
+    ]
+
+    with_consent = _with_personal_data()
+    with_consent[PD]["legal-bases"].append({"id": "consent", "title": "Consent"})
+    assert _pd_changes(lambda doc: doc[PD]["legal-bases"].pop(), with_consent) == [
+        ("legal-basis-removed", "legal basis consent", "legal basis 'consent' (Consent) removed", False)
+    ]
+
+
+def test_the_summary_lists_personal_data_among_the_other_changes() -> None:
+    old = copy.deepcopy(BASE)
+    new = _with_personal_data()
+    text = summarize(diff_specs(normalize(old), normalize(new)))
+    assert text.startswith("2 changes (0 breaking). Other: legal basis public-task: legal basis")
+    assert "GET /addresses/{id} personal-data: returns personal data (identity, address)" in text
