@@ -145,8 +145,10 @@ def personal_data_findings(doc: Mapping[str, Any], normalized: Mapping[str, Any]
         else:
             findings.append(Finding(join([EXTENSION]), f"{EXTENSION} must be an object", RULE))
     root = root if isinstance(root, dict) else {}
+    # normalize() upper-cases methods; the file's keys (walked below) are lower-case.
     parameters = {
-        (op["path"], op["method"]): op.get("parameters", []) for op in normalized.get("operations", [])
+        (op["path"], op["method"].lower()): op.get("parameters", [])
+        for op in normalized.get("operations", [])
     }
     declared_anywhere = False
     for where, raw, path, method in _declarations(doc, root):
