@@ -94,7 +94,7 @@ def _start_citizen_identity(
             env={**os.environ, citizens.SECRET_ENV: secret},
         )
     )
-    urls["identity"] = f"{citizens.issuer(port)} (the citizens' demo identity federation)"
+    urls["identity"] = f"{citizens.issuer(port)} (demo citizens: examples/identity/)"
     return citizens.portal_env(secret, port)
 
 
@@ -123,7 +123,7 @@ def run(
         children.append(_spawn(["-m", "agora", "portal", "serve"], **citizen_sign_in))
         urls["portal"] = "http://127.0.0.1:8002"
         if citizen_sign_in:
-            urls["my data"] = "http://127.0.0.1:8002/my-data/ (demo people: examples/identity/README.md)"
+            urls["my data"] = "http://127.0.0.1:8002/my-data/"
     console.print("[bold]Agora is running[/bold]")
     for name, url in urls.items():
         console.print(f"  {name:10} {url}")

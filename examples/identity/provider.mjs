@@ -14,6 +14,7 @@ import { generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
 
 const port = Number(process.argv[2]);
 const portalUrl = process.argv[3];
@@ -31,6 +32,10 @@ const byLogin = new Map(CITIZENS.map((citizen) => [citizen.login, citizen]));
 const MAX_FORM_BYTES = 4096;
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+// oidc-provider's own in-memory store, named: used by default it warns at each start that sessions are
+// lost on restart, which is what a demo wants (as are keys made afresh at each start).
+class DemoStore extends MemoryAdapter {}
 
 const provider = new Provider(issuer, {
   clients: [
@@ -50,6 +55,7 @@ const provider = new Provider(issuer, {
   },
   // The portal reads the subject claim from the ID token; a conforming provider would keep it for userinfo.
   conformIdTokenClaims: false,
+  adapter: DemoStore,
   cookies: { keys: [randomBytes(32).toString('hex')] },
   jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'citizens-1', alg: 'RS256', use: 'sig' }] },
   features: { devInteractions: { enabled: false } },
@@ -110,7 +116,8 @@ th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}a{color:
 
 function loginPage(res, uid, { status = 200, error = '', login = '' } = {}) {
   const people = CITIZENS.map(
-    (c) => `<tr><td><code>${escapeHtml(c.login)}</code></td><td>${escapeHtml(`${c.given_name} ${c.family_name}`)}</td></tr>`,
+    (c) => `<tr><td><code>${escapeHtml(c.login)}</code></td><td>${escapeHtml(`${c.given_name} ${c.family_name}`)}</td>`
+      + `<td><code>${escapeHtml(c.national_id)}</code></td></tr>`,
   ).join('');
   page(res, status, 'Sign in', `
 ${error ? `<div class="error" role="alert" id="error"><p>${escapeHtml(error)}</p></div>` : ''}
@@ -126,7 +133,7 @@ your national identification number (NIR).</p>
 <p><a href="/interaction/${escapeHtml(uid)}/abort">Cancel and go back</a></p>
 <h2>Demo accounts</h2>
 <p>Every demo person's password is <code>${escapeHtml(PASSWORD)}</code>.</p>
-<table><thead><tr><th scope="col">Login</th><th scope="col">Name</th></tr></thead><tbody>${people}</tbody></table>`);
+<table><thead><tr><th scope="col">Login</th><th scope="col">Name</th><th scope="col">NIR</th></tr></thead><tbody>${people}</tbody></table>`);
 }
 
 function readForm(req) {
