@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test test-tools lint typecheck check env clean devportal-assets bench loadtest
 
-env: $(VENV)/.installed devportal-assets
+env: $(VENV)/.installed devportal-assets examples/identity/node_modules/.installed
 
 # The portal's vendored browser assets (Swagger UI, Chart.js) and axe-core, from devportal/package-lock.json.
 # --ignore-scripts: none of them needs an install script, and one would phone home.
@@ -13,6 +13,11 @@ devportal-assets: devportal/node_modules/.installed
 
 devportal/node_modules/.installed: devportal/package-lock.json
 	cd devportal && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The demo identity federation `make run` starts for citizens (oidc-provider, from examples/identity/package-lock.json).
+examples/identity/node_modules/.installed: examples/identity/package-lock.json
+	npm ci --prefix examples/identity --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The OpenID Provider the jwt plugin's tests start (oidc-provider, from tests/oidc_provider/package-lock.json).
@@ -27,7 +32,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-## make run: the embedded platform (SQLite, in-process counters, example agencies) on 8000/8001/8002.
+## make run: the embedded platform (SQLite, in-process counters, example agencies) on 8000/8001/8002, and the
+## citizens' demo identity federation on 8003.
 run: env
 	$(BIN)/agora run
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "BENEFITS",
     "CADASTRE",
     "COMMERCE",
     "EXAMPLES",
@@ -86,8 +87,15 @@ METEO = Agency(
     contact_email="api@meteo.example.gov",
     website="https://meteo.example.gov",
 )
+BENEFITS = Agency(
+    slug="benefits",
+    name="Family Benefits Office",
+    contact_email="api@benefits.example.gov",
+    website="https://benefits.example.gov",
+)
 
-# One of each access level, so a fresh `make run` shows open, key and grant-gated APIs side by side.
+# One of each access level, so a fresh `make run` shows open, key and grant-gated APIs side by side, and
+# one API that returns personal data (restricted, as such an API must be), whose accesses citizens see.
 EXAMPLES: tuple[Example, ...] = (
     Example(
         agency=CADASTRE,
@@ -118,6 +126,16 @@ EXAMPLES: tuple[Example, ...] = (
         spec_file="warnings.yaml",
         upstream_module="examples.upstreams.warnings",
         port=9103,
+    ),
+    Example(
+        agency=BENEFITS,
+        api_slug="entitlements",
+        title="Family benefit entitlements",
+        tags=("benefits", "family", "personal-data"),
+        access="restricted",
+        spec_file="benefits.yaml",
+        upstream_module="examples.upstreams.benefits",
+        port=9104,
     ),
 )
 

@@ -1,6 +1,7 @@
 """The portal side of the demo: portal passwords for the demo developer and an agency admin of the
-restricted API's agency (`meteo`) and of the key API's agency (`commerce`, which approves the
-`standard` plan), so `make run` shows the account pages and the agency console.
+restricted APIs' agencies (`meteo`; `benefits`, whose admin audits the accesses to personal data) and of
+the key API's agency (`commerce`, which approves the `standard` plan), so `make run` shows the account
+pages and the agency console.
 
 Idempotent like `examples.seed`: accounts that have a password already are left alone. The passwords
 are demo secrets, returned to be kept with the others in var/demo-credentials.json, beside the
@@ -21,7 +22,11 @@ __all__ = ["DEMO_AGENCY_ADMIN", "DEMO_AGENCY_ADMINS", "seed_portal"]
 
 DEMO_AGENCY_ADMIN = "admin@meteo.example.gov"
 # agency slug -> the email its demo admin signs in with; credentials keys are `<agency>_admin_portal_*`
-DEMO_AGENCY_ADMINS = {"meteo": DEMO_AGENCY_ADMIN, "commerce": "admin@commerce.example.gov"}
+DEMO_AGENCY_ADMINS = {
+    "meteo": DEMO_AGENCY_ADMIN,
+    "commerce": "admin@commerce.example.gov",
+    "benefits": "admin@benefits.example.gov",
+}
 ACTOR = "seed:examples"
 
 

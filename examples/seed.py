@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agora.settings import Settings
-from examples.catalog import EXAMPLE_HOST, EXAMPLES
+from examples.benefits_seed import seed_benefits
+from examples.catalog import EXAMPLE_HOST, EXAMPLES, by_api_slug
 from examples.portal_seed import seed_portal
 from registry.models import AccessLevel, AdminToken, Agency, Api, Developer, GrantState, Role
 from registry.services import agencies, apis, applications, grants, plans, tokens
@@ -26,7 +27,7 @@ DEMO_DEVELOPER = "demo@agora.example"
 ACTOR = "seed:examples"
 
 # (slug, name, agency slug or None, approval required, limits): a modest self-service free tier, a
-# standard tier the API's agency approves, and a partner tier for the restricted API.
+# standard tier the API's agency approves, and a partner tier for each restricted API.
 PLANS: tuple[tuple[str, str, str | None, bool, dict[str, int | None]], ...] = (
     ("free", "Free", None, False, {"second": 5, "minute": 100, "hour": None, "day": 10_000, "month": None}),
     (
@@ -42,6 +43,13 @@ PLANS: tuple[tuple[str, str, str | None, bool, dict[str, int | None]], ...] = (
         "meteo",
         True,
         {"second": 20, "minute": None, "hour": None, "day": 100_000, "month": None},
+    ),
+    (
+        "benefits-partners",
+        "Benefits partners",
+        "benefits",
+        True,
+        {"second": 10, "minute": None, "hour": None, "day": 50_000, "month": None},
     ),
 )
 
@@ -109,17 +117,18 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
             session, app, hmac_key=settings.hmac_key, sandbox=True, actor=ACTOR
         )
         created["demo_application_id"] = app.id
-        restricted = [e for e in EXAMPLES if e.access == "restricted"]
-        for example in restricted:
-            grant = grants.request_access(
-                session,
-                application=app,
-                api=apis.get_api(session, example.agency.slug, example.api_slug),
-                plan=plans.get_plan(session, "meteo-partners"),
-                justification="Demo application of the local platform",
-                actor=ACTOR,
-            )
-            grants.decide(session, grant, GrantState.APPROVED, reason="demo", actor=ACTOR)
+        # The weather warnings only: the benefits register's personal data goes to the fund's own
+        # application (examples.benefits_seed), for a purpose, and to no demo.
+        warnings = by_api_slug("warnings")
+        grant = grants.request_access(
+            session,
+            application=app,
+            api=apis.get_api(session, warnings.agency.slug, warnings.api_slug),
+            plan=plans.get_plan(session, "meteo-partners"),
+            justification="Demo application of the local platform",
+            actor=ACTOR,
+        )
+        grants.decide(session, grant, GrantState.APPROVED, reason="demo", actor=ACTOR)
     if session.scalar(select(AdminToken.id).where(AdminToken.name == "bootstrap")) is None:
         _, created["admin_token"] = tokens.create_token(
             session,
@@ -129,7 +138,8 @@ def seed(session: Session, settings: Settings, *, port_offset: int = 0) -> dict[
             hmac_key=settings.hmac_key,
             actor=ACTOR,
         )
-    created.update(seed_portal(session, DEMO_DEVELOPER))  # portal passwords, the meteo agency admin
+    created.update(seed_benefits(session, settings))  # the family benefits fund's application and key
+    created.update(seed_portal(session, DEMO_DEVELOPER))  # portal passwords, the agencies' admins
     return created
 
 

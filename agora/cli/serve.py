@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -66,6 +67,37 @@ def _allow_example_upstreams() -> None:
         settings.cache_clear()
 
 
+def _start_citizen_identity(
+    children: list[subprocess.Popen[bytes]], urls: dict[str, str], *, portal_url: str, port: int | None = None
+) -> dict[str, str]:
+    """Start the demo identity federation for citizens; returns the portal's settings for it.
+
+    Left alone when the operator points the portal at a provider of their own, and skipped with one
+    line saying why when node or its packages are missing: the rest of the platform runs without it.
+    """
+    from examples import citizens
+
+    if os.environ.get("AGORA_CITIZEN_OIDC_ISSUER"):
+        return {}
+    reason = citizens.unavailable()
+    if reason is not None:
+        console.print(
+            f"citizen sign-in (/my-data/) is off: the demo identity federation cannot start: {reason}"
+        )
+        return {}
+    port = citizens.PORT if port is None else port
+    # A new secret each run: the provider and the portal are both this run's children.
+    secret = secrets.token_urlsafe(32)
+    children.append(
+        subprocess.Popen(
+            citizens.command(port, portal_url),
+            env={**os.environ, citizens.SECRET_ENV: secret},
+        )
+    )
+    urls["identity"] = f"{citizens.issuer(port)} (demo citizens: examples/identity/)"
+    return citizens.portal_env(secret, port)
+
+
 def run(
     workers: int = typer.Option(1, help="Gateway worker processes"),
 ) -> None:
@@ -87,8 +119,11 @@ def run(
         urls["metrics"] = "http://127.0.0.1:8100/metrics (gateway), :8001/metrics (admin)"
         urls["dashboard"] = "http://127.0.0.1:8001/admin/ui/"
     if importlib.util.find_spec("devportal.cli") is not None:
-        children.append(_spawn(["-m", "agora", "portal", "serve"]))
+        citizen_sign_in = _start_citizen_identity(children, urls, portal_url=settings().portal_url)
+        children.append(_spawn(["-m", "agora", "portal", "serve"], **citizen_sign_in))
         urls["portal"] = "http://127.0.0.1:8002"
+        if citizen_sign_in:
+            urls["my data"] = "http://127.0.0.1:8002/my-data/"
     console.print("[bold]Agora is running[/bold]")
     for name, url in urls.items():
         console.print(f"  {name:10} {url}")

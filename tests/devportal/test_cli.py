@@ -57,4 +57,9 @@ def test_add_admin(
     assert missing.returncode == 5
     with sessions() as session:
         emails = {m.developer.email for m in session.scalars(select(AgencyMembership))}
-    assert emails == {"admin@meteo.example.gov", "admin@commerce.example.gov", "chief@cadastre.example"}
+    assert emails == {
+        "admin@meteo.example.gov",
+        "admin@commerce.example.gov",
+        "admin@benefits.example.gov",
+        "chief@cadastre.example",
+    }

@@ -11,7 +11,12 @@ from functools import cache
 from typing import Any, Protocol
 
 import yaml
-from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from openapi_schema_validator import (
+    OAS30Validator,
+    OAS31Validator,
+    oas30_format_checker,
+    oas31_format_checker,
+)
 
 from examples.catalog import by_api_slug
 
@@ -80,16 +85,29 @@ class Spec:
         content_type = response.headers["content-type"].split(";")[0]
         media = self.media(method, template, response.status_code, content_type)
         body = response.json()
-        validate(body, media["schema"])
+        self.validate(body, media["schema"])
         return body
 
+    def validate(self, instance: Any, schema: dict[str, Any]) -> None:
+        validate(instance, schema, openapi=self.raw["openapi"])
 
-def validate(instance: Any, schema: dict[str, Any]) -> None:
-    OAS30Validator(schema, format_checker=oas30_format_checker).validate(instance)
+    def is_valid(self, instance: Any, schema: dict[str, Any]) -> bool:
+        return is_valid(instance, schema, openapi=self.raw["openapi"])
 
 
-def is_valid(instance: Any, schema: dict[str, Any]) -> bool:
-    return bool(OAS30Validator(schema, format_checker=oas30_format_checker).is_valid(instance))
+def _validator(schema: dict[str, Any], openapi: str) -> Any:
+    # 3.1's schemas are JSON Schema 2020-12 (`type: [string, "null"]`); 3.0's are its own dialect.
+    if openapi.startswith("3.1"):
+        return OAS31Validator(schema, format_checker=oas31_format_checker)
+    return OAS30Validator(schema, format_checker=oas30_format_checker)
+
+
+def validate(instance: Any, schema: dict[str, Any], *, openapi: str = "3.0.3") -> None:
+    _validator(schema, openapi).validate(instance)
+
+
+def is_valid(instance: Any, schema: dict[str, Any], *, openapi: str = "3.0.3") -> bool:
+    return bool(_validator(schema, openapi).is_valid(instance))
 
 
 @cache

@@ -16,13 +16,14 @@ def test_one_example_per_access_level_on_the_documented_ports() -> None:
         ("cadastre", "addresses", "open", 9101),
         ("commerce", "companies", "key", 9102),
         ("meteo", "warnings", "restricted", 9103),
+        ("benefits", "entitlements", "restricted", 9104),  # personal data: restricted, as it must be
     ]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.api_slug)
 def test_entry_points_at_a_spec_and_an_app(example: Example) -> None:
     assert example.spec_path.is_file()
-    assert example.spec_text().startswith("openapi: 3.0.3")
+    assert example.spec_text().startswith(("openapi: 3.0.3", "openapi: 3.1.0"))
     assert isinstance(importlib.import_module(example.upstream_module).create_app(), Starlette)
     assert example.upstream_url() == f"http://127.0.0.1:{example.port}"
     assert example.upstream_url("localhost", 100) == f"http://localhost:{example.port + 100}"
@@ -38,5 +39,5 @@ def test_entries_are_frozen() -> None:
 
 def test_lookup_by_api_slug() -> None:
     assert by_api_slug("companies").agency.name == "Register of Companies"
-    with pytest.raises(KeyError, match="known: addresses, companies, warnings"):
+    with pytest.raises(KeyError, match="known: addresses, companies, warnings, entitlements"):
         by_api_slug("parking")

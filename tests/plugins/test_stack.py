@@ -40,6 +40,7 @@ class Stack:
     demo_key: str
     demo_app: str
     outsider_key: str
+    benefits_key: str  # the family benefits fund's (examples.benefits_seed)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
@@ -110,7 +111,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         wait_for(f"http://127.0.0.1:{9102 + offset}/health", upstreams)
         _wait_ready(url, gateway)
-        yield Stack(url, database_url, created["demo_api_key"], created["demo_application_id"], outsider_key)
+        yield Stack(
+            url,
+            database_url,
+            created["demo_api_key"],
+            created["demo_application_id"],
+            outsider_key,
+            created["benefits_api_key"],
+        )
     finally:
         stop(gateway)
         stop(upstreams)
@@ -153,3 +161,18 @@ def test_the_platform_as_make_run_serves_it(stack: Stack) -> None:
     ]  # fmt: skip
     assert rows[2].application_id == stack.demo_app and rows[4].application_id == stack.demo_app
     assert rows[0].application_id is None and rows[0].client_ip == "127.0.0.0/24"
+
+
+def test_the_benefits_register_answers_the_funds_key_only(stack: Stack) -> None:
+    """The README's "See who read your data" call: personal data, for the application granted it."""
+    path = "/benefits/entitlements/v1/beneficiaries/285057505612338/entitlements"
+    assert call(stack, path).status_code == 401
+    refused = call(stack, path, stack.demo_key)
+    assert refused.status_code == 403 and refused.json()["request_access"].endswith("/benefits/entitlements/")
+    granted = call(stack, path, stack.benefits_key)
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["beneficiary"]["given_names"] == "Marie Claire"
+    unknown = call(
+        stack, "/benefits/entitlements/v1/beneficiaries/185057512345673/entitlements", stack.benefits_key
+    )
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from examples.catalog import EXAMPLES
+
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "devportal" / "node_modules" / "axe-core" / "axe.min.js"
@@ -52,7 +54,7 @@ def _ports_free(ports: list[int]) -> bool:
 def upstream_offset() -> int:
     for _ in range(50):
         offset = random.randrange(1000, 40000)
-        if _ports_free([9101 + offset, 9102 + offset, 9103 + offset]):
+        if _ports_free([example.port + offset for example in EXAMPLES]):
             return offset
     raise RuntimeError("no free ports for the example upstreams")
 

@@ -179,7 +179,7 @@ def test_every_page_kind_shares_the_service_header_and_footer(
         assert "account-state.js" in html, path
     home = (site / "index.html").read_text()
     # Cards with the agency, the access level, tags and the description's first paragraph (Markdown).
-    assert home.count('class="portal-card"') == 3 and "Restricted access" in home
+    assert home.count('class="portal-card"') == 4 and "Restricted access" in home
     version = (site / "commerce" / "companies" / "1.0.0" / "index.html").read_text()
     assert "Register number, <code>RC</code> and six digits" in version  # Markdown in a parameter
     assert 'class="md-path"' in version  # breadcrumbs

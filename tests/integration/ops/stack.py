@@ -17,11 +17,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from examples.catalog import EXAMPLES
 from tests.devportal.browser.stack import free_port, upstream_offset, wait_for
 
 REPO = Path(__file__).resolve().parents[3]
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-UPSTREAMS = {"addresses": 9101, "companies": 9102, "warnings": 9103}
+UPSTREAMS = {example.api_slug: example.port for example in EXAMPLES}
 
 
 @dataclass
