@@ -54,7 +54,7 @@ def test_a_subject_the_operation_does_not_have_is_found_where_it_is_named() -> N
     operation["x-agora-personal-data"]["subject"]["name"] = "person"
     findings = personal_data_findings(doc, specs.normalize(doc))
     assert [(f.location, f.message) for f in findings] == [
-        (f"{DECLARED}/subject/name", "the operation has no path parameter 'person'")
+        (f"{DECLARED}/subject/name", "GET /beneficiaries/{nir}/entitlements has no path parameter 'person'")
     ]
 
 
