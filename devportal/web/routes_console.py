@@ -17,6 +17,7 @@ from devportal.web.csrf import check_csrf
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
 from registry.models import GrantState
+from registry.path_ids import path_id
 from registry.services import accounts, agencies, grants, usage_stats
 from registry.unit_of_work import change, read
 
@@ -61,6 +62,7 @@ def agency_page(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     await check_csrf(request)
+    grant_id = path_id(request, "grant_id")
     values = await form_fields(request, "decision", "reason")
     ctx = context(request)
     to = _DECISIONS.get(values["decision"])
@@ -70,7 +72,7 @@ async def decide(request: Request) -> Response:
     def work() -> tuple[str, str, str, str]:
         with change(ctx.sessions) as session:
             developer = require_developer(request, session)
-            grant = grants.get_grant(session, int(request.path_params["grant_id"]))
+            grant = grants.get_grant(session, grant_id)
             if not accounts.is_agency_admin(session, developer, grant.api.agency):
                 raise Forbidden("you are not an admin of the agency that publishes this API")
             grants.decide(

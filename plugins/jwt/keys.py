@@ -8,23 +8,49 @@ reload (which rebuilds the plugins) keeps the keys. Per JWKS URI:
 - a failed refetch keeps serving the keys it had (an issuer's brief outage does not lock everyone
   out); with no keys at all, `KeysUnavailable`.
 
+Where the gateway may fetch from (issue 14, item 4): the same policy as upstreams (agora/addresses.py),
+with the operator's exceptions in AGORA_ALLOWED_UPSTREAM_HOSTS.
+- The `issuer` and a configured `jwks_uri` were checked at publication; a `jwks_uri` that discovery
+  names comes from the provider's answer, so it is checked here, with publication's check, before
+  anything is fetched from it (a refusal is `KeysUnavailable`: the plugin's 503).
+- Every fetch resolves the name, checks each address and connects to an address it checked
+  (`_CheckedResolver`), as the gateway's upstream client does: a name that resolves inside (DNS
+  rebinding) is refused when connecting. A host written as an address passes there, as upstreams'
+  do: it was judged before (at publication, or by the discovery check above).
+
 The fetch is a seam (`Fetch`): `fetch_json` uses aiohttp; tests may pass another coroutine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
+import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-__all__ = ["CACHE", "Fetch", "JwksCache", "KeysUnavailable", "fetch_json", "key_fits"]
+from agora.addresses import connect_check
+from agora.errors import InvalidInput
+from registry.upstreams import check_url
+
+__all__ = [
+    "CACHE",
+    "Fetch",
+    "JwksCache",
+    "KeysUnavailable",
+    "fetch_json",
+    "key_fits",
+    "operator_allowed_hosts",
+]
 
 FETCH_TIMEOUT = 5.0  # seconds for one discovery or JWKS request
 MAX_DOCUMENT_BYTES = 1 << 20  # a JWKS is a few KiB; refuse to read a huge answer
@@ -38,12 +64,47 @@ class KeysUnavailable(Exception):
 Fetch = Callable[[str], Awaitable[dict[str, Any]]]
 
 
-async def fetch_json(url: str) -> dict[str, Any]:
-    """GET a JSON object. A session per call: fetches are rare (cache), and nothing is left to close."""
+def operator_allowed_hosts() -> tuple[str, ...]:
+    """AGORA_ALLOWED_UPSTREAM_HOSTS, read as the gateway reads it (gateway/settings.py)."""
+    return tuple(
+        h.strip() for h in os.environ.get("AGORA_ALLOWED_UPSTREAM_HOSTS", "").split(",") if h.strip()
+    )
+
+
+class _CheckedResolver(AbstractResolver):
+    """Resolves a name and keeps only the addresses the policy allows. aiohttp connects to what this
+    returns, so the address checked is the address connected to: the name is not looked up again."""
+
+    def __init__(self, allowed_hosts: Iterable[str]) -> None:
+        self._check = connect_check(allowed_hosts)
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._resolver.resolve(host, port, family)
+        reasons = [self._check(host, result["host"]) for result in found]
+        allowed = [result for result, reason in zip(found, reasons, strict=True) if reason is None]
+        if not allowed:
+            # An OSError is what aiohttp expects of a resolver (it becomes a ClientConnectorDNSError,
+            # which shows the strerror): EACCES, as the connection is not permitted.
+            reason = next(filter(None, reasons), host)
+            raise OSError(errno.EACCES, f"refused by the platform's address policy: {reason}")
+        return allowed
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
+async def fetch_json(url: str, *, allowed_hosts: Iterable[str] = ()) -> dict[str, Any]:
+    """GET a JSON object, connecting only to addresses the policy allows (`allowed_hosts`: the operator's
+    exceptions). A session per call: fetches are rare (cache), and nothing is left to close."""
+    resolver = _CheckedResolver(allowed_hosts)
     try:
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT)
+        connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
         async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
+            aiohttp.ClientSession(timeout=timeout, connector=connector) as session,
             session.get(url, allow_redirects=False, headers={"Accept": "application/json"}) as response,
         ):
             if response.status != 200:
@@ -55,7 +116,9 @@ async def fetch_json(url: str) -> dict[str, Any]:
                     raise KeysUnavailable(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
             document = json.loads(body)
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        raise KeysUnavailable(f"{url}: {type(exc).__name__}") from exc
+        raise KeysUnavailable(f"{url}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        await resolver.close()  # a connector closes only the resolvers it made
     if not isinstance(document, dict):
         raise KeysUnavailable(f"{url} did not answer a JSON object")
     return document
@@ -88,8 +151,17 @@ class _Entry:
 
 
 class JwksCache:
-    def __init__(self, fetch: Fetch = fetch_json, clock: Callable[[], float] = time.monotonic) -> None:
-        self._fetch = fetch
+    def __init__(
+        self,
+        fetch: Fetch | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        allowed_hosts: tuple[str, ...] | None = None,
+    ) -> None:
+        """`allowed_hosts`: the operator's exceptions to the address policy; None reads
+        AGORA_ALLOWED_UPSTREAM_HOSTS when needed. `fetch` defaults to `fetch_json` under that policy."""
+        self._allowed_hosts = allowed_hosts
+        self._fetch = fetch or self._fetch_checked
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
         self._discovered: dict[str, tuple[str, float]] = {}  # issuer -> (jwks_uri, when)
@@ -109,10 +181,22 @@ class JwksCache:
             self.fetches += 1
             document = await self._fetch(url)
             uri = document.get("jwks_uri")
-            if document.get("issuer") != issuer or not isinstance(uri, str) or not uri.startswith("http"):
+            if document.get("issuer") != issuer or not isinstance(uri, str):
                 raise KeysUnavailable(f"{url} does not describe the issuer {issuer!r} with a jwks_uri")
+            try:  # the provider names it: publication never saw it
+                uri = check_url(uri, allowed_hosts=self.allowed_hosts(), what="jwks_uri")
+            except InvalidInput as exc:
+                raise KeysUnavailable(
+                    f"{url} names a jwks_uri the gateway may not fetch: {exc.detail}"
+                ) from None
             self._discovered[issuer] = (uri, self._clock())
             return uri
+
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return operator_allowed_hosts() if self._allowed_hosts is None else self._allowed_hosts
+
+    async def _fetch_checked(self, url: str) -> dict[str, Any]:
+        return await fetch_json(url, allowed_hosts=self.allowed_hosts())
 
     async def key(
         self, uri: str, kid: str | None, alg: str, *, ttl: float, min_interval: float

@@ -27,7 +27,6 @@ __all__ = [
     "context",
     "json_body",
     "openapi_document",
-    "path_id",
     "principal",
     "read_body",
 ]
@@ -101,18 +100,6 @@ def _checked(raw: bytes, schema_name: str) -> dict[str, Any]:
     declared = openapi_document()["components"]["schemas"][schema_name].get("properties", {})
     assert isinstance(body, dict)
     return {key: value for key, value in body.items() if key in declared}
-
-
-# Ids are SQL INTEGER columns; a larger one names nothing and would overflow SQLite's driver.
-MAX_ID = 2**31 - 1
-
-
-def path_id(request: Request, name: str) -> int:
-    """An integer path parameter (`{name:int}`), refused with 422 when no row could have it."""
-    value = int(request.path_params[name])
-    if not 0 <= value <= MAX_ID:
-        raise InvalidInput(f"{name} {value} is out of range (0 to {MAX_ID})")
-    return value
 
 
 async def caller(request: Request, *, usage_ingest: bool = False) -> Principal:

@@ -11,9 +11,10 @@ from starlette.routing import Route
 
 from agora.errors import InvalidInput
 from registry.admin.authz import require_write, scope
-from registry.admin.context import caller, context, json_body, path_id, principal
+from registry.admin.context import caller, context, json_body, principal
 from registry.admin.views import grant_view
 from registry.models import GrantState
+from registry.path_ids import path_id
 from registry.services import grants
 from registry.services.tokens import Principal
 from registry.unit_of_work import change, read

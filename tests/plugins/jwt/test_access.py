@@ -70,7 +70,9 @@ def gateway(
         create = next(r for r in service["routes"] if r["operation_id"] == "createFiling")
         assert [p["name"] for p in service["plugins"]] == ["jwt"]  # from the spec's x-agora-plugins
         assert create["scopes"] == [["filings:write"]]  # from the operation's security requirement
-        yield start_gateway(document)
+        # The provider's discovery names a JWKS on loopback: the gateway fetches it only because the
+        # operator allows that host, as `make run` does for its own (plugins/jwt/keys.py).
+        yield start_gateway(document, env={"AGORA_ALLOWED_UPSTREAM_HOSTS": "127.0.0.1"})
 
 
 def call(
