@@ -16,6 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import semver
+from sqlalchemy import select
+from sqlalchemy.orm import defer, object_session
 
 from agora.errors import InvalidInput
 from registry.models import Api, ApiVersion, VersionStatus
@@ -47,8 +49,20 @@ class Purpose:
 def _served(api: Api) -> list[ApiVersion]:
     """The versions the gateway serves, newest first: the newest non-draft of each major unless
     retired (as registry/compile/snapshot.py picks them). A grant covers every major of the API."""
+    session = object_session(api)
+    # Without their documents: only the served versions' `normalized` is read (it loads when read),
+    # and every version of a large spec would be megabytes.
+    rows = (
+        api.versions
+        if session is None
+        else session.scalars(
+            select(ApiVersion)
+            .where(ApiVersion.api_id == api.id)
+            .options(defer(ApiVersion.spec_text), defer(ApiVersion.normalized), defer(ApiVersion.changes))
+        ).all()
+    )
     by_major: dict[int, list[ApiVersion]] = defaultdict(list)
-    for row in api.versions:
+    for row in rows:
         if row.status is not VersionStatus.DRAFT:
             by_major[row.major].append(row)
     newest = [max(rows, key=lambda r: semver.Version.parse(r.version)) for rows in by_major.values()]
