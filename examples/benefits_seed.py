@@ -58,20 +58,19 @@ def seed_benefits(session: Session, settings: Settings) -> dict[str, str]:
         name=APPLICATION,
         plan=plans.get_plan(session, "free"),
         description="The claims handlers' desk: a claimant's current benefits, next to their new claim.",
+        organisation=ORGANISATION,
         actor=ACTOR,
     )
-    app.organisation = ORGANISATION
     grant = grants.request_access(
         session,
         application=app,
         api=apis.get_api(session, example.agency.slug, example.api_slug),
         plan=plans.get_plan(session, PLAN),
         justification="Our claims handlers check a claimant's current benefits before each decision.",
+        purpose=PURPOSE,
+        legal_basis=LEGAL_BASIS,
         actor=ACTOR,
     )
-    # Set on the grant directly until request_access takes them as keyword arguments.
-    grant.purpose = PURPOSE
-    grant.legal_basis = LEGAL_BASIS
     grants.decide(session, grant, GrantState.APPROVED, reason="purpose within the public task", actor=ACTOR)
     _, created["benefits_api_key"] = applications.issue_key(
         session, app, hmac_key=settings.hmac_key, actor=ACTOR

@@ -38,14 +38,35 @@ def app_create(
     developer: str = typer.Option(..., "--developer", help="Owner's email"),
     name: str = typer.Option(..., "--name", help="Application name"),
     plan: str = typer.Option(..., "--plan", help="Plan slug for key-level APIs"),
+    organisation: str = typer.Option(
+        "", "--organisation", help="The body it acts for, shown to people whose data it reads"
+    ),
 ) -> None:
     """Create an application; prints its id."""
     with change(sessions()) as session:
         owner = applications.get_developer(session, developer)
         row = applications.create_application(
-            session, developer=owner, name=name, plan=plans.get_plan(session, plan), actor=actor()
+            session,
+            developer=owner,
+            name=name,
+            plan=plans.get_plan(session, plan),
+            organisation=organisation,
+            actor=actor(),
         )
         console.print(row.id)
+
+
+@application_app.command("organisation")
+def app_organisation(
+    application: str = typer.Argument(..., help="Application id"),
+    organisation: str = typer.Argument(..., help='The body it acts for ("" for none)'),
+) -> None:
+    """Set the organisation an application acts for (an operator's correction: no agency is asked)."""
+    with change(sessions()) as session:
+        row = applications.set_organisation(
+            session, applications.get_application(session, application), organisation, actor=actor()
+        )
+        console.print(f"application {row.id} acts for {row.organisation or 'no organisation'}")
 
 
 @key_app.command("issue")
@@ -98,6 +119,12 @@ def grant_request(
     api: str = typer.Argument(..., help="AGENCY/API"),
     plan: str = typer.Option(..., "--plan", help="Plan slug"),
     justification: str = typer.Option("", "--justification", help="Why the application needs it"),
+    purpose: str | None = typer.Option(
+        None, "--purpose", help="Why it reads the personal data (required for an API with personal data)"
+    ),
+    legal_basis: str | None = typer.Option(
+        None, "--legal-basis", help="One of the legal bases the API declares (its id), for personal data"
+    ),
 ) -> None:
     """Ask for access to a restricted API; prints the grant id."""
     agency, _, slug = api.partition("/")
@@ -108,6 +135,8 @@ def grant_request(
             api=apis.get_api(session, agency, slug),
             plan=plans.get_plan(session, plan),
             justification=justification,
+            purpose=purpose,
+            legal_basis=legal_basis,
             actor=actor(),
         )
         console.print(str(grant.id))
@@ -132,7 +161,7 @@ def grant_decide(
 @grant_app.command("list")
 def grant_list(state: str | None = typer.Option(None, "--state", help="Only this state")) -> None:
     """List access grants."""
-    table = Table("id", "application", "api", "plan", "state", "reason")
+    table = Table("id", "application", "api", "plan", "state", "legal basis", "purpose", "reason")
     with read(sessions()) as session:
         for grant in grants.list_grants(session, state=GrantState(state) if state else None):
             api = f"{grant.api.agency.slug}/{grant.api.slug}"
@@ -142,6 +171,8 @@ def grant_list(state: str | None = typer.Option(None, "--state", help="Only this
                 api,
                 grant.plan.slug,
                 grant.state.value,
+                grant.legal_basis or "",
+                grant.purpose or "",
                 grant.reason or "",
             )
     console.print(table)

@@ -1,8 +1,10 @@
 """Access: subscribe an application to an API under a plan (self-service plans at once on open and
 key APIs), ask the agency for a restricted API or a plan that needs approval, and follow each request.
+For an API with personal data the form also asks for the purpose and the legal basis, chosen among
+those the API declares (registry/services/purposes.py).
 
 Errors come back on the same page in the GOV.UK pattern: every error at once, each tied to its field,
-with the API, application, plan and justification kept as typed.
+with the API, application, plan, justification, purpose and legal basis kept as typed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from devportal.web.form_errors import GENERAL, FormErrors
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
 from registry.models import AccessLevel, Api, Developer, GrantState, Plan
-from registry.services import apis, self_service
+from registry.services import apis, purposes, self_service
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
 
-FIELDS = ("application", "api", "plan", "justification")
+FIELDS = ("application", "api", "plan", "justification", purposes.PURPOSE, purposes.LEGAL_BASIS)
 MIN_JUSTIFICATION = 10
 
 
@@ -45,6 +47,8 @@ def access_page(
         all_apis = apis.list_apis(session)
         chosen = _chosen(all_apis, values["api"] or request.query_params.get("api", ""))
         offered = self_service.offered_plans(session, chosen) if chosen is not None else []
+        # None: the chosen API returns no personal data, so the form asks no purpose.
+        bases = purposes.declared_legal_bases(chosen) if chosen is not None else None
         return render(
             request,
             "access.html",
@@ -54,6 +58,8 @@ def access_page(
             apis=all_apis,
             chosen=chosen,
             plans=offered,
+            legal_bases=bases,
+            max_purpose=purposes.MAX_PURPOSE,
             grants=self_service.developer_grants(session, developer),
             restricted=AccessLevel.RESTRICTED,
             values=values,
@@ -94,6 +100,15 @@ def _check(session: Any, developer: Developer, values: dict[str, str]) -> tuple[
             f"Tell {api.agency.name} what your application does with this API, "
             f"in {MIN_JUSTIFICATION} characters or more",
         )
+    if api is not None:
+        asks_purpose = purposes.declared_legal_bases(api) is not None
+        stated = purposes.purpose_problems(
+            api, purpose=values[purposes.PURPOSE], legal_basis=values[purposes.LEGAL_BASIS]
+        )
+        for field, message in stated.items():
+            # Without personal data the page shows neither field: a message about one (a hand-made
+            # request) is the form's, not a link to nothing.
+            errors.add(field if asks_purpose else GENERAL, message)
     return errors, found
 
 
@@ -115,6 +130,8 @@ async def subscribe(request: Request) -> Response:
                     found["api"],
                     found["plan"],
                     justification=values["justification"],
+                    purpose=values[purposes.PURPOSE] or None,
+                    legal_basis=values[purposes.LEGAL_BASIS] or None,
                     actor=f"portal:{developer.email}",
                 )
             except Conflict as exc:

@@ -1,4 +1,5 @@
-"""Applications (create, rename, delete) and their API keys (issue, rotate with an overlap, revoke).
+"""Applications (create, rename, name the organisation they act for, delete) and their API keys
+(issue, rotate with an overlap, revoke).
 A new key's secret is shown once, on the answer to the POST that issued it, and never stored.
 
 Destructive actions (rotate, revoke, delete) are asked first on a page of their own (GET), which says
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from agora.errors import Conflict
 from devportal.web.accounts import require_developer
 from devportal.web.context import context, in_thread
 from devportal.web.csrf import check_csrf
@@ -53,7 +55,7 @@ def list_apps(
             user=developer,
             apps=apps,
             now=utcnow(),
-            values=values or {"name": "", "description": ""},
+            values=values or {"name": "", "description": "", "organisation": ""},
             errors=errors or FormErrors(),
         )
 
@@ -67,11 +69,21 @@ def _name_errors(field: str, name: str) -> FormErrors:
     return errors
 
 
+def _organisation_errors(field: str, organisation: str) -> FormErrors:
+    errors = FormErrors()
+    if len(organisation) > applications.MAX_ORGANISATION:
+        errors.add(
+            field, f"Enter an organisation name of {applications.MAX_ORGANISATION} characters or fewer"
+        )
+    return errors
+
+
 async def create_app(request: Request) -> Response:
     await check_csrf(request)
-    values = await form_fields(request, "name", "description")
+    values = await form_fields(request, "name", "description", "organisation")
     ctx = context(request)
     errors = _name_errors("app-name", values["name"])
+    errors.update(_organisation_errors("app-organisation", values["organisation"]))
     if errors:
         return await run_in_threadpool(lambda: list_apps(request, values=values, errors=errors))
 
@@ -83,6 +95,7 @@ async def create_app(request: Request) -> Response:
                 developer=developer,
                 name=values["name"],
                 description=values["description"],
+                organisation=values["organisation"],
                 plan=self_service.default_plan(session),
                 actor=_actor(developer.email),
             )
@@ -108,7 +121,8 @@ def show_app(
             app=app,
             entitlements=entitlements.application_entitlements(session, app),
             now=utcnow(),
-            values=values or {"name": app.name},
+            # What was typed in the form that failed; the other form shows what is stored.
+            values={"name": app.name, "organisation": app.organisation, **(values or {})},
             errors=errors or FormErrors(),
         )
 
@@ -130,6 +144,33 @@ async def rename_app(request: Request) -> Response:
 
     await in_thread(work)
     flash(request, f"Application renamed to {values['name']}.")
+    return RedirectResponse(f"/account/apps/{app_id}", status_code=303)
+
+
+async def set_organisation(request: Request) -> Response:
+    await check_csrf(request)
+    values = await form_fields(request, "organisation")
+    ctx = context(request)
+    app_id = request.path_params["app_id"]
+    errors = _organisation_errors("organisation", values["organisation"])
+
+    def work() -> None:
+        with change(ctx.sessions) as session:
+            developer = require_developer(request, session)
+            app = self_service.own_application(session, developer, app_id)
+            self_service.set_own_organisation(
+                session, app, values["organisation"], actor=_actor(developer.email)
+            )
+
+    if not errors:
+        try:
+            await in_thread(work)
+        except Conflict as exc:  # access to personal data was asked for as another organisation
+            errors.add_error("organisation", exc)
+    if errors:
+        return await run_in_threadpool(lambda: show_app(request, values=values, errors=errors))
+    organisation = values["organisation"]
+    flash(request, f"{organisation} set as the organisation." if organisation else "Organisation removed.")
     return RedirectResponse(f"/account/apps/{app_id}", status_code=303)
 
 
@@ -291,6 +332,7 @@ routes = [
     Route("/account/apps", create_app, methods=["POST"]),
     Route("/account/apps/{app_id}", show_app, methods=["GET"]),
     Route("/account/apps/{app_id}/rename", rename_app, methods=["POST"]),
+    Route("/account/apps/{app_id}/organisation", set_organisation, methods=["POST"]),
     Route("/account/apps/{app_id}/delete", confirm_delete_app, methods=["GET"]),
     Route("/account/apps/{app_id}/delete", delete_app, methods=["POST"]),
     Route("/account/apps/{app_id}/keys", issue_key, methods=["POST"]),

@@ -1,6 +1,7 @@
-"""The agency console: an agency admin sees the pending access requests for the agency's APIs, approves
-or refuses them with a reason (audited by the grants service; the developer is emailed), and sees the
-traffic of the agency's APIs."""
+"""The agency console: an agency admin sees the pending access requests for the agency's APIs (with,
+for an API with personal data, the purpose and legal basis asked for, and the organisation the
+application acts for), approves or refuses them with a reason (audited by the grants service; the
+developer is emailed), and sees the traffic of the agency's APIs."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from devportal.web.context import context, in_thread
 from devportal.web.csrf import check_csrf
 from devportal.web.forms import form_fields
 from devportal.web.templating import flash, render
-from registry.models import GrantState
+from registry.models import AccessGrant, GrantState
 from registry.path_ids import path_id
-from registry.services import accounts, agencies, grants, usage_stats
+from registry.services import accounts, agencies, grants, purposes, usage_stats
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
@@ -39,6 +40,14 @@ def overview(request: Request) -> Response:
         return render(request, "console_index.html", user=developer, agencies=admin_of)
 
 
+def _basis_title(grant: AccessGrant) -> str:
+    """The title the spec gives the grant's legal basis (the id alone if no served version has it)."""
+    basis = next(
+        (b for b in purposes.declared_legal_bases(grant.api) or () if b.id == grant.legal_basis), None
+    )
+    return f"{basis.title} ({basis.id})" if basis is not None else str(grant.legal_basis)
+
+
 def agency_page(request: Request) -> Response:
     ctx = context(request)
     with read(ctx.sessions) as session:
@@ -48,12 +57,14 @@ def agency_page(request: Request) -> Response:
             raise Forbidden(f"you are not an admin of {agency.slug}")
         scoped = grants.list_grants(session, agency_ids={agency.id})
         traffic = [asdict(r) for r in usage_stats.agency_traffic(session, agency.slug, days=DAYS)]
+        pending = [g for g in scoped if g.state is GrantState.PENDING]
         return render(
             request,
             "console_agency.html",
             user=developer,
             agency=agency,
-            pending=[g for g in scoped if g.state is GrantState.PENDING],
+            pending=pending,
+            legal_bases={g.id: _basis_title(g) for g in pending if g.legal_basis},
             decided=[g for g in reversed(scoped) if g.state is not GrantState.PENDING][:50],
             traffic=traffic,
             days=DAYS,

@@ -1,4 +1,5 @@
-"""Admin routes: access grants and the agency's decisions on them."""
+"""Admin routes: access grants, asked for by platform admins on an application's behalf (as `agora
+grant request`), and the agency's decisions on them."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agora.errors import InvalidInput
-from registry.admin.authz import require_write, scope
+from registry.admin.authz import require_platform_admin, require_write, scope
 from registry.admin.context import caller, context, json_body, principal
 from registry.admin.views import grant_view
 from registry.models import GrantState
 from registry.path_ids import path_id
-from registry.services import grants
+from registry.services import apis, applications, grants, plans
 from registry.services.tokens import Principal
 from registry.unit_of_work import change, read
 
@@ -32,6 +33,29 @@ def list_grants(request: Request) -> JSONResponse:
     with read(context(request).sessions) as session:
         rows = grants.list_grants(session, agency_ids=scope(who), state=state)
         return JSONResponse([grant_view(g) for g in rows])
+
+
+async def request_access(request: Request) -> JSONResponse:
+    who = await caller(request)
+    require_platform_admin(who, "ask for access on an application's behalf")
+    body = await json_body(request, "GrantInput")
+    return await run_in_threadpool(_request_access, request, who, body)
+
+
+def _request_access(request: Request, who: Principal, body: dict[str, Any]) -> JSONResponse:
+    agency, _, slug = body["api"].partition("/")
+    with change(context(request).sessions) as session:
+        grant = grants.request_access(
+            session,
+            application=applications.get_application(session, body["application"]),
+            api=apis.get_api(session, agency, slug),
+            plan=plans.get_plan(session, body["plan"]),
+            justification=body.get("justification", ""),
+            purpose=body.get("purpose"),
+            legal_basis=body.get("legal_basis"),
+            actor=who.actor,
+        )
+        return JSONResponse(grant_view(grant), status_code=201)
 
 
 def _may_decide(request: Request, who: Principal) -> None:
@@ -57,5 +81,6 @@ def _decide(request: Request, who: Principal, body: dict[str, Any]) -> JSONRespo
 
 routes = [
     Route("/admin/grants", list_grants, methods=["GET"]),
+    Route("/admin/grants", request_access, methods=["POST"]),
     Route("/admin/grants/{grant_id:int}/decision", decide, methods=["POST"]),
 ]

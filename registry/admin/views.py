@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.models import AccessGrant, Agency, Api, ApiVersion, AuditEvent, Plan
+from registry.models import AccessGrant, Agency, Api, ApiVersion, Application, AuditEvent, Plan
 from registry.services.agencies import agency_state
 from registry.services.tokens import Principal
 
 __all__ = [
     "agency_view",
     "api_view",
+    "application_view",
     "audit_view",
     "grant_view",
     "plan_view",
@@ -69,6 +70,16 @@ def plan_view(plan: Plan, agency_slugs: dict[int, str]) -> dict[str, Any]:
     }
 
 
+def application_view(application: Application) -> dict[str, Any]:
+    return {
+        "id": application.id,
+        "name": application.name,
+        "description": application.description,
+        "organisation": application.organisation,
+        "developer": application.developer.email,
+    }
+
+
 def grant_view(grant: AccessGrant) -> dict[str, Any]:
     return {
         "id": grant.id,
@@ -77,6 +88,10 @@ def grant_view(grant: AccessGrant) -> dict[str, Any]:
         "plan": grant.plan.slug,
         "state": grant.state.value,
         "justification": grant.justification,
+        # What the agency weighs for an API with personal data (issue 16); null elsewhere.
+        "purpose": grant.purpose,
+        "legal_basis": grant.legal_basis,
+        "organisation": grant.application.organisation,
         "reason": grant.reason,
     }
 

@@ -174,7 +174,14 @@ def _consumers(session: Session) -> list[dict[str, Any]]:
     grants: dict[str, list[dict[str, str]]] = defaultdict(list)
     for grant in session.scalars(select(AccessGrant).where(AccessGrant.state == GrantState.APPROVED)):
         grants[grant.application_id].append(
-            {"api": f"{grant.api.agency.slug}/{grant.api.slug}", "plan": grant.plan.slug}
+            {
+                "api": f"{grant.api.agency.slug}/{grant.api.slug}",
+                "plan": grant.plan.slug,
+                # What the gateway copies into each access to a person's data (issue 16). Only when
+                # set, so grants on APIs without personal data keep their content and the snapshot its id.
+                **({"purpose": grant.purpose} if grant.purpose else {}),
+                **({"legal_basis": grant.legal_basis} if grant.legal_basis else {}),
+            }
         )
     plans = {plan.id: plan.slug for plan in session.scalars(select(Plan))}
     consumers: list[dict[str, Any]] = []
@@ -196,6 +203,8 @@ def _consumers(session: Session) -> list[dict[str, Any]]:
                 "username": app.name,
                 "developer": app.developer.email,
                 "plan": plans[app.plan_id],
+                # The body the application acts for, shown to people whose data it reads; only when set.
+                **({"organisation": app.organisation} if app.organisation else {}),
                 "credentials": sorted(credentials, key=lambda c: c["id"]),
                 "grants": sorted(grants.get(app.id, []), key=lambda g: g["api"]),
             }

@@ -14,6 +14,7 @@ from registry.secrets import new_secret
 from registry.services import audit
 
 __all__ = [
+    "checked_organisation",
     "create_application",
     "create_developer",
     "credential_state",
@@ -22,7 +23,10 @@ __all__ = [
     "issue_key",
     "revoke_key",
     "rotate_key",
+    "set_organisation",
 ]
+
+MAX_ORGANISATION = 200  # the column's length
 
 
 def credential_state(credential: Credential) -> dict[str, Any]:
@@ -57,13 +61,34 @@ def get_developer(session: Session, email: str) -> Developer:
     return developer
 
 
+def checked_organisation(organisation: str) -> str:
+    """The body an application acts for, trimmed; empty for a developer's own project."""
+    text = organisation.strip()
+    if len(text) > MAX_ORGANISATION:
+        raise InvalidInput(
+            f"an organisation name has {MAX_ORGANISATION} characters at most ({len(text)} given)"
+        )
+    return text
+
+
 def create_application(
-    session: Session, *, developer: Developer, name: str, plan: Plan, description: str = "", actor: str
+    session: Session,
+    *,
+    developer: Developer,
+    name: str,
+    plan: Plan,
+    description: str = "",
+    organisation: str = "",
+    actor: str,
 ) -> Application:
     if not name.strip():
         raise InvalidInput("application name must not be empty")
     application = Application(
-        developer=developer, name=name.strip(), plan_id=plan.id, description=description
+        developer=developer,
+        name=name.strip(),
+        plan_id=plan.id,
+        description=description,
+        organisation=checked_organisation(organisation),
     )
     session.add(application)
     session.flush()
@@ -73,7 +98,31 @@ def create_application(
         action="application.create",
         target_type="application",
         target=application.id,
-        after={"name": application.name, "developer": developer.email, "plan": plan.slug},
+        after={
+            "name": application.name,
+            "developer": developer.email,
+            "plan": plan.slug,
+            "organisation": application.organisation,
+        },
+    )
+    return application
+
+
+def set_organisation(
+    session: Session, application: Application, organisation: str, *, actor: str
+) -> Application:
+    """Names the body the application acts for: people whose data it reads are shown this name."""
+    before = {"organisation": application.organisation}
+    application.organisation = checked_organisation(organisation)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="application.organisation",
+        target_type="application",
+        target=application.id,
+        before=before,
+        after={"organisation": application.organisation},
     )
     return application
 

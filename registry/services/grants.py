@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput, InvalidTransition, NotFound
 from registry.models import TRANSITIONS, AccessGrant, Agency, Api, Application, GrantState, Plan, utcnow
-from registry.services import audit
+from registry.services import audit, purposes
 
 __all__ = ["decide", "get_grant", "grant_state", "list_grants", "request_access"]
 
@@ -21,6 +21,8 @@ def grant_state(grant: AccessGrant) -> dict[str, Any]:
         "plan": grant.plan.slug,
         "state": grant.state.value,
         "reason": grant.reason,
+        "purpose": grant.purpose,
+        "legal_basis": grant.legal_basis,
     }
 
 
@@ -29,15 +31,32 @@ def _target(grant: AccessGrant) -> str:
 
 
 def request_access(
-    session: Session, *, application: Application, api: Api, plan: Plan, justification: str = "", actor: str
+    session: Session,
+    *,
+    application: Application,
+    api: Api,
+    plan: Plan,
+    justification: str = "",
+    purpose: str | None = None,
+    legal_basis: str | None = None,
+    actor: str,
 ) -> AccessGrant:
-    """Asks for access (a new request, or again after a refusal or revocation)."""
+    """Asks for access (a new request, or again after a refusal or revocation). For an API with personal
+    data, `purpose` and `legal_basis` (one of the API's declared ids) are required (services/purposes.py);
+    asking again replaces them, since the agency decides on what is asked now."""
+    stated = purposes.checked_purpose(api, purpose=purpose, legal_basis=legal_basis)
     grant = session.scalar(
         select(AccessGrant).where(AccessGrant.application_id == application.id, AccessGrant.api_id == api.id)
     )
     if grant is None:
         grant = AccessGrant(
-            application=application, api=api, plan=plan, state=GrantState.PENDING, justification=justification
+            application=application,
+            api=api,
+            plan=plan,
+            state=GrantState.PENDING,
+            justification=justification,
+            purpose=stated.purpose,
+            legal_basis=stated.legal_basis,
         )
         session.add(grant)
         session.flush()
@@ -53,6 +72,7 @@ def request_access(
         return grant
     grant.plan = plan
     grant.justification = justification
+    grant.purpose, grant.legal_basis = stated.purpose, stated.legal_basis
     return _move(session, grant, GrantState.PENDING, reason=None, actor=actor)
 
 

@@ -21,7 +21,7 @@ from registry.models import (
     GrantState,
     Plan,
 )
-from registry.services import audit, grants
+from registry.services import applications, audit, grants, purposes
 
 __all__ = [
     "default_plan",
@@ -32,6 +32,7 @@ __all__ = [
     "own_applications",
     "own_credential",
     "rename_application",
+    "set_own_organisation",
     "subscribe",
     "subscription_needs_approval",
 ]
@@ -92,6 +93,29 @@ def rename_application(session: Session, application: Application, name: str, *,
     return application
 
 
+def set_own_organisation(
+    session: Session, application: Application, organisation: str, *, actor: str
+) -> Application:
+    """A developer names the body their application acts for. Not while it holds or awaits access to
+    personal data: the agency decided knowing that body, and the people whose data is read are shown
+    it, so a new name must go before the agency again (an operator may still correct it)."""
+    wanted = applications.checked_organisation(organisation)
+    if wanted == application.organisation:
+        return application
+    live = (GrantState.PENDING, GrantState.APPROVED)
+    for grant in session.scalars(
+        select(AccessGrant).where(AccessGrant.application_id == application.id, AccessGrant.state.in_(live))
+    ):
+        if purposes.declared_legal_bases(grant.api) is not None:
+            raise Conflict(
+                f"{application.name} {'has' if grant.state is GrantState.APPROVED else 'asks for'} "
+                f"access to personal data from {grant.api.title} as "
+                f"{application.organisation or 'no organisation'}: the agency decided on that name, "
+                "so create another application to act for another organisation"
+            )
+    return applications.set_organisation(session, application, wanted, actor=actor)
+
+
 def delete_application(session: Session, application: Application, *, actor: str) -> None:
     """Deletes the application with its keys and grants (cascade): the gateway stops accepting them
     as soon as the unit of work recompiles the snapshot."""
@@ -115,11 +139,22 @@ def subscription_needs_approval(api: Api, plan: Plan) -> bool:
 
 
 def subscribe(
-    session: Session, application: Application, api: Api, plan: Plan, *, justification: str, actor: str
+    session: Session,
+    application: Application,
+    api: Api,
+    plan: Plan,
+    *,
+    justification: str,
+    purpose: str | None = None,
+    legal_basis: str | None = None,
+    actor: str,
 ) -> AccessGrant:
     """A self-service plan on an open or key API: approved at once (an approved subscription moves to
     another self-service plan). Restricted APIs and plans that need approval: a pending request the
-    agency decides, with the developer's justification."""
+    agency decides, with the developer's justification (and, for an API with personal data, the
+    purpose and legal basis: services/purposes.py)."""
+    # Checked first, so that asking again while a request is pending refuses what it would refuse.
+    purposes.checked_purpose(api, purpose=purpose, legal_basis=legal_basis)
     if plan.agency_id is not None and plan.agency_id != api.agency_id:
         raise InvalidInput(f"The {plan.name} plan is not offered for {api.title}: choose another plan")
     needs_approval = subscription_needs_approval(api, plan)
@@ -142,7 +177,14 @@ def subscribe(
             )
         return _change_plan(session, existing, plan, actor=actor)
     grant = grants.request_access(
-        session, application=application, api=api, plan=plan, justification=justification, actor=actor
+        session,
+        application=application,
+        api=api,
+        plan=plan,
+        justification=justification,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        actor=actor,
     )
     if not needs_approval:
         grants.decide(session, grant, GrantState.APPROVED, reason="self-service", actor="portal:self-service")

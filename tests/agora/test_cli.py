@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import GOVERNMENT_SPECS
+from tests.conftest import GOVERNMENT_SPECS, REPO
 from tests.registry.factories import personal_data_spec
 
 VALID = GOVERNMENT_SPECS / "dwd.de__warnwetter__1.2.0.yaml"
@@ -25,6 +25,8 @@ class Agora:
             "AGORA_DATABASE_URL": database_url,
             "AGORA_STATE_DIR": str(tmp_path / "state"),
             "COLUMNS": "200",
+            # The code of this checkout, whichever one the environment's editable install points at.
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
         }
         self.cwd = tmp_path
 

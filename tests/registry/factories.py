@@ -73,3 +73,44 @@ def personal_data_spec(version: str = "1.0.0", *, declare: bool = True, subject:
             "categories": ["identity", "entitlements"],
         }
     return json.dumps(doc)
+
+
+# An API with personal data (issue 16): one operation reads a person's family record by their number.
+PERSONAL_DATA_SPEC = """\
+openapi: 3.0.3
+info: {title: Family records, version: 1.0.0}
+x-agora-personal-data:
+  legal-bases:
+    - {id: public-task, title: Public task (GDPR art. 6(1)(e)), retention-days: 1825}
+    - {id: legal-obligation, title: Legal obligation (GDPR art. 6(1)(c)), retention-days: 1095}
+paths:
+  /people/{nir}/family:
+    get:
+      operationId: getFamily
+      summary: A person's family record
+      parameters: [{name: nir, in: path, required: true, schema: {type: string}}]
+      x-agora-personal-data:
+        subject: {in: path, name: nir}
+        categories: [identity, family situation]
+      responses:
+        "200":
+          description: The record
+          content: {application/json: {schema: {type: object}, example: {children: 2}}}
+"""
+
+
+def personal_data_api(
+    session: Session, agency_slug: str, api_slug: str = "family", spec: str = PERSONAL_DATA_SPEC
+) -> Api:
+    """A restricted API whose spec declares personal data (only restricted APIs may have it)."""
+    result = apis.publish(
+        session,
+        agency_slug=agency_slug,
+        spec=spec,
+        filename="family.yaml",
+        upstream=None,
+        api_slug=api_slug,
+        access_level=AccessLevel.RESTRICTED,
+        actor=ACTOR,
+    )
+    return result.version.api

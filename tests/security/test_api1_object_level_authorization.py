@@ -1,9 +1,9 @@
 """API1:2023 Broken Object Level Authorization.
 
-Developers: developer A, signed in to the portal, cannot see, rename, delete, issue keys for, rotate or
-revoke developer B's applications and keys, read B's usage, or subscribe B's application to an API,
-whatever ids A tries; every attempt is answered as if the object did not exist (404), and B's objects are
-unchanged afterwards.
+Developers: developer A, signed in to the portal, cannot see, rename, name the organisation of, delete,
+issue keys for, rotate or revoke developer B's applications and keys, read B's usage, or subscribe B's
+application to an API, whatever ids A tries; every attempt is answered as if the object did not exist
+(404), and B's objects are unchanged afterwards.
 
 Agencies: an agency admin cannot touch another agency's APIs, versions, plans or grants. The effects are
 tests/registry/admin/test_rbac.py; here every admin route that names an agency's object is tried with
@@ -56,6 +56,7 @@ def test_a_developer_cannot_reach_another_developers_objects(
     attempts: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", f"/account/apps/{bob_app}", {}),
         ("POST", f"/account/apps/{bob_app}/rename", {"name": "pwned"}),
+        ("POST", f"/account/apps/{bob_app}/organisation", {"organisation": "Ministry of pwn"}),
         ("POST", f"/account/apps/{bob_app}/keys", {}),
         ("POST", f"/account/keys/{bob_key_id}/rotate", {"overlap_hours": "0"}),
         ("POST", f"/account/keys/{bob_key_id}/revoke", {}),
@@ -84,7 +85,7 @@ def test_a_developer_cannot_reach_another_developers_objects(
 
     with sessions() as session:  # nothing of Bob's changed
         app = session.get(Application, bob_app)
-        assert app is not None and app.name == "bobs-app"
+        assert app is not None and app.name == "bobs-app" and app.organisation == ""
         keys = session.scalars(select(Credential).where(Credential.application_id == bob_app)).all()
         assert len(keys) == 1 and keys[0].revoked_at is None and keys[0].expires_at is None
     assert re.fullmatch(r"[0-9a-f-]+", alice_app)

@@ -53,6 +53,9 @@ ACCESS = {
     "decideGrant": "write-agency",
     "createAgency": "write-platform",
     "ingestUsage": "write-platform",
+    "createApplication": "write-platform",
+    "updateApplication": "write-platform",
+    "requestAccess": "write-platform",
 }
 
 # role -> access class -> allowed?
@@ -71,6 +74,9 @@ BODIES: dict[str, Any] = {
     "updatePlan": {"name": "Renamed"},
     "decideGrant": {"state": "approved"},
     "ingestUsage": {"records": []},
+    "createApplication": {"developer": "dev@example.org", "name": "Probe", "plan": "free"},
+    "updateApplication": {"organisation": "Probe Ltd"},
+    "requestAccess": {"application": "no-such-app", "api": "cadastre/addresses", "plan": "free"},
 }
 
 

@@ -196,3 +196,53 @@ def test_document_level_validator_moves_onto_every_route(sessions: sessionmaker[
         names = {p["name"] for p in validator["config"]["parameters"]}
         assert ("limit" in names) == (route["operation_id"] == "searchCompanies")
         assert (validator["config"]["body"] is not None) == (route["method"] == "POST")
+
+
+def test_consumers_carry_their_organisation_and_their_grants_purpose(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """What the gateway copies into each access to a person's data (issue 16); absent when not set, so
+    registries without personal data compile as before."""
+    ids = _world(sessions, settings)
+    with change(sessions) as session:
+        factories.agency(session, "civil")
+        family = factories.personal_data_api(session, "civil")
+        app = applications.get_application(session, ids["app"])
+        applications.set_organisation(session, app, "Acme Housing Ltd", actor="t")
+        grant = grants.request_access(
+            session,
+            application=app,
+            api=family,
+            plan=factories.plan(session, "partner"),
+            purpose="Checking a tenant's family situation",
+            legal_basis="public-task",
+            actor="t",
+        )
+        other = factories.application(session, grant.plan, "other@example.org", "other")
+        pending = grants.request_access(
+            session,
+            application=other,
+            api=family,
+            plan=grant.plan,
+            purpose="Research",
+            legal_basis="public-task",
+            actor="t",
+        )
+        assert pending.state is GrantState.PENDING
+        grants.decide(session, grant, GrantState.APPROVED, reason=None, actor="t")
+    with sessions() as session:
+        doc = compile_snapshot(session)
+    consumers = {c["id"]: c for c in doc["consumers"]}
+    consumer = consumers[ids["app"]]
+    assert consumer["organisation"] == "Acme Housing Ltd"
+    assert consumer["grants"] == [
+        {
+            "api": "civil/family",
+            "plan": "partner",
+            "purpose": "Checking a tenant's family situation",
+            "legal_basis": "public-task",
+        },
+        {"api": "meteo/warnings", "plan": "free"},
+    ]
+    # No organisation, and only approved grants: the pending request is not there.
+    assert "organisation" not in consumers[other.id] and consumers[other.id]["grants"] == []
