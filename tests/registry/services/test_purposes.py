@@ -174,6 +174,7 @@ def _publish(session: Session, spec: str, *, draft: bool = False) -> None:
         filename="family.yaml",
         upstream=None,
         api_slug="family",
+        access_level=AccessLevel.RESTRICTED,  # only restricted APIs may declare personal data
         allow_breaking=True,
         draft=draft,
         actor="t",
