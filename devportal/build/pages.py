@@ -183,8 +183,10 @@ _SUMMARY = ("version", "slug", "status", "published_at", "sunset", "changelog")
 
 
 def theme_files(identity: Identity) -> list[SourceFile]:
-    """The theme overrides, written next to the docs directory (`overrides/`, mkdocs' custom_dir), and
-    the identity's colours as a stylesheet of the site."""
+    """The theme overrides, written next to the docs directory (`overrides/`, mkdocs' custom_dir), the
+    identity's colours as a stylesheet of the site, and the theme's search-open rules for the toolbar
+    inside the service header."""
+    from devportal.build.search_css import search_open_css
     from devportal.build.theme import overrides
 
     def constant(text: str) -> Callable[[], str]:
@@ -192,4 +194,5 @@ def theme_files(identity: Identity) -> list[SourceFile]:
 
     files = {f"../overrides/{path}": text for path, text in overrides(identity).items()}
     files["assets/portal/identity.css"] = theme_css(identity)
+    files["assets/portal/search-open.css"] = search_open_css()
     return [SourceFile(path, _digest(text), constant(text)) for path, text in files.items()]

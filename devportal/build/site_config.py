@@ -80,9 +80,14 @@ def mkdocs_config(
             {"pymdownx.highlight": {"use_pygments": True, "guess_lang": False}},
             {"toc": {"permalink": True}},
         ],
-        # The identity's colours, the service header and footer shared with the account pages, then
-        # the catalogue's and pages' own styles.
-        "extra_css": ["assets/portal/identity.css", "assets/portal/chrome.css", "assets/portal/portal.css"],
+        # The identity's colours, the service header and footer shared with the account pages, the
+        # search dialog's open state in that header, then the catalogue's and pages' own styles.
+        "extra_css": [
+            "assets/portal/identity.css",
+            "assets/portal/chrome.css",
+            "assets/portal/search-open.css",
+            "assets/portal/portal.css",
+        ],
         "extra_javascript": ["assets/portal/account-state.js", "assets/portal/catalogue.js"],
         "validation": {"links": {"absolute_links": "ignore", "unrecognized_links": "warn"}},
         "nav": nav_items,

@@ -6,7 +6,8 @@ accessibility (axe-core, WCAG 2.1 AA). The theme is themed, not forked:
   from a second `<header>` landmark into a plain block (Material's script looks for its search button
   inside a `header`, which it still is);
 - `partials/footer.html`: the portal's service footer instead of "Made with Material for MkDocs";
-- `partials/search.html`: the search dialog gets an accessible name.
+- `partials/search.html`: the search dialog gets an accessible name (its open state, whose rules expect
+  the toolbar outside any header, is re-aimed by devportal.build.search_css).
 
 Derived at build time from the installed (pinned) theme's own partials, so an upgrade of the theme
 keeps its markup and only the changes are ours.
