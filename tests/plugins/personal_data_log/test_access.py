@@ -222,9 +222,11 @@ def test_a_subject_from_the_verified_token(
     app["grants"][0].update({"purpose": "Self service", "legal_basis": "public-task"})
     doc["consumers"] = [app]
     url = sqlite_copy(sqlite_template, tmp_path)
-    gateway = start_gateway(
-        doc, env=platform_env(tmp_path / "state", AGORA_DATABASE_URL=url, AGORA_PSEUDONYM_KEYS=KEYS)
-    )
+    env = platform_env(
+        tmp_path / "state", AGORA_DATABASE_URL=url, AGORA_PSEUDONYM_KEYS=KEYS,
+        AGORA_ALLOWED_UPSTREAM_HOSTS="127.0.0.1",  # the provider's keys are on loopback, as with `make run`
+    )  # fmt: skip
+    gateway = start_gateway(doc, env=env)
     token = client_token(oidc_issuer, "agora-rs")
     with httpx.Client(base_url=gateway.url, timeout=10) as client:
         assert (
