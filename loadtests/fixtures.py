@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BENCH_PATH", "BENCH_PREFIX", "BenchPlatform", "build_platform", "without_plugins"]
+__all__ = [
+    "BENCH_PATH", "BENCH_PREFIX", "BENCH_SUBJECT", "BenchPlatform", "build_platform", "with_personal_data",
+    "without_plugins",
+]  # fmt: skip
 
 BENCH_PREFIX = "/bench/hello/v1"
 BENCH_PATH = BENCH_PREFIX + "/hello"
@@ -130,6 +133,27 @@ def without_plugins(snapshot: dict[str, Any]) -> dict[str, Any]:
         for route in service["routes"]:
             route["plugins"] = []
     return bare
+
+
+BENCH_SUBJECT = (b"x-subject", b"1 85 05 75 123 456 78")  # the header a personal-data-log bench sends
+
+
+def with_personal_data(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The same platform as if `GET /hello` declared personal data with its subject in `X-Subject`: the
+    registry's personal-data-log entry on every route, as registry/compile/snapshot.py compiles it."""
+    logged = copy.deepcopy(snapshot)
+    entry = {
+        "name": "personal-data-log",
+        "config": {
+            "subject": {"in": "header", "name": BENCH_SUBJECT[0].decode()},
+            "categories": ["identity", "entitlements"],
+            "legal_bases": {"public-task": 1825},
+        },
+    }
+    for service in logged["services"]:
+        for route in service["routes"]:
+            route["plugins"] = [*route.get("plugins", []), entry]
+    return logged
 
 
 def write_json(path: Path, document: dict[str, Any]) -> Path:

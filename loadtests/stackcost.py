@@ -1,13 +1,15 @@
 """CPU time per request of Agora's own code, in process: the gateway's pipeline and plugins driven
 through the engine's seam (gateway/engine/http.py), with an upstream that answers at once (no sockets).
 
-    python -m loadtests.stackcost [--requests 20000] [--rounds 5]
+    python -m loadtests.stackcost [--requests 20000] [--rounds 5] [--personal-data]
 
 The bench (loadtests/bench.py) measures the whole server; this isolates the part Agora can change,
 and, being CPU time rather than throughput, it holds still on a busy machine. Each round times the
 bare stack and the full plugin chain (the bench's snapshot, local policy, metering to SQLite) in
 turn; the median per-request figure of each is printed, with the plugins' share: the process's CPU
-time (all threads: metering's flusher included) and the event loop thread's alone.
+time (all threads: metering's flusher included) and the event loop thread's alone. `--personal-data`
+adds a third stack: the full chain plus personal-data-log on the route (subject in a header, rows to the
+same SQLite), and prints what it adds to the full chain.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .fixtures import BENCH_PATH, build_platform, without_plugins
+from .fixtures import BENCH_PATH, BENCH_SUBJECT, build_platform, with_personal_data, without_plugins
 
 __all__ = ["main", "run_requests"]
 
@@ -124,7 +126,9 @@ def _gateway(snapshot: dict[str, Any]) -> Any:
     return create_app(settings, transport=InstantTransport(), registry=registry, config=config)
 
 
-async def _measure(requests: int, rounds: int, directory: Path) -> dict[str, list[tuple[float, float]]]:
+async def _measure(
+    requests: int, rounds: int, directory: Path, personal_data: bool = False
+) -> dict[str, list[tuple[float, float]]]:
     platform = build_platform(directory, "http://127.0.0.1:9")
     os.environ.update(
         {
@@ -138,6 +142,9 @@ async def _measure(requests: int, rounds: int, directory: Path) -> dict[str, lis
         os.environ.pop(name, None)
     apps = {"bare": _gateway(without_plugins(platform.snapshot)), "plugins": _gateway(platform.snapshot)}
     headers = {"bare": CLIENT_HEADERS, "plugins": [*CLIENT_HEADERS, (b"apikey", platform.api_key.encode())]}
+    if personal_data:
+        apps["personal-data"] = _gateway(with_personal_data(platform.snapshot))
+        headers["personal-data"] = [*headers["plugins"], BENCH_SUBJECT]
     for app in apps.values():
         await app.startup()
     try:
@@ -160,20 +167,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=20_000, help="per round and stack (default 20,000)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument(
+        "--personal-data", action="store_true", help="also time the full chain plus personal-data-log"
+    )
     args = parser.parse_args(argv)
     import uvloop
 
     with tempfile.TemporaryDirectory(prefix="agora-stackcost-") as tmp:
-        results = uvloop.run(_measure(args.requests, args.rounds, Path(tmp)))
+        results = uvloop.run(_measure(args.requests, args.rounds, Path(tmp), args.personal_data))
     medians = {}
     for name, values in results.items():
         process = statistics.median(v[0] for v in values)
         loop = statistics.median(v[1] for v in values)
         medians[name] = process
-        print(f"{name:8} {process:7.1f} us CPU per request, {loop:7.1f} us of it on the event loop's thread "
+        print(f"{name:13} {process:7.1f} us CPU per request, {loop:7.1f} us of it on the event loop's thread "
               f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")  # fmt: skip
     bare, plugins = medians["bare"], medians["plugins"]
     print(f"plugins add {plugins - bare:.1f} us per request ({plugins / bare - 1:.0%} of the bare stack)")
+    if "personal-data" in medians:
+        logged = medians["personal-data"]
+        print(f"personal-data-log adds {logged - plugins:.1f} us per request to the full chain")
     return 0
 
 

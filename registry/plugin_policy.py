@@ -11,6 +11,12 @@ and each plugin's schema (`plugins/<name>/schema.py`) marks them:
     "agency_values": (True,)        the only values an agency may give it (key-auth's `hide_credentials`:
                                     keys never reach an upstream, where they would work on other APIs)
 
+A plugin the registry compiles from another declaration names it in its schema module
+(`COMPILED_FROM = "x-agora-personal-data"`): an agency may not name that plugin at all, it declares
+what the plugin needs where the schema module says (personal-data-log is put on exactly the operations
+that declare personal data, with their subject and categories; an entry of its own could log nothing,
+or log the wrong parameter).
+
 Breaches are refused at publication as `SpecRefused` findings, located by JSON Pointer; unlike spec
 findings, `accept_findings` does not let them through.
 """
@@ -26,21 +32,32 @@ from agora.errors import Finding, InvalidInput, SpecRefused
 from registry.specs.pointer import escape
 from registry.upstreams import check_url
 
-__all__ = ["check_plugin_configs", "plugin_fields", "with_platform_values"]
+__all__ = ["check_plugin_configs", "compiled_from", "plugin_fields", "with_platform_values"]
 
 _KEY = "x-agora-plugins"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+def _schema_module(name: str) -> Any:
+    try:
+        return importlib.import_module(f"plugins.{name.replace('-', '_')}.schema")
+    except ImportError:
+        return None
+
+
 @cache
 def plugin_fields(name: str) -> dict[str, dict[str, Any]]:
     """The plugin's schema as field -> rules; empty for a plugin Agora does not ship."""
-    try:
-        module = importlib.import_module(f"plugins.{name.replace('-', '_')}.schema")
-    except ImportError:
-        return {}
-    schema: tuple[dict[str, Any], ...] = getattr(module, "Schema", ())
+    schema: tuple[dict[str, Any], ...] = getattr(_schema_module(name), "Schema", ())
     return {field: rules for entry in schema for field, rules in entry.items()}
+
+
+@cache
+def compiled_from(name: str) -> str | None:
+    """The spec extension the registry compiles this plugin from, or None for a plugin an agency may
+    name in `x-agora-plugins`."""
+    found = getattr(_schema_module(name), "COMPILED_FROM", None)
+    return found if isinstance(found, str) else None
 
 
 def with_platform_values(name: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -111,23 +128,33 @@ def _field(
                     yield finding
 
 
-def _entries(value: Any, where: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(plugin name, pointer to its config, config) for both spellings of `x-agora-plugins`."""
+def _entries(value: Any, where: str) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(plugin name, pointer to the entry's name, pointer to its config, config) for both spellings of
+    `x-agora-plugins`."""
     if isinstance(value, dict):
         for name, config in value.items():
-            yield str(name), f"{where}/{escape(str(name))}", config if isinstance(config, dict) else {}
+            at = f"{where}/{escape(str(name))}"
+            yield str(name), at, at, config if isinstance(config, dict) else {}
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, dict) and "name" in item:
                 config = item.get("config")
-                yield str(item["name"]), f"{where}/{index}/config", config if isinstance(config, dict) else {}
+                yield (
+                    str(item["name"]), f"{where}/{index}/name", f"{where}/{index}/config",
+                    config if isinstance(config, dict) else {},
+                )  # fmt: skip
 
 
 def check_plugin_configs(document: dict[str, Any], *, allowed_hosts: tuple[str, ...] = ()) -> None:
     """Raises SpecRefused listing every field of every `x-agora-plugins` the platform does not allow."""
     findings: list[Finding] = []
     for where, value in _places(document):
-        for name, at, config in _entries(value, where):
+        for name, named_at, at, config in _entries(value, where):
+            source = compiled_from(name)
+            if source is not None:
+                message = f"{name} is set by the platform from {source}: declare it there, not as a plugin"
+                findings.append(Finding(named_at, message, "policy"))
+                continue
             fields = plugin_fields(name)
             for field, field_value in config.items():
                 rules = fields.get(str(field))

@@ -55,5 +55,6 @@ def prune_command(
         raise Unavailable(f"the registry database is unavailable: {exc.orig or exc}") from exc
     console.print(
         f"deleted {result.records} raw records and {result.health_samples} health samples older than "
-        f"{retention.raw_days} days, {result.minute_rows} minute and {result.hour_rows} hour rollup rows"
+        f"{retention.raw_days} days, {result.minute_rows} minute and {result.hour_rows} hour rollup rows, "
+        f"{result.personal_data_accesses} accesses to personal data past their retention"
     )

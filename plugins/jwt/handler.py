@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agora.errors import InvalidInput
-from plugins import CTX_PLAN
+from plugins import CTX_JWT_CLAIMS, CTX_PLAN
 from plugins.jwt import keys
 from plugins.jwt.schema import ALGORITHMS, Schema
 from plugins.jwt.tokens import InvalidToken, read_unverified, token_scopes, verify
@@ -61,10 +61,7 @@ ERR_UNKNOWN_APPLICATION = "The token names an application unknown to this platfo
 ERR_KEYS_UNAVAILABLE = "The identity provider's keys cannot be fetched; try again later"
 
 CONSUMER_ID, CONSUMER_USERNAME = "X-Consumer-ID", "X-Consumer-Username"
-CTX_TOKEN, CTX_CLAIMS = (
-    "authenticated_jwt_token",
-    "agora.jwt.claims",
-)  # kong.ctx.shared keys (Kong: the first)
+CTX_TOKEN, CTX_CLAIMS = "authenticated_jwt_token", CTX_JWT_CLAIMS  # kong.ctx.shared keys (Kong: the first)
 _MAX_CACHED_CONSUMERS = 10_000
 
 

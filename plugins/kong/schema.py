@@ -3,9 +3,9 @@
 Kong validates every plugin-server schema against its metaschema (kong/db/schema/metaschema.lua) when
 it starts, then every plugin config against that schema. So the `--dump` schema must say what Kong
 can check: an `array` declares its `elements`, a `map` its `keys` and `values`, a `record` its
-`fields`; `one_of` only on strings and numbers; a `default` of the field's own type. Descriptions
-are left out: older Kong 3.x metaschemas refuse the attribute, and the portal reads them from
-Agora's own schema anyway.
+`fields` (a record of Agora's schema declares them, as Kong's do); `one_of` only on strings and
+numbers; a `default` of the field's own type. Descriptions are left out: older Kong 3.x metaschemas
+refuse the attribute, and the portal reads them from Agora's own schema anyway.
 
 Two fields carry whole JSON Schemas (request-validator's `parameters` and `body`), which no Kong
 field type can describe: Kong sees them as strings holding JSON, the export writes them that way
@@ -34,7 +34,10 @@ _ELEMENTS: dict[tuple[str, str], dict[str, Any]] = {
         ],
     },
 }
-_MAP_VALUES: dict[tuple[str, str], dict[str, Any]] = {("rate-limiting", "limits"): {"type": "integer"}}
+_MAP_VALUES: dict[tuple[str, str], dict[str, Any]] = {
+    ("rate-limiting", "limits"): {"type": "integer"},
+    ("personal-data-log", "legal_bases"): {"type": "integer"},
+}
 _ONE_OF_TYPES = frozenset({"string", "number", "integer"})
 
 
@@ -51,7 +54,12 @@ def _kong_field(plugin: str, name: str, rules: dict[str, Any]) -> dict[str, Any]
     elif kind == "map":
         field = {"type": "map", "keys": _STRING, "values": _MAP_VALUES.get((plugin, name), _STRING)}
     elif kind == "record":
-        raise ValueError(f"{plugin}.{name}: a record needs its fields declared for Kong")
+        if not rules.get("fields"):
+            raise ValueError(f"{plugin}.{name}: a record needs its fields declared for Kong")
+        fields = [
+            {sub: _kong_field(plugin, f"{name}.{sub}", r)} for e in rules["fields"] for sub, r in e.items()
+        ]
+        field = {"type": "record", "fields": fields}
     else:
         field = {"type": kind}
         if "one_of" in rules and kind in _ONE_OF_TYPES:

@@ -1,5 +1,8 @@
 """The recorder: pending usage records and the thread that writes them, one per store and settings.
 
+Records are small tuples; the recorder's `to_row` (usage's by default) turns each into the row a store
+writes, in the flusher thread. personal-data-log (plugins/personal_data_log/) reuses it with its own.
+
 The request path only appends a tuple to a deque (thread-safe, O(1), no lock, no I/O). A flusher
 thread wakes every `flush_interval`, or earlier when `batch_size` records are pending, and writes
 everything pending in batches of `batch_size`. So a record waits at most one interval (plus the write
@@ -26,34 +29,47 @@ from collections.abc import Callable
 from typing import Any
 
 from plugins.usage_metering.backends import UsageStore
-from plugins.usage_metering.record import Usage, to_row
+from plugins.usage_metering.record import to_row as usage_row
 
-__all__ = ["Recorder", "recorder_for", "shutdown"]
+__all__ = ["Recorder", "RowOf", "recorder_for", "shutdown"]
+
+# (record, the recorder's id prefix) -> the row a store writes; runs in the flusher thread.
+RowOf = Callable[[Any, str], dict[str, Any]]
 
 log = logging.getLogger("agora.plugins.usage_metering")
 
 
 class Recorder:
     def __init__(
-        self, store: UsageStore, *, flush_interval: float, batch_size: int, max_pending: int, name: str = ""
+        self,
+        store: UsageStore,
+        *,
+        flush_interval: float,
+        batch_size: int,
+        max_pending: int,
+        name: str = "",
+        to_row: RowOf = usage_row,
+        kind: str = "usage",
+        thread: str = "usage-metering",
     ) -> None:
-        self.store = store
+        # kind: what the records are, for the log lines; thread: the flusher's name, `name` appended
+        self.store, self.to_row, self.kind = store, to_row, kind
         self.flush_interval, self.batch_size, self.max_pending = flush_interval, batch_size, max_pending
         self.id_prefix = secrets.token_hex(8)  # per recorder, so ids never collide across workers
         self.seq = itertools.count()  # `next()` is atomic under the GIL
         self.written = self.dropped = 0
         self.closed = False
-        self._pending: deque[Usage] = deque()
-        self._failed: list[Usage] = []  # the batch whose write failed, retried first
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._failed: list[tuple[Any, ...]] = []  # the batch whose write failed, retried first
         self._wake = threading.Event()
         self._stopping = False
-        self._thread = threading.Thread(target=self._run, name=f"usage-metering{name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{thread}{name}", daemon=True)
         self._thread.start()
 
-    def add(self, usage: Usage) -> None:
+    def add(self, record: tuple[Any, ...]) -> None:
         """On the event loop, after the response: one append, a wake-up when a batch is full."""
         pending = self._pending
-        pending.append(usage)
+        pending.append(record)
         if len(pending) >= self.batch_size and not self._wake.is_set():
             self._wake.set()
         if len(pending) > self.max_pending:
@@ -76,7 +92,9 @@ class Recorder:
         self._thread.join(timeout)
         left = self.pending()
         if left or self.dropped:
-            log.error("usage metering stopped with %d records unwritten, %d dropped", left, self.dropped)
+            log.error(
+                "%s recorder stopped with %d records unwritten, %d dropped", self.kind, left, self.dropped
+            )
         self.store.close()
 
     def _run(self) -> None:
@@ -90,8 +108,8 @@ class Recorder:
             if stopping:
                 return
 
-    def _take(self) -> list[Usage]:
-        batch: list[Usage] = []
+    def _take(self) -> list[tuple[Any, ...]]:
+        batch: list[tuple[Any, ...]] = []
         pending = self._pending
         try:
             while len(batch) < self.batch_size:
@@ -106,13 +124,14 @@ class Recorder:
             if not batch:
                 return
             try:
-                self.store.write([to_row(usage, self.id_prefix) for usage in batch])
+                to_row, prefix = self.to_row, self.id_prefix
+                self.store.write([to_row(record, prefix) for record in batch])
             except Exception as exc:
                 self._failed = batch
                 # One short line per interval: SQLAlchemy's message would carry the whole statement.
                 reason = (str(exc).splitlines() or [""])[0][:300]
-                log.warning("usage store write failed (%d records kept for retry): %s: %s",
-                            len(batch), type(exc).__name__, reason)  # fmt: skip
+                log.warning("%s store write failed (%d records kept for retry): %s: %s",
+                            self.kind, len(batch), type(exc).__name__, reason)  # fmt: skip
                 return
             self.written += len(batch)
 

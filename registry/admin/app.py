@@ -20,6 +20,7 @@ from registry.admin import agencies, analytics, apis, applications, grants, metr
 from registry.admin.context import AdminContext
 from registry.admin.dashboard import ui_routes
 from registry.admin.headers import SecurityHeaders
+from registry.admin.personal_data_ingest import routes as personal_data_ingest_routes
 from registry.admin.problems import agora_error_handler, http_error_handler, unexpected_error_handler
 from registry.analytics.scheduler import Scheduler
 from registry.db import make_engine, make_sessionmaker
@@ -29,7 +30,7 @@ __all__ = ["ROUTES", "create_admin_app", "create_app"]
 # The admin API, every route documented in openapi.yaml (a test keeps both in step).
 ROUTES: list[BaseRoute] = [*platform.routes, *agencies.routes, *apis.routes, *plans.routes, *grants.routes]
 ROUTES += applications.routes
-ROUTES += usage.routes
+ROUTES += usage.routes + personal_data_ingest_routes
 ROUTES += analytics.routes + metrics.routes
 
 

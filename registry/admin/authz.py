@@ -1,5 +1,5 @@
 """Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only),
-usage-ingest (posts usage records, nothing else)."""
+usage-ingest (posts usage records and accesses to personal data, nothing else)."""
 
 from __future__ import annotations
 
@@ -47,4 +47,4 @@ def require_usage_writer(principal: Principal) -> None:
     """Usage feeds quotas and every agency's dashboards: only a platform admin or the usage-ingest
     role (the credential a Kong data plane holds) may write it."""
     if principal.role not in (Role.PLATFORM_ADMIN, Role.USAGE_INGEST):
-        raise Forbidden("only a platform admin or a usage-ingest token may ingest usage records")
+        raise Forbidden("only a platform admin or a usage-ingest token may ingest what a data plane reports")

@@ -5,6 +5,10 @@ no client address, only application ids, and they are what cost sharing between 
 Raw records are the only place client addresses (truncated) live, so their retention is the one the
 privacy notice names. The rollup job rebuilds an hour from its minute rows, so a record arriving more
 than 14 days late is kept raw but no longer changes the hour and day rows (rollup.py skips nothing else).
+
+Accesses to personal data (issue 16) each carry their own `retention_days`, set by the gateway from the
+legal basis of the caller's grant (the spec's `retention-days`, 5 years by default): each row goes once
+it is older than that, whatever the usage retention.
 """
 
 from __future__ import annotations
@@ -14,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput
-from registry.models import HealthSample, UsageRecord, UsageRollup, utcnow
+from registry.models import HealthSample, PersonalDataAccess, UsageRecord, UsageRollup, utcnow
 
-__all__ = ["RETENTION_ENV", "PruneResult", "Retention", "prune"]
+__all__ = ["RETENTION_ENV", "PruneResult", "Retention", "prune", "prune_personal_data"]
 
 RETENTION_ENV = "AGORA_USAGE_RETENTION_DAYS"
 
@@ -50,6 +54,20 @@ class PruneResult:
     health_samples: int
     minute_rows: int
     hour_rows: int
+    personal_data_accesses: int = 0
+
+
+def prune_personal_data(session: Session, now: datetime) -> int:
+    """Deletes the accesses older than their own retention. One statement per distinct retention (a
+    platform has a handful: one per legal basis), each a range on `at` the database can do at once."""
+    deleted = 0
+    periods = session.scalars(select(PersonalDataAccess.retention_days).distinct()).all()
+    for days in periods:
+        statement = delete(PersonalDataAccess).where(
+            PersonalDataAccess.retention_days == days, PersonalDataAccess.at < now - timedelta(days=days)
+        )
+        deleted += int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return deleted
 
 
 def _rows(session: Session, granularity: str, before: datetime) -> int:
@@ -67,4 +85,5 @@ def prune(session: Session, retention: Retention, *, now: datetime | None = None
         health_samples=int(samples.rowcount),  # type: ignore[attr-defined]
         minute_rows=_rows(session, "minute", now - timedelta(days=retention.minute_days)),
         hour_rows=_rows(session, "hour", now - timedelta(days=retention.hour_days)),
+        personal_data_accesses=prune_personal_data(session, now),
     )

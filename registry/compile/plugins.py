@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.models import AccessLevel
-from registry.plugin_policy import with_platform_values
+from registry.plugin_policy import compiled_from, with_platform_values
 
 __all__ = ["OPEN_LIMITS", "merge_plugins", "plugin_list", "service_plugins"]
 
@@ -23,7 +23,9 @@ OPEN_LIMITS: dict[str, int | None] = {"second": 10, "minute": 300, "hour": None,
 
 
 def plugin_list(value: Any) -> list[dict[str, Any]]:
-    """`x-agora-plugins` (as decK reads `x-kong-plugin-*`): {name, config} entries or a name -> config map."""
+    """`x-agora-plugins` (as decK reads `x-kong-plugin-*`): {name, config} entries or a name -> config map.
+    A plugin the registry compiles from another declaration (personal-data-log) is left out: publication
+    refuses it there (registry/plugin_policy.py), and a spec published before that rule must not add it."""
     if isinstance(value, dict):
         value = [{"name": name, "config": config or {}} for name, config in value.items()]
     if not isinstance(value, list):
@@ -34,7 +36,7 @@ def plugin_list(value: Any) -> list[dict[str, Any]]:
             "config": with_platform_values(str(item["name"]), dict(item.get("config") or {})),
         }
         for item in value
-        if isinstance(item, dict) and "name" in item
+        if isinstance(item, dict) and "name" in item and compiled_from(str(item["name"])) is None
     ]
     return sorted(plugins, key=lambda p: p["name"])
 

@@ -3,7 +3,9 @@
 Each route carries its operation's effective `security` requirements and, derived from them, the
 `scopes` a bearer token needs (the jwt plugin reads them). A `request-validator` entry, wherever the
 spec enables it, is compiled onto each route with that operation's parameter and body schemas in its
-config, so the plugin (in Agora's gateway or in Kong) needs nothing but its config.
+config, so the plugin (in Agora's gateway or in Kong) needs nothing but its config. So is
+`personal-data-log`, on exactly the routes whose operation declares personal data (`x-agora-personal-data`):
+where the person's identifier is, the categories, and the API's legal bases with their retention.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from registry.models import (
     VersionStatus,
     utcnow,
 )
+from registry.specs.personal_data import PersonalData, personal_data
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -44,6 +47,7 @@ DEFAULT_TIMEOUTS = {"connect": 5.0, "read": 30.0}
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 BEARER_SCHEMES = ("oauth2", "openIdConnect")  # security scheme types whose requirements name scopes
 VALIDATOR = "request-validator"
+PERSONAL_DATA_LOG = "personal-data-log"
 
 
 def canonical(document: dict[str, Any]) -> bytes:
@@ -89,6 +93,21 @@ def _validator(op: dict[str, Any], kind: str, config: dict[str, Any]) -> dict[st
     }
 
 
+def _personal_data_log(data: PersonalData, operation_id: str) -> dict[str, Any] | None:
+    """The personal-data-log entry of one route, or None when its operation declares no personal data."""
+    declared = data.operations.get(operation_id)
+    if declared is None:
+        return None
+    return {
+        "name": PERSONAL_DATA_LOG,
+        "config": {
+            "subject": {"in": declared.subject.source, "name": declared.subject.name},
+            "categories": list(declared.categories),
+            "legal_bases": {basis.id: basis.retention_days for basis in data.legal_bases},
+        },
+    }
+
+
 def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]:
     normalized = row.normalized
     doc_ext = normalized.get("extensions") or {}
@@ -98,6 +117,7 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
     # A document-level request-validator moves onto every route, each with its own operation's schemas.
     validator = next((p for p in plugins if p["name"] == VALIDATOR), None)
     plugins = [p for p in plugins if p["name"] != VALIDATOR]
+    data = personal_data(normalized)
     routes = []
     for op in normalized.get("operations", []):
         ext = op.get("extensions") or {}
@@ -105,6 +125,9 @@ def _service(api: Api, row: ApiVersion, successor: str | None) -> dict[str, Any]
         wanted = next((p for p in own if p["name"] == VALIDATOR), validator)
         if wanted is not None:
             own = merge_plugins(own, [_validator(op, normalized.get("kind", ""), wanted["config"])])
+        logged = _personal_data_log(data, op["operation_id"]) if data is not None else None
+        if logged is not None:
+            own = merge_plugins(own, [logged])
         security = op.get("security") or []
         routes.append(
             {

@@ -18,8 +18,9 @@ class Role(enum.StrEnum):
     PLATFORM_ADMIN = "platform-admin"  # everything
     AGENCY_ADMIN = "agency-admin"  # read and change its own agencies' APIs, plans and grants
     OPS = "ops"  # read-only, everything
-    # Posts usage records and nothing else, not even reads: the credential a Kong data plane holds
-    # (docs/kong.md). Fits the column as created (VARCHAR of the longest value, no CHECK): no migration.
+    # Posts usage records and accesses to personal data, nothing else, not even reads: the credential a
+    # Kong data plane holds (docs/kong.md). Fits the column as created (VARCHAR of the longest value, no
+    # CHECK): no migration.
     USAGE_INGEST = "usage-ingest"
 
 

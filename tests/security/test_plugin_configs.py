@@ -48,6 +48,13 @@ REFUSED = [
     ({"usage-metering": {"http_endpoint": "https://collector.example.org"}}, "http_endpoint"),
     ({"access-control": {"portal_url": "http://127.0.0.1:8002"}}, "portal_url"),
     ({"key-auth": {"hide_credentials": False}}, "/x-agora-plugins/key-auth/hide_credentials"),
+    # Compiled from x-agora-personal-data only (issue 16): an entry of its own could log nothing, or the
+    # wrong parameter, or (empty) make every gateway refuse the snapshot.
+    ({"personal-data-log": {}}, "/x-agora-plugins/personal-data-log"),
+    (
+        [{"name": "personal-data-log", "config": {"subject": {"in": "query", "name": "q"}}}],
+        "/x-agora-plugins/0/name",
+    ),
 ]
 
 
@@ -83,3 +90,18 @@ def test_a_key_auth_entry_without_hide_credentials_still_hides_keys() -> None:
     assert key_auth["config"] == {"key_names": ["token"], "hide_credentials": True}
     (route,) = plugin_list([{"name": "key-auth", "config": {}}])
     assert route["config"]["hide_credentials"] is True
+
+
+def test_personal_data_log_is_refused_at_operations_and_never_compiled_from_x_agora_plugins(
+    world: World,
+) -> None:
+    response = _publish(world, {"personal-data-log": {}}, at_operation=True)
+    assert response.status_code == 422
+    (finding,) = response.json()["findings"]
+    assert finding["location"] == "/paths/~1x/get/x-agora-plugins/personal-data-log"
+    assert "x-agora-personal-data" in finding["message"]
+    # A spec stored before the rule: its entry is not compiled (the declaration is the only source).
+    entries = [{"name": "personal-data-log", "config": {}}, {"name": "cors", "config": {}}]
+    assert [p["name"] for p in plugin_list(entries)] == ["cors"]
+    extensions = {"x-agora-plugins": {"personal-data-log": {}}}
+    assert "personal-data-log" not in [p["name"] for p in service_plugins(AccessLevel.RESTRICTED, extensions)]

@@ -1,5 +1,6 @@
 """The `database` backend: batch inserts into `usage_records` (idempotent on `request_id`), from the
-recorder's flusher thread, which creates the engine lazily and is its only user.
+recorder's flusher thread, which creates the engine lazily and is its only user. The table is a
+`RowTable` (usage's by default; personal-data-log writes `personal_data_accesses` the same way).
 
 The flusher shares the worker's GIL with the event loop, so every microsecond it spends per record is
 taken from requests. The insert is therefore the registry's own statement (`usage_insert`: the same
@@ -13,17 +14,18 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Insert, Table, event
 
 from registry.db import make_engine
 from registry.models import UsageRecord
 from registry.services.usage import USAGE_COLUMNS, usage_insert
 
-__all__ = ["DatabaseStore"]
+__all__ = ["USAGE_TABLE", "DatabaseStore", "RowTable"]
 
 _Processor = Callable[[Any], Any]
 
@@ -35,7 +37,9 @@ def _relaxed_sync(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
-_ROWS_PER_STATEMENT = 500  # x 14 columns: 7,000 parameters, under SQLite's 32,766 and PostgreSQL's 65,535
+# x 14 columns (usage; 17 for personal data): at most 8,500 parameters, under SQLite's 32,766 and
+# PostgreSQL's 65,535
+_ROWS_PER_STATEMENT = 500
 _NAMED = re.compile(r"%\((\w+)\)s")  # psycopg's named placeholder, as SQLAlchemy compiles it
 
 
@@ -72,9 +76,22 @@ def _instant(dialect: str, processor: _Processor | None) -> _Processor:
     return lambda unix: processor(datetime.fromtimestamp(unix, UTC))
 
 
+@dataclass(frozen=True, slots=True)
+class RowTable:
+    """What a store writes: the table, the columns a row sets (its `at` in Unix seconds) and the
+    registry's own insert statement for a dialect (idempotent on `request_id`)."""
+
+    table: Table
+    columns: tuple[str, ...]
+    insert: Callable[[str], Insert]
+
+
+USAGE_TABLE = RowTable(cast(Table, UsageRecord.__table__), USAGE_COLUMNS, usage_insert)
+
+
 class DatabaseStore:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, rows: RowTable = USAGE_TABLE) -> None:
+        self.url, self.rows = url, rows
         self._engine: Engine | None = None
         self._head = self._group = self._tail = ""
         self._values: Callable[[dict[str, Any]], tuple[Any, ...]] = tuple
@@ -87,10 +104,11 @@ class DatabaseStore:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _relaxed_sync)
         dialect = engine.dialect
-        compiled = usage_insert(dialect.name).compile(dialect=dialect, column_keys=list(USAGE_COLUMNS))
+        rows = self.rows
+        compiled = rows.insert(dialect.name).compile(dialect=dialect, column_keys=list(rows.columns))
         positional = compiled.positiontup if compiled.positional else None
         self._head, self._group, self._tail, order = _single_row(compiled.string, positional)
-        columns = UsageRecord.__table__.c
+        columns = rows.table.c
         bind = [columns[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
         processors: list[_Processor | None] = [
             _instant(dialect.name, processor) if name == "at" else processor

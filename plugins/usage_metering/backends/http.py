@@ -22,8 +22,8 @@ class IngestRefused(Exception):
 
 
 class HttpStore:
-    def __init__(self, endpoint: str, token: str, *, timeout: float = 10.0) -> None:
-        self.endpoint = endpoint
+    def __init__(self, endpoint: str, token: str, *, timeout: float = 10.0, kind: str = "usage") -> None:
+        self.endpoint, self.kind = endpoint, kind  # kind: what the records are, for the log line
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
 
@@ -33,8 +33,8 @@ class HttpStore:
             return
         if response.status_code in _FINAL:
             log.error(
-                "usage ingest refused a batch of %d records for good (%d): %s",
-                len(rows), response.status_code, response.text[:500],
+                "%s ingest refused a batch of %d records for good (%d): %s",
+                self.kind, len(rows), response.status_code, response.text[:500],
             )  # fmt: skip
             return
         raise IngestRefused(f"{self.endpoint} answered {response.status_code}: {response.text[:200]}")

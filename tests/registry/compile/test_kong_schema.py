@@ -49,7 +49,7 @@ def kong_fields() -> dict[str, dict[str, list[str] | None]]:
 
 def every_feature() -> dict[str, Any]:
     """The parity snapshot plus what it lacks: jwt, usage-metering, a schema-only sandbox example,
-    a CORS policy only Agora's plugin can hold, request-size-limiting as an entry."""
+    a CORS policy only Agora's plugin can hold, request-size-limiting as an entry, personal-data-log."""
     snap = copy.deepcopy(snapshot())
     by_name = {s["name"]: s for s in snap["services"]}
     companies = by_name["commerce.companies.v1"]
@@ -61,6 +61,12 @@ def every_feature() -> dict[str, Any]:
     ]
     tickets = by_name["transport.tickets.v1"]
     tickets["routes"][1]["sandbox"] = {"status": 201, "schema": {"type": "object"}}
+    logged = {
+        "subject": {"in": "path", "name": "nir"},
+        "categories": ["identity"],
+        "legal_bases": {"task": 30},
+    }
+    tickets["routes"][0].setdefault("plugins", []).append({"name": "personal-data-log", "config": logged})
     return snap
 
 
@@ -111,6 +117,7 @@ def test_a_snapshot_with_every_feature_exports_a_file_decK_and_kong_accept(every
     config = to_kong(every_feature(), python_plugins_everywhere=everywhere, redis=redis)
     names = {e["name"] for _, e in plugins_of(config)}
     assert {"http-log", "request-termination", "response-transformer", "request-transformer"} <= names
+    assert "agora-personal-data-log" in names
     if everywhere:
         assert {"agora-cors", "agora-jwt", "agora-access-control", "agora-key-auth"} <= names
     check(config)
