@@ -16,7 +16,17 @@ from starlette.routing import BaseRoute
 from agora.access_log import drop_query_strings
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
-from registry.admin import agencies, analytics, apis, grants, metrics, plans, platform, usage
+from registry.admin import (
+    agencies,
+    analytics,
+    apis,
+    grants,
+    metrics,
+    personal_data_audit,
+    plans,
+    platform,
+    usage,
+)
 from registry.admin.context import AdminContext
 from registry.admin.dashboard import ui_routes
 from registry.admin.headers import SecurityHeaders
@@ -30,6 +40,7 @@ __all__ = ["ROUTES", "create_admin_app", "create_app"]
 ROUTES: list[BaseRoute] = [*platform.routes, *agencies.routes, *apis.routes, *plans.routes, *grants.routes]
 ROUTES += usage.routes
 ROUTES += analytics.routes + metrics.routes
+ROUTES += personal_data_audit.routes
 
 
 def create_admin_app(
