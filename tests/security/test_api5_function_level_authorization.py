@@ -53,13 +53,23 @@ ACCESS = {
     "decideGrant": "write-agency",
     "createAgency": "write-platform",
     "ingestUsage": "write-platform",
+    # Who read which person's data: the agency's own admins and platform admins, not ops.
+    "listPersonalDataAccesses": "read-personal-data",
+    "exportPersonalDataAccesses": "read-personal-data",
 }
 
 # role -> access class -> allowed?
 ALLOWED = {
-    "platform-admin": {"read-scoped", "read-agency", "read-platform", "write-agency", "write-platform"},
+    "platform-admin": {
+        "read-scoped",
+        "read-agency",
+        "read-platform",
+        "write-agency",
+        "write-platform",
+        "read-personal-data",
+    },
     "ops": {"read-scoped", "read-agency", "read-platform"},
-    "agency-admin (own agency)": {"read-scoped", "read-agency", "write-agency"},
+    "agency-admin (own agency)": {"read-scoped", "read-agency", "write-agency", "read-personal-data"},
     "agency-admin (other agency)": {"read-scoped"},  # listings show only its own agencies' objects
 }
 
