@@ -44,10 +44,11 @@ from registry.services.personal_data_queries import (
 )
 from registry.unit_of_work import read
 
-__all__ = ["routes"]
+__all__ = ["SHOWN", "routes"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
 _FILTERS = ("from", "to", "organisation")
+SHOWN = 500  # rows on the page; the downloads carry them all (up to the queries' cap)
 
 
 def _oidc(ctx: PortalContext) -> CitizenOidc:
@@ -97,7 +98,11 @@ def page(request: Request) -> Response:  # sync: Starlette runs it in its thread
         filters = None
     with read(ctx.sessions) as session:
         user = current_developer(request, session)
-        found = citizen_accesses(session, citizen.pseudonyms, filters) if filters else Accesses([], False)
+        found = (
+            citizen_accesses(session, citizen.pseudonyms, filters, limit=SHOWN)
+            if filters
+            else Accesses([], False)
+        )
         names = labels(session, found.rows)
         rows = [(row, names[(row.agency, row.api, row.version)]) for row in found.rows]
         choices = organisations(session, pseudonyms=citizen.pseudonyms)

@@ -9,6 +9,8 @@ can sign a citizen in to a portal, in-process (TestClient) or served (httpx.Clie
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -47,15 +49,18 @@ def _install() -> None:
 
 
 @contextmanager
-def citizen_provider(*redirect_uris: str) -> Iterator[str]:
-    """The provider running on a free loopback port, accepting these redirect URIs; yields its issuer."""
+def citizen_provider(*redirect_uris: str, people: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
+    """The provider running on a free loopback port, accepting these redirect URIs; yields its issuer.
+    `people`: login -> claims (`national_id`, `name`) instead of the script's alice, bob and carol."""
     _install()
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **({"CITIZEN_PEOPLE": json.dumps(people)} if people is not None else {})}
     process = subprocess.Popen(
         ["node", str(PROVIDER_SCRIPT), str(port), *redirect_uris],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         wait_for(issuer + "/.well-known/openid-configuration", process)

@@ -2,6 +2,8 @@
 // federation citizens sign in with (FranceConnect in France): authorization code flow with PKCE, its
 // built-in development login and consent pages, and three people. alice and bob carry a `national_id`
 // claim (scope `national_id`, given by the userinfo endpoint, as federations do); carol has none.
+// CITIZEN_PEOPLE (JSON, {"login": {"national_id": "...", "name": "..."}}) replaces them, so a test can
+// sign in the people its upstream knows.
 //
 //   node citizen_provider.mjs PORT REDIRECT_URI [REDIRECT_URI...]
 //     -> issuer http://127.0.0.1:PORT, client `agora-citizens` / `agora-citizens-test-secret`,
@@ -18,7 +20,7 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 // The same identifiers as tests/registry/access_rows.py (ALICE, BOB).
-const PEOPLE = {
+const PEOPLE = process.env.CITIZEN_PEOPLE ? JSON.parse(process.env.CITIZEN_PEOPLE) : {
   alice: { national_id: '2 84 12 75 108 042 36', name: 'Alice Martin' },
   bob: { national_id: '1 79 03 13 055 117 21', name: 'Bob Durand' },
   carol: { name: 'Carol Petit' },

@@ -18,6 +18,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from agora.errors import InvalidInput
 from agora.pseudonyms import KEYS_ENV, KeyRing
 from agora.settings import Settings
 from devportal.web.app import create_portal_app
@@ -286,3 +287,37 @@ def test_a_sign_in_that_cannot_be_trusted_opens_no_session(
     denied = fresh.get("/my-data/callback?error=access_denied&error_description=End-User+aborted")
     assert denied.status_code == 401 and "End-User aborted" in denied.text
     assert _references(portal.get("/my-data/").text) == [] and _references(fresh.get("/my-data/").text) == []
+
+
+def test_by_default_the_identifier_is_the_subject_of_the_id_token(
+    settings: Settings, sessions: sessionmaker[Session], tmp_path: Path, log: None
+) -> None:
+    """`AGORA_CITIZEN_OIDC_SUBJECT_CLAIM` unset: `sub` itself, from the verified ID token."""
+    with sessions.begin() as session:
+        access(session, "1850575123456", request_id="dora-served", organisation="Dora's bank")
+    with citizen_provider(PORTAL + "/my-data/callback", people={"1850575123456": {"name": "Dora"}}) as issuer:
+        env = {k: v for k, v in citizen_env(issuer).items() if k != "AGORA_CITIZEN_OIDC_SUBJECT_CLAIM"}
+        oidc = citizen_oidc_from_env(env)
+        assert oidc is not None and oidc.subject_claim == "sub"
+        app = create_portal_app(
+            settings,
+            sessions,
+            site_dir=tmp_path / "site",
+            mailer=OutboxMailer(tmp_path / "outbox"),
+            citizen=oidc,
+        )
+        with TestClient(app, base_url=PORTAL) as client:
+            _signed_in(client, "1850575123456")
+            assert _references(client.get("/my-data/").text) == ["dora-served"]
+
+
+def test_the_settings_are_checked_when_the_portal_starts() -> None:
+    assert citizen_oidc_from_env({}) is None
+    with pytest.raises(InvalidInput, match="AGORA_CITIZEN_OIDC_CLIENT_ID is required"):
+        citizen_oidc_from_env({"AGORA_CITIZEN_OIDC_ISSUER": "https://id.example.gov"})
+    oidc = citizen_oidc_from_env(
+        {"AGORA_CITIZEN_OIDC_ISSUER": "https://id.example.gov/", "AGORA_CITIZEN_OIDC_CLIENT_ID": "portal",
+         "AGORA_CITIZEN_OIDC_SCOPE": "profile national_id"}
+    )  # fmt: skip
+    assert oidc is not None and oidc.issuer == "https://id.example.gov"
+    assert oidc.scope == "openid profile national_id"  # an ID token (and its nonce) is always asked
