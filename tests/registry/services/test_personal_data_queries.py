@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agora.errors import InvalidInput
 from agora.pseudonyms import KeyRing
+from registry.models import AccessLevel
+from registry.services import agencies, apis
 from registry.services.personal_data_export import FIELDS, safe_cell, to_csv, to_json
+from registry.services.personal_data_labels import labels
 from registry.services.personal_data_queries import (
     AccessFilter,
     agency_accesses,
@@ -175,3 +178,40 @@ def test_a_csv_cell_that_looks_like_a_formula_is_text(sessions: sessionmaker[Ses
         parsed["application"] == "'@evil" and parsed["purpose"] == "'-1+2" and parsed["reference"] == "'+ref"
     )
     assert parsed["categories"] == "'=x; identity"
+
+
+SPEC = """
+openapi: 3.0.3
+info: {title: Family entitlements, version: 1.0.0}
+x-agora-personal-data:
+  legal-bases:
+    - {id: public-task, title: "Public task (GDPR art. 6(1)(e))", retention-days: 1825}
+paths:
+  /beneficiaries/{nir}/entitlements:
+    get:
+      operationId: getEntitlements
+      summary: Entitlements of a beneficiary
+      parameters: [{name: nir, in: path, required: true, schema: {type: string}}]
+      x-agora-personal-data: {subject: {in: path, name: nir}, categories: [identity, entitlements]}
+      responses: {"200": {description: ok}}
+"""
+
+
+def test_labels_name_what_the_rows_record(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        agencies.create_agency(session, slug="benefits", name="Benefits office", actor="t")
+        apis.publish(
+            session, agency_slug="benefits", spec=SPEC, filename="benefits.yaml", api_slug="entitlements",
+            upstream="https://benefits.example.gov", access_level=AccessLevel.RESTRICTED, actor="t",
+        )  # fmt: skip
+        known = access(session, ALICE)
+        gone = access(session, ALICE, version="0.9.0", operation_id="getOld", legal_basis="consent")
+        found = labels(session, [known, gone])
+    current = found[("benefits", "entitlements", "1.0.0")]
+    assert (current.agency, current.api) == ("Benefits office", "Family entitlements")
+    assert current.operation("getEntitlements") == "Entitlements of a beneficiary"
+    assert current.legal_basis("public-task") == "Public task (GDPR art. 6(1)(e)) (public-task)"
+    deleted = found[("benefits", "entitlements", "0.9.0")]  # no such version: the recorded ids
+    assert (deleted.agency, deleted.api, deleted.operation("getOld"), deleted.legal_basis("consent")) == (
+        "benefits", "entitlements", "getOld", "consent"
+    )  # fmt: skip
