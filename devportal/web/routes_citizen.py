@@ -100,7 +100,7 @@ def page(request: Request) -> Response:  # sync: Starlette runs it in its thread
         user = current_developer(request, session)
         found = (
             citizen_accesses(session, citizen.pseudonyms, filters, limit=SHOWN)
-            if filters
+            if filters is not None
             else Accesses([], False)
         )
         names = labels(session, found.rows)

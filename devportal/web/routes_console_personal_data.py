@@ -104,7 +104,9 @@ def audit_page(request: Request) -> Response:  # sync: Starlette runs it in its 
         developer, agency = _admin_of(request, session)
         filters = _filters(values, errors)
         found = (
-            agency_accesses(session, agency.slug, filters, limit=SHOWN) if filters else Accesses([], False)
+            agency_accesses(session, agency.slug, filters, limit=SHOWN)
+            if filters is not None
+            else Accesses([], False)
         )
         return _page(
             request, session, developer, agency, values=values, errors=errors, found=found, person=False
