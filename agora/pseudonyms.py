@@ -83,12 +83,16 @@ class KeyRing:
         return cls((("k0", secret),))
 
 
-def key_ring(env: Mapping[str, str] | None = None) -> KeyRing:
-    """The platform's key ring, from the environment (cached per value: read on every snapshot)."""
+def key_ring(env: Mapping[str, str] | None = None, *, platform_hmac_key: bytes | None = None) -> KeyRing:
+    """The platform's key ring, from the environment (cached per value: read on every snapshot).
+    `platform_hmac_key`: the caller's settings' key, for the derived ring when no key is configured
+    (a process that holds its settings need not load them again)."""
     env = os.environ if env is None else env
     configured = env.get(KEYS_ENV, "").strip()
     if configured:
         return _parsed(configured)
+    if platform_hmac_key is not None:
+        return _derived(platform_hmac_key)
     from agora.settings import load_settings  # the state secret, only when no key is configured
 
     return _derived(load_settings().hmac_key)

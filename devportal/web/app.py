@@ -24,13 +24,16 @@ from devportal.web import (
     routes_apps,
     routes_auth,
     routes_chrome,
+    routes_citizen,
     routes_console,
+    routes_console_personal_data,
     routes_oidc,
     routes_reset,
     routes_transparency,
     routes_usage,
 )
 from devportal.web.accounts import SESSION_HOURS
+from devportal.web.citizen_oidc import CitizenOidc, citizen_oidc_from_env
 from devportal.web.context import PortalContext
 from devportal.web.errors import agora_error, http_error, unexpected_error
 from devportal.web.headers import SecurityHeaders
@@ -51,6 +54,7 @@ def create_portal_app(
     site_dir: Path,
     mailer: Mailer,
     oidc: Any | None = None,
+    citizen: CitizenOidc | None = None,
     lifespan: Any = None,
     relay_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
@@ -60,6 +64,7 @@ def create_portal_app(
         mailer=mailer,
         site_dir=site_dir,
         oidc=oidc,
+        citizen=citizen,
         relay_transport=relay_transport,
     )
     routes = [
@@ -70,6 +75,8 @@ def create_portal_app(
         *routes_usage.routes,
         *routes_transparency.routes,  # public: open figures and uptime badges
         *routes_console.routes,
+        *routes_console_personal_data.routes,
+        *routes_citizen.routes,  # a citizen's own accesses to their data, signed in by the federation
         *routes_oidc.routes,
         *routes_chrome.routes,  # the shared header's state, CSS and script
         *relay.routes,
@@ -118,5 +125,6 @@ def create_app() -> Starlette:
         site_dir=out / "site",
         mailer=mailer_from_env(out.parent / "outbox"),
         oidc=routes_oidc.oidc_client_from_env(),
+        citizen=citizen_oidc_from_env(),
         lifespan=rebuild_lifespan(settings, sessions, out),
     )

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from agora.settings import Settings
+from devportal.web.citizen_oidc import CitizenOidc
 from devportal.web.mailer import Mailer
 from devportal.web.relay_guard import PublishedOperations
 
@@ -28,6 +29,7 @@ class PortalContext:
     mailer: Mailer
     site_dir: Path
     oidc: Any | None = None  # an authlib client when AGORA_OIDC_ISSUER is set
+    citizen: CitizenOidc | None = None  # the citizens' identity federation (AGORA_CITIZEN_OIDC_*)
     relay_transport: httpx.AsyncBaseTransport | None = None  # tests swap the console relay's transport
     operations: PublishedOperations = field(default_factory=PublishedOperations)  # what the relay serves
 

@@ -55,6 +55,8 @@ async def agora_error(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         return problem(exc.problem(instance=request.url.path))
     if isinstance(exc, Unauthorized) and request.method == "GET":
+        if request.url.path.startswith("/my-data/"):  # a citizen: their own sign-in, not an account's
+            return RedirectResponse("/my-data/", status_code=303)
         return RedirectResponse(f"/account/signin?next={quote(request.url.path)}", status_code=303)
     return _page(request, exc.status, exc.title, exc.detail)
 

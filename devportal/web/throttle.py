@@ -5,8 +5,9 @@ Attempts are counted per client address in fixed windows, in rate-limiting's cou
 platform has one (`AGORA_REDIS_URL`, shared by every portal process), else this application's memory.
 Over the limit the form answers 429 with `Retry-After`, before any password is hashed. Limits:
 `AGORA_PORTAL_SIGNUP_LIMIT` (default `5/3600`: five per hour) and `AGORA_PORTAL_SIGNIN_LIMIT`
-(default `10/300`) and `AGORA_PORTAL_RESET_LIMIT` (password reset mails, default `5/3600`), as
-`attempts/seconds`. Behind a reverse proxy every client has the proxy's address:
+(default `10/300`), `AGORA_PORTAL_RESET_LIMIT` (password reset mails, default `5/3600`) and
+`AGORA_PORTAL_LOOKUP_LIMIT` (an agency console's look-ups of a person's accesses to their data,
+default `30/3600`), as `attempts/seconds`. Behind a reverse proxy every client has the proxy's address:
 run the portal with the proxy's headers trusted (uvicorn's `--forwarded-allow-ips`) or raise the limits.
 """
 
@@ -28,6 +29,7 @@ LIMITS = {
     "signup": ("AGORA_PORTAL_SIGNUP_LIMIT", "5/3600"),
     "signin": ("AGORA_PORTAL_SIGNIN_LIMIT", "10/300"),
     "reset": ("AGORA_PORTAL_RESET_LIMIT", "5/3600"),
+    "lookup": ("AGORA_PORTAL_LOOKUP_LIMIT", "30/3600"),  # an agency's look-ups of one person's accesses
 }
 
 
@@ -76,5 +78,7 @@ async def attempt(request: Request, action: str) -> Refusal | None:
     if hit.allowed:
         return None
     wait = max(1, math.ceil(start + seconds - now))
-    what = {"signup": "sign-ups", "signin": "sign-in attempts", "reset": "reset requests"}[action]
+    what = {
+        "signup": "sign-ups", "signin": "sign-in attempts", "reset": "reset requests", "lookup": "look-ups"
+    }[action]  # fmt: skip
     return Refusal(wait, f"Too many {what} from your address; try again in {math.ceil(wait / 60)} minute(s).")

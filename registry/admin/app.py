@@ -16,7 +16,18 @@ from starlette.routing import BaseRoute
 from agora.access_log import drop_query_strings
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
-from registry.admin import agencies, analytics, apis, applications, grants, metrics, plans, platform, usage
+from registry.admin import (
+    agencies,
+    analytics,
+    apis,
+    applications,
+    grants,
+    metrics,
+    personal_data_audit,
+    plans,
+    platform,
+    usage,
+)
 from registry.admin.context import AdminContext
 from registry.admin.dashboard import ui_routes
 from registry.admin.headers import SecurityHeaders
@@ -32,6 +43,7 @@ ROUTES: list[BaseRoute] = [*platform.routes, *agencies.routes, *apis.routes, *pl
 ROUTES += applications.routes
 ROUTES += usage.routes + personal_data_ingest_routes
 ROUTES += analytics.routes + metrics.routes
+ROUTES += personal_data_audit.routes
 
 
 def create_admin_app(

@@ -1,5 +1,6 @@
 """Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only),
-usage-ingest (posts usage records and accesses to personal data, nothing else)."""
+usage-ingest (posts usage records and accesses to personal data, nothing else). The log of accesses to
+personal data is narrower than every other read: only the agency's own admins and platform admins, never ops."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from registry.models import Role
 from registry.services.tokens import Principal
 
 __all__ = [
-    "require_platform_admin", "require_read", "require_usage_writer", "require_write", "require_writer",
-    "scope",
+    "require_personal_data_reader", "require_platform_admin", "require_read", "require_usage_writer",
+    "require_write", "require_writer", "scope",
 ]  # fmt: skip
 
 
@@ -48,3 +49,13 @@ def require_usage_writer(principal: Principal) -> None:
     role (the credential a Kong data plane holds) may write it."""
     if principal.role not in (Role.PLATFORM_ADMIN, Role.USAGE_INGEST):
         raise Forbidden("only a platform admin or a usage-ingest token may ingest what a data plane reports")
+
+
+def require_personal_data_reader(principal: Principal, agency_id: int, agency: str) -> None:
+    """Who read which person's data is itself personal: the audit of an agency's APIs is for that
+    agency's admins and the platform's, not for read-only operators or other agencies."""
+    if principal.role is Role.PLATFORM_ADMIN:
+        return
+    if principal.role is Role.AGENCY_ADMIN and principal.agency_ids and agency_id in principal.agency_ids:
+        return
+    raise Forbidden(f"{principal.actor} may not read the accesses to personal data of agency {agency}")

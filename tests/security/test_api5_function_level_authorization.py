@@ -56,13 +56,23 @@ ACCESS = {
     "createApplication": "write-platform",
     "updateApplication": "write-platform",
     "requestAccess": "write-platform",
+    # Who read which person's data: the agency's own admins and platform admins, not ops.
+    "listPersonalDataAccesses": "read-personal-data",
+    "exportPersonalDataAccesses": "read-personal-data",
 }
 
 # role -> access class -> allowed?
 ALLOWED = {
-    "platform-admin": {"read-scoped", "read-agency", "read-platform", "write-agency", "write-platform"},
+    "platform-admin": {
+        "read-scoped",
+        "read-agency",
+        "read-platform",
+        "write-agency",
+        "write-platform",
+        "read-personal-data",
+    },
     "ops": {"read-scoped", "read-agency", "read-platform"},
-    "agency-admin (own agency)": {"read-scoped", "read-agency", "write-agency"},
+    "agency-admin (own agency)": {"read-scoped", "read-agency", "write-agency", "read-personal-data"},
     "agency-admin (other agency)": {"read-scoped"},  # listings show only its own agencies' objects
 }
 

@@ -35,7 +35,7 @@ PUBLIC = [
     "/account/signin",
 ]
 DEVELOPER = ["/account/", "/account/apps", "/account/access?api=meteo/warnings", "/account/usage"]
-AGENCY_ADMIN = ["/agency-console/meteo/"]
+AGENCY_ADMIN = ["/agency-console/meteo/", "/agency-console/meteo/personal-data"]
 
 
 @pytest.fixture(scope="module")
