@@ -1,6 +1,7 @@
 """Who may do what. Roles: platform-admin (all), agency-admin (own agencies), ops (read-only),
-usage-ingest (posts usage records and accesses to personal data, nothing else). The log of accesses to
-personal data is narrower than every other read: only the agency's own admins and platform admins, never ops."""
+usage-ingest (posts usage records and accesses to personal data, nothing else). The log of accesses
+to personal data is narrower than every other read: only the agency's own admins and platform admins,
+never ops."""
 
 from __future__ import annotations
 
