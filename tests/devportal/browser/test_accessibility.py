@@ -110,7 +110,7 @@ def test_console_search_and_filters_work_under_the_csp(browser: Any, stack: Stac
     assert page.locator(".opblock").count() >= 4
     page.goto(stack.portal_url + "/")
     page.select_option("#filter-access", "restricted")
-    assert page.inner_text("#catalogue-count") == "1 API"
+    assert page.inner_text("#catalogue-count") == "2 APIs"  # weather warnings, benefit entitlements
     page.click(".md-search__input")
     page.keyboard.type("weather", delay=50)
     page.wait_for_selector(".md-search-result__item", timeout=30_000)

@@ -100,6 +100,8 @@ def test_the_main_journey_with_the_keyboard_only(browser: Any, stack: Stack) -> 
     keys.through_page()
     keys.tab_to("#app-name", back=True)
     keys.type(APP)
+    keys.tab("#app-organisation")
+    keys.type("Keys Only Ltd")
     keys.tab("#app-description")
     keys.type("Checks suppliers before each order.")
     keys.tab("button[type=submit]", "Create application")

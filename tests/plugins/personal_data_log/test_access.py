@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from registry.compile.snapshot import compile_snapshot
 from registry.db import make_engine, make_sessionmaker
-from registry.models import AccessGrant, AccessLevel, GrantState, PersonalDataAccess
+from registry.models import AccessLevel, GrantState, PersonalDataAccess
 from registry.services import agencies, apis, applications, grants, plans
 from registry.unit_of_work import change
 from tests.plugins.helpers import HMAC_KEY, platform_env, sqlite_copy
@@ -91,27 +91,18 @@ def build_registry(template: Path, where: Path, upstream: str) -> Registry:
             keys = []
             for email, name in (("caf@example.org", "caf-portal"), ("nosy@example.org", "nosy")):
                 developer = applications.create_developer(session, email=email, actor="t")
+                organisation = "Caisse d'allocations familiales" if name == "caf-portal" else ""
                 app = applications.create_application(
-                    session, developer=developer, name=name, plan=plan, actor="t"
+                    session, developer=developer, name=name, plan=plan, organisation=organisation, actor="t"
                 )
-                app.organisation = "Caisse d'allocations familiales" if name == "caf-portal" else ""
                 keys.append(applications.issue_key(session, app, hmac_key=HMAC_KEY, actor="t")[1])
                 if name == "caf-portal":
                     grant = grants.request_access(
-                        session, application=app, api=published.version.api, plan=plan, actor="t"
-                    )
-                    grant.purpose, grant.legal_basis = PURPOSE, "legal-obligation"
+                        session, application=app, api=published.version.api, plan=plan,
+                        purpose=PURPOSE, legal_basis="legal-obligation", actor="t",
+                    )  # fmt: skip
                     grants.decide(session, grant, GrantState.APPROVED, reason=None, actor="t")
-            snapshot = compile_snapshot(session)
-            stored = {g.application.name: g for g in session.scalars(select(AccessGrant))}
-            # What helper B's snapshot adds (the grant's purpose and legal basis, the organisation):
-            # set here from the rows when the compiled snapshot does not carry them yet.
-            for consumer in snapshot["consumers"]:
-                grant_row = stored.get(consumer["username"])
-                consumer.setdefault("organisation", "Caisse d'allocations familiales" if grant_row else "")
-                for entry in consumer["grants"]:
-                    entry.setdefault("purpose", grant_row.purpose if grant_row else "")
-                    entry.setdefault("legal_basis", grant_row.legal_basis if grant_row else "")
+            snapshot = compile_snapshot(session)  # the grant's purpose and legal basis, the organisation
     finally:
         engine.dispose()
     return Registry(url, snapshot, keys[0], keys[1])
