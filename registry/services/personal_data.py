@@ -19,11 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy import Insert, Table
 from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput
 from registry.models import OUTCOMES, PersonalDataAccess
+from registry.services.idempotent_insert import idempotent_insert, insert_new
 from registry.services.usage import _instant
 
 __all__ = [
@@ -125,39 +126,15 @@ def validate(record: Any, where: str) -> dict[str, Any]:
 
 
 def accesses_insert(dialect: str) -> Insert:
-    """The insert of accesses on `dialect`: one already stored (same `request_id`) is left alone. The
-    gateway's personal-data-log compiles it once (plugins/usage_metering/backends/database.py)."""
-    table = cast(Table, PersonalDataAccess.__table__)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
-    return insert(table)
+    """The insert of accesses on `dialect`, idempotent on `request_id`. The gateway's personal-data-log
+    compiles it once (plugins/usage_metering/backends/database.py)."""
+    return idempotent_insert(cast(Table, PersonalDataAccess.__table__), dialect)
 
 
 def record_accesses(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     """Inserts validated rows; one already stored (same `request_id`) is left alone. Returns how many
     were inserted."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    statement = accesses_insert(dialect)
-    table = cast(Table, PersonalDataAccess.__table__)
-    if dialect in ("postgresql", "sqlite"):
-        return len(session.execute(statement.returning(table.c.id), rows).all())
-    ids = [r["request_id"] for r in rows]  # other databases: skip what exists (not race-free)
-    stored = set(
-        session.scalars(select(PersonalDataAccess.request_id).where(PersonalDataAccess.request_id.in_(ids)))
-    )
-    fresh = list({r["request_id"]: r for r in rows if r["request_id"] not in stored}.values())
-    if fresh:
-        session.execute(statement, fresh)
-    return len(fresh)
+    return insert_new(session, cast(Table, PersonalDataAccess.__table__), list(rows))
 
 
 def ingest(session: Session, body: Any) -> IngestResult:

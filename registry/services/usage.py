@@ -25,11 +25,12 @@ from functools import lru_cache
 from typing import Any, cast
 
 import semver
-from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy import Insert, Table, select
 from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput
 from registry.models import Agency, Api, ApiVersion, UsageRecord, VersionStatus
+from registry.services.idempotent_insert import idempotent_insert, insert_new
 
 __all__ = [
     "MAX_BATCH", "USAGE_COLUMNS", "IngestResult", "from_kong", "ingest", "record_usage", "truncate_ip",
@@ -202,38 +203,15 @@ def from_kong(session: Session, entries: Sequence[Any]) -> list[dict[str, Any] |
 
 
 def usage_insert(dialect: str) -> Insert:
-    """The insert of usage records on `dialect`: a record already stored (same `request_id`) is left
-    alone. Core, not the ORM's bulk path: several times faster per row. The gateway's metering compiles
-    it once and hands it to the driver (plugins/usage_metering/backends/database.py)."""
-    table = cast(Table, UsageRecord.__table__)
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
-    if dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["request_id"])
-    return insert(table)
+    """The insert of usage records on `dialect`, idempotent on `request_id`. The gateway's metering
+    compiles it once and hands it to the driver (plugins/usage_metering/backends/database.py)."""
+    return idempotent_insert(cast(Table, UsageRecord.__table__), dialect)
 
 
 def record_usage(session: Session, rows: Iterable[dict[str, Any]]) -> int:
     """Inserts validated rows; one already stored (same `request_id`) is left alone. Returns how many
     were inserted."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    statement = usage_insert(dialect)
-    if dialect in ("postgresql", "sqlite"):
-        table = cast(Table, UsageRecord.__table__)
-        return len(session.execute(statement.returning(table.c.id), rows).all())
-    ids = [r["request_id"] for r in rows]  # other databases: skip what exists (not race-free)
-    stored = set(session.scalars(select(UsageRecord.request_id).where(UsageRecord.request_id.in_(ids))))
-    fresh = list({r["request_id"]: r for r in rows if r["request_id"] not in stored}.values())
-    if fresh:
-        session.execute(statement, fresh)
-    return len(fresh)
+    return insert_new(session, cast(Table, UsageRecord.__table__), list(rows))
 
 
 def ingest(session: Session, body: Any) -> IngestResult:
