@@ -29,7 +29,7 @@ from plugins import CTX_JWT_CLAIMS
 from plugins.personal_data_log.record import Access, Party, Service, to_row
 from plugins.personal_data_log.schema import DEFAULT_RETENTION_DAYS, SOURCES, Schema
 from plugins.personal_data_log.store import make_store, store_target
-from plugins.usage_metering.recorder import Recorder, recorder_for
+from plugins.usage_metering.recorder import Recorder, batching, recorder_for
 from plugins.usage_metering.recorder import shutdown as shutdown_recorders
 from registry.services.personal_data import MAX_RETENTION_DAYS
 
@@ -42,8 +42,6 @@ priority, version = PRIORITY, VERSION
 ERR_SUBJECT = f"personal-data-log: subject is {{in, name}} with `in` one of {', '.join(SOURCES)}"
 ERR_CATEGORIES = "personal-data-log: categories must be a non-empty list of non-empty strings"
 ERR_LEGAL_BASES = f"personal-data-log: legal_bases maps ids to whole days from 1 to {MAX_RETENTION_DAYS}"
-ERR_INTERVAL = "personal-data-log: flush_interval must be more than 0 seconds"
-ERR_BATCH = "personal-data-log: batch_size and max_pending must be at least 1"
 _MAX_CACHED_PARTIES = 10_000
 
 
@@ -87,11 +85,7 @@ class Plugin:
         # Read once per snapshot: a ring that cannot be read refuses the snapshot, loudly, rather than
         # failing every call's log phase.
         self.ring = key_ring()
-        interval, batch, most = float(config["flush_interval"]), config["batch_size"], config["max_pending"]
-        if interval <= 0:
-            raise InvalidInput(ERR_INTERVAL)
-        if batch < 1 or most < 1:
-            raise InvalidInput(ERR_BATCH)
+        interval, batch, most = batching("personal-data-log", config)
         backend, where = store_target(config["backend"], config["http_endpoint"])
         self.key = ("personal-data-log", backend, where, interval, batch, most)
         self.recorder = self._recorder()

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agora.errors import InvalidInput
 from plugins.usage_metering.backends import make_store, store_target
 from plugins.usage_metering.record import Usage
-from plugins.usage_metering.recorder import Recorder, recorder_for
+from plugins.usage_metering.recorder import Recorder, batching, recorder_for
 from plugins.usage_metering.recorder import shutdown as shutdown_recorders
 from plugins.usage_metering.schema import Schema
 
@@ -27,9 +26,6 @@ __all__ = ["PRIORITY", "VERSION", "Plugin", "Schema", "priority", "shutdown", "v
 PRIORITY = 12  # Kong's http-log
 VERSION = "1.0.0"
 priority, version = PRIORITY, VERSION
-
-ERR_INTERVAL = "usage-metering: flush_interval must be more than 0 seconds"
-ERR_BATCH = "usage-metering: batch_size and max_pending must be at least 1"
 
 
 def shutdown() -> None:
@@ -41,11 +37,7 @@ class Plugin:
     run_in_thread = False  # the log phase does no I/O: it appends to a deque
 
     def __init__(self, config: dict[str, Any]) -> None:
-        interval, batch, most = float(config["flush_interval"]), config["batch_size"], config["max_pending"]
-        if interval <= 0:
-            raise InvalidInput(ERR_INTERVAL)
-        if batch < 1 or most < 1:
-            raise InvalidInput(ERR_BATCH)
+        interval, batch, most = batching("usage-metering", config)
         backend, where = store_target(config["backend"], config["http_endpoint"])
         self.key = (backend, where, interval, batch, most)
         self.recorder = self._recorder()

@@ -28,10 +28,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from agora.errors import InvalidInput
 from plugins.usage_metering.backends import UsageStore
 from plugins.usage_metering.record import to_row as usage_row
 
-__all__ = ["Recorder", "RowOf", "recorder_for", "shutdown"]
+__all__ = ["Recorder", "RowOf", "batching", "recorder_for", "shutdown"]
 
 # (record, the recorder's id prefix) -> the row a store writes; runs in the flusher thread.
 RowOf = Callable[[Any, str], dict[str, Any]]
@@ -138,6 +139,16 @@ class Recorder:
 
 _recorders: dict[tuple[Any, ...], Recorder] = {}
 _lock = threading.Lock()
+
+
+def batching(plugin: str, config: dict[str, Any]) -> tuple[float, int, int]:
+    """A recorder's settings from its plugin's config, checked: flush_interval, batch_size, max_pending."""
+    interval, batch, most = float(config["flush_interval"]), config["batch_size"], config["max_pending"]
+    if interval <= 0:
+        raise InvalidInput(f"{plugin}: flush_interval must be more than 0 seconds")
+    if batch < 1 or most < 1:
+        raise InvalidInput(f"{plugin}: batch_size and max_pending must be at least 1")
+    return interval, batch, most
 
 
 def recorder_for(key: tuple[Any, ...], make: Callable[[], Recorder]) -> Recorder:
