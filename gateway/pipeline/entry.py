@@ -26,6 +26,7 @@ from gateway.errors import Gone, MethodNotAllowed, problem
 from gateway.metrics.prometheus import GatewayMetrics
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.control import CONTROL_PATHS, control_answer
+from gateway.pipeline.fast import FastHost
 from gateway.pipeline.forward import Forward
 from gateway.pipeline.headers import TrustedProxies
 from gateway.pipeline.lifecycle import deprecation_headers, successor_of
@@ -61,6 +62,7 @@ class Pipeline:
         self._built_for: CompiledConfig | None = None
         self._routes: dict[Route, RoutePipeline] = {}
         self._forwards: dict[Service, Forward] = {}
+        self._host = FastHost(self.trusted)
 
     async def __call__(self, request: Request, responder: Responder) -> None:
         if request.path in CONTROL_PATHS:
@@ -135,7 +137,7 @@ class Pipeline:
             lifecycle = deprecation_headers(service, successor_of(service, config.by_name))
         return RoutePipeline(
             service, route, config.chains.get(route), lifecycle=list(lifecycle), forward=forward,
-            trusted=self.trusted,
+            trusted=self.trusted, host=self._host,
         )  # fmt: skip
 
     def _problem(

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from gateway.config.model import Service
     from gateway.pipeline.usage import RequestFacts
 
-__all__ = ["Exit", "Kong"]
+__all__ = ["Exit", "Kong", "authenticate", "client_ip", "header_name", "plan_of", "service_view", "set_headers", "set_lines"]
 
 _log = logging.getLogger("agora.gateway.plugins")
 
@@ -54,7 +54,7 @@ class Exit:
 _NAMES: dict[str, bytes] = {}  # header name as a plugin writes it -> as it goes on the wire
 
 
-def _name(name: str) -> bytes:
+def header_name(name: str) -> bytes:
     """Lower-cased and encoded once per distinct name: plugins set the same few names on every call."""
     encoded = _NAMES.get(name)
     if encoded is None:
@@ -62,6 +62,44 @@ def _name(name: str) -> bytes:
             _NAMES.clear()
         encoded = _NAMES[name] = name.lower().encode("latin-1")
     return encoded
+
+
+def set_headers(target: Headers, headers: dict[str, Any]) -> None:
+    """`kong.response.set_headers` on a list of header lines: each one set as by `set_header`, in one
+    pass (rate-limiting sets nine on every call). The fast path (fast.py) calls it too."""
+    known = _NAMES  # looked up inline: a call of _name per header costs more than the lookup
+    encoded = [(known.get(name) or header_name(name), str(value).encode("latin-1")) for name, value in headers.items()]
+    set_lines(target, encoded)
+
+
+def set_lines(target: Headers, encoded: Headers) -> None:
+    """`set_headers` of header lines already encoded (names lower-cased): those of the same names go."""
+    if target:
+        names = {k for k, _ in encoded}
+        if any(k in names for k, _ in target):
+            target[:] = [(k, v) for k, v in target if k not in names]
+    target.extend(encoded)
+
+
+def client_ip(ctx: RequestContext, trusted: TrustedProxies) -> str:
+    """`kong.client.get_forwarded_ip`: asked by key-auth's guard, rate-limiting and metering, computed
+    once a request."""
+    if ctx.client_ip is None:
+        ctx.client_ip = forwarded_ip(ctx.peer, ctx.request.headers, trusted)
+    return ctx.client_ip
+
+
+def authenticate(ctx: RequestContext, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
+    """`kong.client.authenticate`: records who is calling, for the plugins after this one and metering."""
+    ctx.consumer, ctx.credential = consumer, credential
+    ctx.sandbox = bool(credential and credential.get("sandbox"))
+
+
+def plan_of(ctx: RequestContext, name: str) -> dict[str, Any] | None:
+    """`kong.agora.get_plan`: the snapshot's plan of that name."""
+    config = ctx.config
+    plan = config.snapshot.plans.get(name) if config is not None else None
+    return plan if isinstance(plan, dict) else None
 
 
 def _encode_headers(headers: dict[str, Any] | None) -> Headers:
@@ -150,15 +188,11 @@ class _Client:
         return self._ctx.peer
 
     def get_forwarded_ip(self) -> str:
-        ctx = self._ctx
-        if ctx.client_ip is None:  # asked by key-auth's guard, rate-limiting and metering: once a request
-            ctx.client_ip = forwarded_ip(ctx.peer, self._request.headers, self._trusted)
-        return ctx.client_ip
+        return client_ip(self._ctx, self._trusted)
 
     def authenticate(self, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
         """Records who is calling, for the plugins after this one and for metering."""
-        self._ctx.consumer, self._ctx.credential = consumer, credential
-        self._ctx.sandbox = bool(credential and credential.get("sandbox"))
+        authenticate(self._ctx, consumer, credential)
 
     def get_consumer(self) -> dict[str, Any] | None:
         return self._ctx.consumer
@@ -196,7 +230,7 @@ class _Response:
         return kong.response_headers if kong.response_headers is not None else kong.context.response_headers
 
     def set_header(self, name: str, value: Any) -> None:
-        key = _name(name)
+        key = header_name(name)
         target = self._target()
         for k, _ in target:
             if k == key:  # rare: rebuilt only to replace
@@ -205,18 +239,7 @@ class _Response:
         target.append((key, str(value).encode("latin-1")))
 
     def set_headers(self, headers: dict[str, Any]) -> None:
-        """Kong's `kong.response.set_headers`: each one set as by `set_header`, in one pass (rate-limiting
-        sets nine on every call)."""
-        known = _NAMES  # looked up inline: a call of _name per header costs more than the lookup
-        encoded = [
-            (known.get(name) or _name(name), str(value).encode("latin-1")) for name, value in headers.items()
-        ]
-        target = self._target()
-        if target:
-            names = {k for k, _ in encoded}
-            if any(k in names for k, _ in target):
-                target[:] = [(k, v) for k, v in target if k not in names]
-        target.extend(encoded)
+        set_headers(self._target(), headers)
 
     def add_header(self, name: str, value: Any) -> None:
         self._target().append((name.lower().encode("latin-1"), str(value).encode("latin-1")))
@@ -244,16 +267,16 @@ class _ServiceRequest:
     # ctx.upstream_headers: lower-cased name -> (name as set, value or None): the last call for a name
     # wins whatever its case, and the proxy compares the client's headers without lower-casing them.
     def set_header(self, name: str, value: Any) -> None:
-        self._ctx.upstream_headers[_name(name)] = (name, str(value))
+        self._ctx.upstream_headers[header_name(name)] = (name, str(value))
 
     def set_headers(self, headers: dict[str, Any]) -> None:
         upstream, names = self._ctx.upstream_headers, _NAMES
         for name, value in headers.items():
-            upstream[names.get(name) or _name(name)] = (name, str(value))
+            upstream[names.get(name) or header_name(name)] = (name, str(value))
 
     def clear_header(self, name: str) -> None:
         """The header is not sent upstream (also when the client sent it)."""
-        self._ctx.upstream_headers[_name(name)] = (name, None)
+        self._ctx.upstream_headers[header_name(name)] = (name, None)
 
     def set_raw_query(self, query: str) -> None:
         """The query string sent upstream instead of the client's (without the leading "?")."""
@@ -268,7 +291,7 @@ class _Service:
 
 
 @lru_cache(maxsize=1024)
-def _service_view(service: Service) -> Mapping[str, Any]:
+def service_view(service: Service) -> Mapping[str, Any]:
     """Kong's service entity for a snapshot service (its fields minus the routes), once per service of a
     snapshot (services hash by identity)."""
     raw = {k: v for k, v in service.raw.items() if k != "routes"}
@@ -297,7 +320,7 @@ class _Router:
         service = self._ctx.service
         # A read-only view of the entity built once per service: rate-limiting, access-control and
         # metering ask for it on every call, and none of them may change it for the others.
-        return _service_view(service) if service is not None else None
+        return service_view(service) if service is not None else None
 
 
 class _Ctx:
@@ -370,9 +393,7 @@ class _Agora:
         return found or next((c for c in consumers if c.get("username") == id_or_username), None)
 
     def get_plan(self, name: str) -> dict[str, Any] | None:
-        config = self._ctx.config
-        plan = config.snapshot.plans.get(name) if config is not None else None
-        return plan if isinstance(plan, dict) else None
+        return plan_of(self._ctx, name)
 
 
 class Kong:

@@ -16,6 +16,7 @@ from gateway.config.model import Route, Service
 from gateway.engine.http import Headers, Request, Responder
 from gateway.errors import MethodNotAllowed, problem
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.fast import FastChain, FastHost, fast_chain
 from gateway.pipeline.forward import Forward
 from gateway.pipeline.headers import TrustedProxies
 from gateway.pipeline.pdk import Kong
@@ -34,8 +35,8 @@ def _unanswered(allow: tuple[str, ...]) -> MethodNotAllowed:
 
 class RoutePipeline:
     __slots__ = (
-        "access", "body_limit", "forward", "lifecycle", "log", "plugins", "response", "route", "service",
-        "trusted",
+        "access", "body_limit", "fast", "forward", "lifecycle", "log", "plugins", "response", "route",
+        "service", "trusted",
     )  # fmt: skip
 
     def __init__(
@@ -47,6 +48,7 @@ class RoutePipeline:
         lifecycle: Headers,
         forward: Forward | None,
         trusted: TrustedProxies,
+        host: FastHost | None = None,
     ) -> None:
         chain = chain or _EMPTY
         self.service, self.route = service, route
@@ -56,6 +58,8 @@ class RoutePipeline:
         self.lifecycle = lifecycle  # Deprecation / Sunset / Link of a deprecated version
         self.forward = forward  # None: a sandbox-only version
         self.trusted = trusted
+        # The plugins' fast steps (fast.py), when each plugin of the chain has them for this route.
+        self.fast = fast_chain(chain, service, host) if host is not None and chain.plugins else None
 
     async def run(self, request: Request, responder: Responder, ctx: RequestContext) -> None:
         if not self.plugins:
@@ -63,6 +67,11 @@ class RoutePipeline:
                 raise _unanswered(ctx.preflight)
             await self._answer(request, responder, ctx, None)
             return
+        start = 0
+        if self.fast is not None:
+            start = await self._fast(request, responder, ctx, self.fast)
+            if start < 0:
+                return
         kong = Kong(ctx, request, self.trusted)
         try:
             if self.body_limit and request.body is not None:
@@ -70,7 +79,7 @@ class RoutePipeline:
 
                 check_declared(request.headers, self.body_limit, "this operation")
                 ctx.body = await read_body(request.body, ctx, self.body_limit)
-            for access in self.access:
+            for access in self.access[start:] if start else self.access:
                 pending = access(kong)
                 if pending is not None:
                     await pending
@@ -94,6 +103,31 @@ class RoutePipeline:
                         await pending
                 except Exception:
                     log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
+
+    async def _fast(
+        self, request: Request, responder: Responder, ctx: RequestContext, fast: FastChain
+    ) -> int:
+        """The fast chain: -1 when it answered the request, else the index of the access step that
+        declined, from which the PDK's access phases go on (the steps before it changed `ctx` as
+        theirs would have)."""
+        declined = -1
+        try:
+            for step in fast.access:
+                if not step(ctx):
+                    declined = fast.access.index(step)
+                    return declined
+            if ctx.preflight:
+                raise _unanswered(ctx.preflight)
+            await self._answer(request, responder, ctx, None)
+            return -1
+        finally:
+            if declined < 0:  # answered (or failed) here: the log steps, as the PDK's log phases
+                ctx.bytes_out = responder.bytes_sent
+                for name, log_step in fast.log:
+                    try:
+                        log_step(ctx)
+                    except Exception:
+                        log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
 
     async def _answer(
         self, request: Request, responder: Responder, ctx: RequestContext, kong: Kong | None

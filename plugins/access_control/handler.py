@@ -13,6 +13,7 @@ rate-limiting plugin applies the plan the agency granted rather than the applica
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,7 @@ from agora.errors import PROBLEM_BASE
 from agora.settings import load_settings
 from plugins import CTX_PLAN
 from plugins.access_control.grants import find_grant
+from plugins.fast import FastPath, Host, State
 from plugins.access_control.schema import Schema
 
 __all__ = ["ERR_NOT_GRANTED", "ERR_NO_APPLICATION", "PRIORITY", "VERSION", "Plugin", "Schema", "priority",
@@ -32,6 +34,7 @@ priority, version = PRIORITY, VERSION
 ERR_NOT_GRANTED = "Access to this API has not been granted to your application"
 ERR_NO_APPLICATION = "This API needs an application with an approved access grant; send its API key"
 PROBLEM_TYPE = PROBLEM_BASE + "access-not-granted"
+_SANDBOX = object()  # a sandbox key's call passes without a grant, and sets no plan
 
 
 @lru_cache(maxsize=4)
@@ -53,16 +56,42 @@ class Plugin:
         if consumer is None:
             kong.response.error(401, ERR_NO_APPLICATION)
             return
-        credential = kong.client.get_credential()
-        if self.allow_sandbox and credential is not None and credential.get("sandbox"):
-            return
         service = kong.router.get_service() or {}
         agency, api = str(service.get("agency", "")), str(service.get("api", ""))
+        granted, plan = self._decide(consumer, kong.client.get_credential(), agency, api)
+        if not granted:
+            self._refuse(kong, agency, api)
+        elif plan is not _SANDBOX:
+            kong.ctx.shared[CTX_PLAN] = plan
+
+    def _decide(
+        self, consumer: dict[str, Any], credential: dict[str, Any] | None, agency: str, api: str
+    ) -> tuple[bool, Any]:
+        """(granted, the plan that governs the call, or _SANDBOX for a sandbox key passed without one)."""
+        if self.allow_sandbox and credential is not None and credential.get("sandbox"):
+            return True, _SANDBOX
         grant = find_grant(consumer, agency, api)
         if grant is None:
-            self._refuse(kong, agency, api)
-            return
-        kong.ctx.shared[CTX_PLAN] = grant.get("plan") or consumer.get("plan")
+            return False, None
+        return True, grant.get("plan") or consumer.get("plan")
+
+    def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
+        """Granted calls without the PDK; a refusal is the PDK phase's (plugins/fast.py)."""
+        agency, api = str(service.get("agency", "")), str(service.get("api", ""))
+        decide = self._decide
+
+        def access(state: State) -> bool:
+            consumer = host.consumer(state)
+            if consumer is None:
+                return False
+            granted, plan = decide(consumer, host.credential(state), agency, api)
+            if not granted:
+                return False
+            if plan is not _SANDBOX:
+                host.shared(state)[CTX_PLAN] = plan
+            return True
+
+        return FastPath(access=access)
 
     def _refuse(self, kong: Any, agency: str, api: str) -> None:
         page = f"{self.portal_url}/{agency}/{api}/"

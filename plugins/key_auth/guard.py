@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from plugins.rate_limiting.policies import Counter, Policy, PolicyUnavailable, select
 from registry.secrets import prefix_of
 
-__all__ = ["ERR_TOO_MANY_FAILURES", "Guard", "Verdict"]
+__all__ = ["ERR_TOO_MANY_FAILURES", "Guard", "Verdict", "any_blocked"]
 
 log = logging.getLogger("agora.plugins.key_auth")
 
@@ -63,6 +63,11 @@ class _Blocked:
 
 # One per process, shared by every plugin instance: a hot reload must not lift a block.
 _BLOCKED = _Blocked()
+
+
+def any_blocked() -> bool:
+    """Whether this process refuses any address now (rarely: a flood is in progress)."""
+    return bool(_BLOCKED.until)
 
 
 class Guard:

@@ -28,11 +28,14 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
+from collections.abc import Mapping
+
 from agora.errors import InvalidInput
 from agora.settings import load_settings
 from plugins import CTX_PLAN
+from plugins.fast import FastPath, Host, State
 from plugins.key_auth.credentials import Found, Outcome, check_key, is_expired
-from plugins.key_auth.guard import ERR_TOO_MANY_FAILURES, Guard
+from plugins.key_auth.guard import ERR_TOO_MANY_FAILURES, Guard, any_blocked
 from plugins.key_auth.schema import Schema
 
 __all__ = [
@@ -176,21 +179,78 @@ class Plugin:
 
     def _authenticate(self, kong: Any, consumer: dict[str, Any], credential: dict[str, Any] | None) -> None:
         kong.client.authenticate(consumer, credential)
+        headers = identity_headers(consumer, credential)
         upstream = kong.service.request
-        upstream.clear_header(CONSUMER_CUSTOM_ID)
-        if credential is not None:
-            upstream.set_headers(
-                {
-                    CONSUMER_ID: consumer.get("id", ""),
-                    CONSUMER_USERNAME: consumer.get("username", ""),
-                    CREDENTIAL_IDENTIFIER: credential.get("id", ""),
-                }
-            )
-            upstream.clear_header(ANONYMOUS)
-        else:
-            upstream.set_header(CONSUMER_ID, consumer.get("id", ""))
-            upstream.set_header(CONSUMER_USERNAME, consumer.get("username", ""))
-            upstream.clear_header(CREDENTIAL_IDENTIFIER)
-            upstream.set_header(ANONYMOUS, "true")
+        upstream.set_headers({name: value for name, value in headers.items() if value is not None})
+        for name, value in headers.items():
+            if value is None:
+                upstream.clear_header(name)
         if consumer.get("plan"):
             kong.ctx.shared[CTX_PLAN] = consumer["plan"]
+
+    def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
+        """The common case without the PDK: one key, in a header, that this instance has verified
+        before and has not expired; anything else is the PDK phase's (plugins/fast.py)."""
+        if not self.in_header:
+            return None
+        try:
+            names = tuple((name, name.lower().encode("latin-1")) for name in self.key_names)
+        except UnicodeEncodeError:
+            return None  # such a name matches no header line
+        verified, hide, guarded = self._verified, self.hide_credentials, self.guard.enabled
+        anonymous, in_query, any_method = self.anonymous is not None, self.in_query, self.run_on_preflight
+
+        def access(state: State) -> bool:
+            if not any_method and host.method(state) == "OPTIONS":
+                return False
+            if anonymous and host.credential(state):
+                return False
+            if guarded and any_blocked():
+                return False
+            if (in_query or hide) and host.raw_query(state):
+                return False
+            lines = host.header_lines(state)
+            for name, wanted in names:
+                found = None
+                for line, value in lines:
+                    if line == wanted:
+                        if found is not None:
+                            return False  # a key sent twice
+                        found = value
+                if found is None:
+                    continue
+                known = verified.get(found.decode("latin-1")) if found else None
+                if known is None:
+                    return False
+                consumer, credential = known
+                if credential.get("expires_at") is not None and is_expired(credential, datetime.now(UTC)):
+                    return False
+                if hide:
+                    host.set_upstream_headers(state, {name: None})
+                host.authenticate(state, consumer, credential)
+                host.set_upstream_headers(state, identity_headers(consumer, credential))
+                if consumer.get("plan"):
+                    host.shared(state)[CTX_PLAN] = consumer["plan"]
+                return True
+            return False
+
+        return FastPath(access=access)
+
+
+def identity_headers(consumer: dict[str, Any], credential: dict[str, Any] | None) -> dict[str, str | None]:
+    """What the upstream is told of the caller (None: the header is cleared, the client's copy too)."""
+    if credential is not None:
+        return {
+            CONSUMER_CUSTOM_ID: None,
+            CONSUMER_ID: str(consumer.get("id", "")),
+            CONSUMER_USERNAME: str(consumer.get("username", "")),
+            CREDENTIAL_IDENTIFIER: str(credential.get("id", "")),
+            ANONYMOUS: None,
+        }
+    return {
+        CONSUMER_CUSTOM_ID: None,
+        CONSUMER_ID: str(consumer.get("id", "")),
+        CONSUMER_USERNAME: str(consumer.get("username", "")),
+        CREDENTIAL_IDENTIFIER: None,
+        ANONYMOUS: "true",
+    }

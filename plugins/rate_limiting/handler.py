@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
 
 from agora.errors import InvalidInput
 from plugins import CTX_PLAN
 from plugins.access_control.grants import find_grant
+from plugins.fast import FastPath, Host, State
 
 from .policies import Counter, Hit, PolicyUnavailable, select
 from .policies.local import LocalPolicy
@@ -47,6 +48,14 @@ ERR_NEEDS = "rate-limiting: limit_by {} needs {}"
 LIMIT_HEADERS = {p: f"X-RateLimit-Limit-{p.capitalize()}" for p in PERIODS}
 REMAINING_HEADERS = {p: f"X-RateLimit-Remaining-{p.capitalize()}" for p in PERIODS}
 POLICY_HEADER, STATE_HEADER = "RateLimit-Policy", "RateLimit"  # the draft's structured fields
+_FIELD_NAMES = {
+    name.lower().encode(): name
+    for name in (
+        *LIMIT_HEADERS.values(), *REMAINING_HEADERS.values(), "RateLimit-Limit", "RateLimit-Remaining",
+        "RateLimit-Reset", POLICY_HEADER, STATE_HEADER,
+    )
+}  # fmt: skip
+_LINE_NAMES = {name: line for line, name in _FIELD_NAMES.items()}
 _KEY_PREFIX = "agora:rl"
 _MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
 _RECENT = 4096  # callers whose current counters are kept; forgotten all at once beyond
@@ -91,8 +100,8 @@ class Plugin:
         self._check = self.policy.check if isinstance(self.policy, LocalPolicy) else None
         # plan name -> (the plan entry they were read from, limits): merged once per plan, not per call
         self._planned: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {}
-        # counter scope -> (limits, valid from, valid until, windows, counters): see _counters
-        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter], str]] = {}
+        # counter scope -> (limits, valid from, valid until, windows, counters, rendering): see _counters
+        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter], Rendering | None]] = {}
 
     def access(self, kong: Any) -> Awaitable[None] | None:
         """Sync with the local policy (nothing to wait for: no coroutine per call); with Redis it
@@ -102,16 +111,16 @@ class Plugin:
         if not limits:
             return None
         kind, identifier = self._identify(kong)
-        scope = f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}:{kind}:{identifier}"
+        scope = f"{_scope_prefix(service)}:{kind}:{identifier}"
         now = time.time()
-        windows, counters, policy = self._counters(scope, limits, now)
+        windows, counters, rendering = self._counters(scope, limits, now)
         if self._check is not None:
-            self._answer(kong, windows, counters, self._check(counters), now, policy)
+            self._answer(kong, windows, counters, self._check(counters), now, rendering)
             return None
-        return self._remote(kong, windows, counters, now, policy)
+        return self._remote(kong, windows, counters, now, rendering)
 
     async def _remote(
-        self, kong: Any, windows: list[Window], counters: list[Counter], now: float, policy: str
+        self, kong: Any, windows: list[Window], counters: list[Counter], now: float, rendering: Rendering | None
     ) -> None:
         try:
             hit = await self.policy.hit(counters)
@@ -120,15 +129,21 @@ class Plugin:
             if not self.fault_tolerant:
                 kong.response.error(503, ERR_UNAVAILABLE, {"Retry-After": 1})
             return
-        self._answer(kong, windows, counters, hit, now, policy)
+        self._answer(kong, windows, counters, hit, now, rendering)
 
     def _answer(
-        self, kong: Any, windows: list[Window], counters: list[Counter], hit: Hit, now: float, policy: str
+        self,
+        kong: Any,
+        windows: list[Window],
+        counters: list[Counter],
+        hit: Hit,
+        now: float,
+        rendering: Rendering | None,
     ) -> None:
         """The headers, and the refusal when a limit is reached."""
-        if hit.allowed and not self.sliding:
+        if hit.allowed and rendering is not None:
             if not self.hide_client_headers:
-                kong.response.set_headers(_fixed_headers(windows, counters, hit.counts, now, policy))
+                kong.response.set_headers(as_fields(fixed_lines(rendering, hit.counts, now)))
             return
         usages = [
             Usage(w, c.limit, current, previous, c.weight)
@@ -142,10 +157,10 @@ class Plugin:
 
     def _counters(
         self, scope: str, limits: dict[str, int], now: float
-    ) -> tuple[list[Window], list[Counter], str]:
-        """The windows containing `now`, their counters and the RateLimit-Policy field they make. With
-        fixed windows nothing in them changes until the shortest window ends, so a caller's next calls
-        until then reuse them."""
+    ) -> tuple[list[Window], list[Counter], Rendering | None]:
+        """The windows containing `now`, their counters and (fixed windows) what their headers are made
+        of. With fixed windows nothing in them changes until the shortest window ends, so a caller's next
+        calls until then reuse them."""
         recent = self._recent.get(scope)
         if recent is not None and recent[0] is limits and recent[1] <= now < recent[2]:
             return recent[3], recent[4], recent[5]
@@ -161,18 +176,29 @@ class Plugin:
             )
             for w in windows
         ]
-        policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)
-        if not sliding:  # a sliding window's weight changes with every call
-            if len(self._recent) >= _RECENT:
-                self._recent.clear()
-            valid_from, valid_until = max(w.start for w in windows), min(w.end for w in windows)
-            self._recent[scope] = (limits, valid_from, valid_until, windows, counters, policy)
-        return windows, counters, policy
+        if sliding:  # a sliding window's weight changes with every call: nothing kept
+            return windows, counters, None
+        rendering = _rendering(windows, limits)
+        if len(self._recent) >= _RECENT:
+            self._recent.clear()
+        valid_from, valid_until = max(w.start for w in windows), min(w.end for w in windows)
+        self._recent[scope] = (limits, valid_from, valid_until, windows, counters, rendering)
+        return windows, counters, rendering
 
-    def _limits(self, kong: Any, service: dict[str, Any]) -> dict[str, int]:
+    def _limits(self, kong: Any, service: Mapping[str, Any]) -> dict[str, int]:
         if len(self.explicit) == len(PERIODS):
             return self.explicit
-        consumer = kong.client.get_consumer()
+        return self._planned_limits(
+            kong.client.get_consumer(), kong.ctx.shared, service, kong.agora.get_plan
+        )
+
+    def _planned_limits(
+        self,
+        consumer: dict[str, Any] | None,
+        shared: Any,
+        service: Mapping[str, Any],
+        get_plan: Callable[[str], dict[str, Any] | None],
+    ) -> dict[str, int]:
         # The subscription's plan first: the plan the developer chose (and the agency approved) for
         # this API is the one applied, not the application's default plan.
         grant = (
@@ -180,10 +206,10 @@ class Plugin:
             if consumer and consumer.get("grants")
             else None
         )
-        plan_name = (grant or {}).get("plan") or kong.ctx.shared.get(CTX_PLAN) or (consumer or {}).get("plan")
+        plan_name = (grant or {}).get("plan") or shared.get(CTX_PLAN) or (consumer or {}).get("plan")
         if not plan_name:
             return self.explicit  # anonymous callers of open APIs: the configured limits alone
-        plan = kong.agora.get_plan(plan_name)
+        plan = get_plan(plan_name)
         cached = self._planned.get(plan_name)
         if cached is not None and cached[0] is plan:  # the same plan entry of the same snapshot
             return cached[1]
@@ -195,6 +221,46 @@ class Plugin:
                 out[period] = value
         self._planned[plan_name] = (plan, out)
         return out
+
+    def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
+        """Allowed calls on fixed windows of the local policy, counted by consumer, credential, service or
+        address, without the PDK; a refusal (or a sliding window, Redis...) is the PDK phase's
+        (plugins/fast.py). A refused check counts nothing, so the PDK phase checks again from scratch."""
+        check = self._check
+        if check is None or self.sliding or self.limit_by not in ("consumer", "credential", "service", "ip"):
+            return None
+        prefix, limit_by, explicit = _scope_prefix(service), self.limit_by, self.explicit
+        every_period = len(explicit) == len(PERIODS)
+        headers = not self.hide_client_headers
+
+        def access(state: State) -> bool:
+            consumer = host.consumer(state)
+            if every_period:
+                limits = explicit
+            else:
+                shared = host.shared(state)
+                limits = self._planned_limits(consumer, shared, service, lambda name: host.get_plan(state, name))
+            if not limits:
+                return True
+            found: Any = None
+            if limit_by == "consumer":
+                found = (consumer or {}).get("id")
+            elif limit_by == "credential":
+                found = (host.credential(state) or {}).get("id")
+            elif limit_by == "service":
+                found = "*"
+            kind, identifier = _identity(limit_by, found) if found else ("ip", host.forwarded_ip(state))
+            now = time.time()
+            _, counters, rendering = self._counters(f"{prefix}:{kind}:{identifier}", limits, now)
+            assert rendering is not None  # fixed windows
+            hit = check(counters)
+            if not hit.allowed:
+                return False
+            if headers:
+                host.set_response_lines(state, fixed_lines(rendering, hit.counts, now))
+            return True
+
+        return FastPath(access=access)
 
     def _identify(self, kong: Any) -> tuple[str, str]:
         """(kind, identifier) of the counter; the client IP when the asked-for one is absent (Kong)."""
@@ -211,42 +277,80 @@ class Plugin:
             found = "*"
         if not found:
             return "ip", kong.client.get_forwarded_ip()
-        identifier = str(found)
-        if len(identifier) > _MAX_IDENTIFIER:
-            identifier = hashlib.sha256(identifier.encode()).hexdigest()
-        return self.limit_by, identifier
+        return _identity(self.limit_by, found)
 
 
-def _fixed_headers(
-    windows: list[Window],
-    counters: list[Counter],
-    counts: tuple[tuple[int, int], ...],
-    now: float,
-    policy: str,
-) -> dict[str, Any]:
-    """`_headers` for an allowed call on fixed windows, the common case, without a `Usage` per period:
-    the remaining calls are the limit minus the count, and the reset is the window's end. `policy` is
-    the RateLimit-Policy field, made once per caller window (`_counters`)."""
-    headers: dict[str, Any] = {}
+def _identity(limit_by: str, found: Any) -> tuple[str, str]:
+    identifier = str(found)
+    if len(identifier) > _MAX_IDENTIFIER:
+        identifier = hashlib.sha256(identifier.encode()).hexdigest()
+    return limit_by, identifier
+
+
+def _scope_prefix(service: Mapping[str, Any]) -> str:
+    """Counters are per API major: the service's name."""
+    return f"{_KEY_PREFIX}:{service.get('name') or service.get('id') or '-'}"
+
+
+class Rendering(NamedTuple):
+    """What a caller's fixed windows' headers are made of, prepared once per window (`_counters`): per
+    period (its Limit line, its Remaining header's name, its RateLimit item's start, limit, end, and
+    minus its length), and the RateLimit-Policy field."""
+
+    periods: tuple[tuple[tuple[bytes, bytes], bytes, bytes, int, int, int], ...]
+    policy: bytes
+
+
+def _rendering(windows: list[Window], limits: dict[str, int]) -> Rendering:
+    periods = tuple(
+        (
+            (_LINE_NAMES[LIMIT_HEADERS[w.period]], str(limits[w.period]).encode()),
+            _LINE_NAMES[REMAINING_HEADERS[w.period]],
+            f'"{w.period}";r='.encode(),
+            limits[w.period],
+            w.end,
+            w.start - w.end,
+        )
+        for w in windows
+    )
+    policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)
+    return Rendering(periods, policy.encode())
+
+
+def fixed_lines(rendering: Rendering, counts: tuple[tuple[int, int], ...], now: float) -> list[tuple[bytes, bytes]]:
+    """The headers of an allowed call on fixed windows, the common case, as header lines (names
+    lower-cased): `_headers` without a `Usage` per period (the remaining calls are the limit minus the
+    count, the reset is the window's end), in the same order and words. Both paths send these: the fast
+    path as they are, the PDK phase through `as_fields`."""
+    lines: list[tuple[bytes, bytes]] = []
+    states: list[bytes] = []
     tightest: tuple[int, int] | None = None  # (remaining, -length) of the most constrained period
     limit = reset = 0
-    states = []
-    for w, c, (current, _) in zip(windows, counters, counts, strict=True):
-        remaining = c.limit - current
-        headers[LIMIT_HEADERS[w.period]] = c.limit
-        headers[REMAINING_HEADERS[w.period]] = remaining
-        ends_in = max(1, math.ceil(w.end - now))
-        states.append(f'"{w.period}";r={remaining};t={ends_in}')  # _state_item, inline: every call
-        rank = (remaining, w.start - w.end)
+    for (limit_line, remaining_name, state, period_limit, end, length), (current, _) in zip(
+        rendering.periods, counts, strict=True
+    ):
+        remaining = period_limit - current
+        lines.append(limit_line)
+        lines.append((remaining_name, b"%d" % remaining))
+        ends_in = max(1, math.ceil(end - now))
+        states.append(b"%b%d;t=%d" % (state, remaining, ends_in))
+        rank = (remaining, length)
         if tightest is None or rank < tightest:
-            tightest, limit, reset = rank, c.limit, ends_in
+            tightest, limit, reset = rank, period_limit, ends_in
     assert tightest is not None
-    headers["RateLimit-Limit"] = limit
-    headers["RateLimit-Remaining"] = tightest[0]
-    headers["RateLimit-Reset"] = reset
-    headers[POLICY_HEADER] = policy
-    headers[STATE_HEADER] = ", ".join(states)
-    return headers
+    lines += (
+        (b"ratelimit-limit", b"%d" % limit),
+        (b"ratelimit-remaining", b"%d" % tightest[0]),
+        (b"ratelimit-reset", b"%d" % reset),
+        (b"ratelimit-policy", rendering.policy),
+        (b"ratelimit", b", ".join(states)),
+    )
+    return lines
+
+
+def as_fields(lines: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header lines as the PDK's `set_headers` takes them, the names as documented."""
+    return {_FIELD_NAMES[name]: value.decode("latin-1") for name, value in lines}
 
 
 def _policy_item(w: Window, limit: int) -> str:

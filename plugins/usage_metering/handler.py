@@ -13,8 +13,10 @@ Priority 12, Kong's http-log: after every plugin that could change the outcome.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from plugins.fast import FastPath, Host, State
 from plugins.usage_metering.backends import make_store, store_target
 from plugins.usage_metering.record import Usage
 from plugins.usage_metering.recorder import Recorder, batching, recorder_for
@@ -62,28 +64,38 @@ class Plugin:
             return
         service = self._services.get(name)
         if service is None:
-            raw = kong.router.get_service() or {}
-            service = self._services[name] = (
-                str(raw.get("agency")),
-                str(raw.get("api")),
-                str(raw.get("version")),
-            )
+            service = self._service(name, kong.router.get_service() or {})
+        self._record(
+            service, facts["started_at"], facts["route"], facts["consumer"], facts["credential"],
+            facts["status"], facts["latency_total_ms"], facts["latency_upstream_ms"], facts["bytes_in"],
+            facts["bytes_out"], kong.client.get_forwarded_ip(),
+        )  # fmt: skip
+
+    def _service(self, name: str, raw: Mapping[str, Any]) -> tuple[str, str, str]:
+        found = self._services[name] = (str(raw.get("agency")), str(raw.get("api")), str(raw.get("version")))
+        return found
+
+    def _record(self, service: tuple[str, str, str], *facts: Any) -> None:
+        """One record: the service's (agency, api, version), then the request's facts in Usage's order."""
         recorder = self.recorder
         if recorder.closed:  # the gateway stopped one; a request still finishing gets a fresh one
             recorder = self.recorder = self._recorder()
-        recorder.add(
-            Usage(
-                next(recorder.seq),
-                facts["started_at"],
-                *service,
-                facts["route"],
-                facts["consumer"],
-                facts["credential"],
-                facts["status"],
-                facts["latency_total_ms"],
-                facts["latency_upstream_ms"],
-                facts["bytes_in"],
-                facts["bytes_out"],
-                kong.client.get_forwarded_ip(),
-            )
-        )
+        recorder.add(Usage(next(recorder.seq), facts[0], *service, *facts[1:]))
+
+    def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
+        """The log phase on the request's facts as the gateway keeps them (a tuple), not a dict copy."""
+        name = service.get("name")
+        if not isinstance(name, str):
+            return None
+        known = self._service(name, service)
+        record = self._record
+
+        def log(state: State) -> None:
+            facts = host.facts(state)
+            record(
+                known, facts.started_at, facts.route, facts.consumer, facts.credential, facts.status,
+                facts.latency_total_ms, facts.latency_upstream_ms, facts.bytes_in, facts.bytes_out,
+                host.forwarded_ip(state),
+            )  # fmt: skip
+
+        return FastPath(log=log)
