@@ -70,6 +70,7 @@ class Gateway:
         plugins: PluginRegistry | None = None,
         metrics: GatewayMetrics | None = None,
         health: HealthMonitor | None = None,
+        fast_path: bool = True,
     ) -> None:
         self.holder = holder
         self.metrics = metrics
@@ -81,7 +82,7 @@ class Gateway:
         self.reloader = reloader
         self.pipeline = Pipeline(
             holder, transport, trusted=trusted, hooks=hooks, metrics=metrics,
-            source_description=source_description,
+            source_description=source_description, fast_path=fast_path,
         )  # fmt: skip
         self._poller: asyncio.Task[None] | None = None
 
@@ -131,10 +132,12 @@ def create_app(
     config: CompiledConfig | None = None,
     hooks: Sequence[UsageHook] = (),
     health: bool | None = None,
+    fast_path: bool = True,
 ) -> Gateway:
     """Wires a gateway. Pass `config` alone for a fixed configuration (tests), or let it poll
     `source` (default: the snapshot file if set, else the database). `health`: circuit breakers and
-    health checks; by default on with the shipped transport, off with an injected one (tests' fakes)."""
+    health checks; by default on with the shipped transport, off with an injected one (tests' fakes).
+    `fast_path`: False runs every plugin through the PDK (gateway/pipeline/fast.py; for comparisons)."""
     settings = settings or GatewaySettings.from_env()
     if registry is None:
         registry = PluginRegistry()
@@ -178,4 +181,5 @@ def create_app(
         plugins=registry,
         metrics=metrics,
         health=monitor,
+        fast_path=fast_path,
     )

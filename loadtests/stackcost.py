@@ -1,7 +1,7 @@
 """CPU time per request of Agora's own code, in process: the gateway's pipeline and plugins driven
 through the engine's seam (gateway/engine/http.py), with an upstream that answers at once (no sockets).
 
-    python -m loadtests.stackcost [--requests 20000] [--rounds 5] [--personal-data]
+    python -m loadtests.stackcost [--requests 20000] [--rounds 5] [--personal-data] [--pdk]
 
 The bench (loadtests/bench.py) measures the whole server; this isolates the part Agora can change,
 and, being CPU time rather than throughput, it holds still on a busy machine. Each round times the
@@ -9,7 +9,8 @@ bare stack and the full plugin chain (the bench's snapshot, local policy, meteri
 turn; the median per-request figure of each is printed, with the plugins' share: the process's CPU
 time (all threads: metering's flusher included) and the event loop thread's alone. `--personal-data`
 adds a third stack: the full chain plus personal-data-log on the route (subject in a header, rows to the
-same SQLite), and prints what it adds to the full chain.
+same SQLite), and prints what it adds to the full chain. `--pdk` adds the full chain with the plugins'
+fast path turned off (every plugin through the PDK, gateway/pipeline/fast.py), for comparison.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ async def run_requests(app: Any, headers: list[tuple[bytes, bytes]], count: int)
     return elapsed, loop_elapsed
 
 
-def _gateway(snapshot: dict[str, Any]) -> Any:
+def _gateway(snapshot: dict[str, Any], *, fast_path: bool = True) -> Any:
     from gateway.app import create_app
     from gateway.config.compiled import compile_snapshot
     from gateway.pipeline.plugin_host import PluginRegistry
@@ -123,11 +124,13 @@ def _gateway(snapshot: dict[str, Any]) -> Any:
     settings = GatewaySettings.from_env()
     registry = PluginRegistry.discover("plugins")
     config = compile_snapshot(snapshot, registry)
-    return create_app(settings, transport=InstantTransport(), registry=registry, config=config)
+    return create_app(
+        settings, transport=InstantTransport(), registry=registry, config=config, fast_path=fast_path
+    )
 
 
 async def _measure(
-    requests: int, rounds: int, directory: Path, personal_data: bool = False
+    requests: int, rounds: int, directory: Path, personal_data: bool = False, pdk: bool = False
 ) -> dict[str, list[tuple[float, float]]]:
     platform = build_platform(directory, "http://127.0.0.1:9")
     os.environ.update(
@@ -142,6 +145,9 @@ async def _measure(
         os.environ.pop(name, None)
     apps = {"bare": _gateway(without_plugins(platform.snapshot)), "plugins": _gateway(platform.snapshot)}
     headers = {"bare": CLIENT_HEADERS, "plugins": [*CLIENT_HEADERS, (b"apikey", platform.api_key.encode())]}
+    if pdk:
+        apps["plugins (PDK)"] = _gateway(platform.snapshot, fast_path=False)
+        headers["plugins (PDK)"] = headers["plugins"]
     if personal_data:
         apps["personal-data"] = _gateway(with_personal_data(platform.snapshot))
         headers["personal-data"] = [*headers["plugins"], BENCH_SUBJECT]
@@ -170,20 +176,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--personal-data", action="store_true", help="also time the full chain plus personal-data-log"
     )
+    parser.add_argument(
+        "--pdk", action="store_true", help="also time the full chain with the plugins' fast path off"
+    )
     args = parser.parse_args(argv)
     import uvloop
 
     with tempfile.TemporaryDirectory(prefix="agora-stackcost-") as tmp:
-        results = uvloop.run(_measure(args.requests, args.rounds, Path(tmp), args.personal_data))
+        results = uvloop.run(_measure(args.requests, args.rounds, Path(tmp), args.personal_data, args.pdk))
     medians = {}
     for name, values in results.items():
         process = statistics.median(v[0] for v in values)
         loop = statistics.median(v[1] for v in values)
         medians[name] = process
-        print(f"{name:13} {process:7.1f} us CPU per request, {loop:7.1f} us of it on the event loop's thread "
+        print(f"{name:14} {process:7.1f} us CPU per request, {loop:7.1f} us of it on the event loop's thread "
               f"(rounds: {', '.join(f'{v[0]:.1f}' for v in values)})")  # fmt: skip
     bare, plugins = medians["bare"], medians["plugins"]
     print(f"plugins add {plugins - bare:.1f} us per request ({plugins / bare - 1:.0%} of the bare stack)")
+    if "plugins (PDK)" in medians:
+        print(f"without the fast path, plugins add {medians['plugins (PDK)'] - bare:.1f} us per request")
     if "personal-data" in medians:
         logged = medians["personal-data"]
         print(f"personal-data-log adds {logged - plugins:.1f} us per request to the full chain")

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 if TYPE_CHECKING:
     from gateway.pipeline.usage import RequestFacts
 
-__all__ = ["AccessStep", "FastPath", "Host", "LogStep", "State"]
+__all__ = ["AccessStep", "FastPath", "Host", "LogStep", "State", "UpstreamHeaders"]
 
 State = Any  # the gateway's per-request state; a plugin hands it to the host, never reads it
 AccessStep = Callable[[State], bool]  # True: done; False: nothing changed, the PDK phase decides
 LogStep = Callable[[State], None]
+UpstreamHeaders = Any  # upstream headers as the host prepared them
 
 
 class FastPath(NamedTuple):
@@ -51,8 +52,10 @@ class Host(Protocol):
     ) -> None: ...  # kong.client.authenticate
     def shared(self, state: State) -> dict[str, Any]: ...  # kong.ctx.shared
     def get_plan(self, state: State, name: str) -> dict[str, Any] | None: ...  # kong.agora.get_plan
-    # kong.service.request.set_header for each name, clear_header where the value is None
-    def set_upstream_headers(self, state: State, headers: Mapping[str, str | None]) -> None: ...
+    # kong.service.request.set_header for each name, clear_header where the value is None: prepared
+    # once (`upstream_headers`), set on each request
+    def upstream_headers(self, headers: Mapping[str, str | None]) -> UpstreamHeaders: ...
+    def set_upstream_headers(self, state: State, headers: UpstreamHeaders) -> None: ...
     # kong.response.set_headers of header lines (names lower-cased), for a plugin that renders them once
     def set_response_lines(self, state: State, lines: list[tuple[bytes, bytes]]) -> None: ...
     def facts(self, state: State) -> RequestFacts: ...  # kong.log.serialize, as the tuple it copies

@@ -21,12 +21,14 @@ from gateway.config.model import Service
 from gateway.engine.http import Headers
 from gateway.pipeline.context import RequestContext
 from gateway.pipeline.headers import TrustedProxies
-from gateway.pipeline.pdk import _NAMES, authenticate, client_ip, header_name, plan_of, service_view, set_lines
+from gateway.pipeline.pdk import authenticate, client_ip, header_name, plan_of, service_view, set_lines
 from gateway.pipeline.plugin_host import Chain
 from gateway.pipeline.usage import RequestFacts, facts_of
 from plugins.fast import AccessStep, FastPath, LogStep
 
 __all__ = ["FastChain", "FastHost", "fast_chain"]
+
+Overrides = dict[bytes, tuple[str, str | None]]  # RequestContext.upstream_headers' shape
 
 
 class FastHost:
@@ -66,10 +68,12 @@ class FastHost:
     def get_plan(self, state: RequestContext, name: str) -> dict[str, Any] | None:
         return plan_of(state, name)
 
-    def set_upstream_headers(self, state: RequestContext, headers: Mapping[str, str | None]) -> None:
-        upstream, names = state.upstream_headers, _NAMES
-        for name, value in headers.items():
-            upstream[names.get(name) or header_name(name)] = (name, value)
+    def upstream_headers(self, headers: Mapping[str, str | None]) -> Overrides:
+        """As `kong.service.request.set_header` / `clear_header` store them (pdk.py)."""
+        return {header_name(name): (name, value) for name, value in headers.items()}
+
+    def set_upstream_headers(self, state: RequestContext, headers: Overrides) -> None:
+        state.upstream_headers.update(headers)
 
     def set_response_lines(self, state: RequestContext, lines: Headers) -> None:
         set_lines(state.response_headers, lines)

@@ -37,7 +37,17 @@ if TYPE_CHECKING:
     from gateway.config.model import Service
     from gateway.pipeline.usage import RequestFacts
 
-__all__ = ["Exit", "Kong", "authenticate", "client_ip", "header_name", "plan_of", "service_view", "set_headers", "set_lines"]
+__all__ = [
+    "Exit",
+    "Kong",
+    "authenticate",
+    "client_ip",
+    "header_name",
+    "plan_of",
+    "service_view",
+    "set_headers",
+    "set_lines",
+]
 
 _log = logging.getLogger("agora.gateway.plugins")
 
@@ -68,7 +78,10 @@ def set_headers(target: Headers, headers: dict[str, Any]) -> None:
     """`kong.response.set_headers` on a list of header lines: each one set as by `set_header`, in one
     pass (rate-limiting sets nine on every call). The fast path (fast.py) calls it too."""
     known = _NAMES  # looked up inline: a call of _name per header costs more than the lookup
-    encoded = [(known.get(name) or header_name(name), str(value).encode("latin-1")) for name, value in headers.items()]
+    encoded = [
+        (known.get(name) or header_name(name), str(value).encode("latin-1"))
+        for name, value in headers.items()
+    ]
     set_lines(target, encoded)
 
 
@@ -89,7 +102,9 @@ def client_ip(ctx: RequestContext, trusted: TrustedProxies) -> str:
     return ctx.client_ip
 
 
-def authenticate(ctx: RequestContext, consumer: dict[str, Any] | None, credential: dict[str, Any] | None) -> None:
+def authenticate(
+    ctx: RequestContext, consumer: dict[str, Any] | None, credential: dict[str, Any] | None
+) -> None:
     """`kong.client.authenticate`: records who is calling, for the plugins after this one and metering."""
     ctx.consumer, ctx.credential = consumer, credential
     ctx.sandbox = bool(credential and credential.get("sandbox"))

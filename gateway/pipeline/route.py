@@ -107,21 +107,21 @@ class RoutePipeline:
     async def _fast(
         self, request: Request, responder: Responder, ctx: RequestContext, fast: FastChain
     ) -> int:
-        """The fast chain: -1 when it answered the request, else the index of the access step that
-        declined, from which the PDK's access phases go on (the steps before it changed `ctx` as
-        theirs would have)."""
+        """The route's fast chain (fast.py): -1 when it answered the request, else the index of the access
+        step that declined, from which the PDK's access phases go on (the steps before it changed `ctx`
+        as their PDK phases would have, and the one that declined changed nothing)."""
         declined = -1
         try:
-            for step in fast.access:
+            for index, step in enumerate(fast.access):
                 if not step(ctx):
-                    declined = fast.access.index(step)
+                    declined = index
                     return declined
             if ctx.preflight:
                 raise _unanswered(ctx.preflight)
             await self._answer(request, responder, ctx, None)
             return -1
         finally:
-            if declined < 0:  # answered (or failed) here: the log steps, as the PDK's log phases
+            if declined < 0:  # answered here (or failed): the log steps, as the PDK's log phases
                 ctx.bytes_out = responder.bytes_sent
                 for name, log_step in fast.log:
                     try:

@@ -21,8 +21,8 @@ from agora.errors import PROBLEM_BASE
 from agora.settings import load_settings
 from plugins import CTX_PLAN
 from plugins.access_control.grants import find_grant
-from plugins.fast import FastPath, Host, State
 from plugins.access_control.schema import Schema
+from plugins.fast import FastPath, Host, State
 
 __all__ = ["ERR_NOT_GRANTED", "ERR_NO_APPLICATION", "PRIORITY", "VERSION", "Plugin", "Schema", "priority",
            "version"]  # fmt: skip

@@ -23,17 +23,16 @@ logged with the address and the key's public prefix only.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from collections.abc import Mapping
-
 from agora.errors import InvalidInput
 from agora.settings import load_settings
 from plugins import CTX_PLAN
-from plugins.fast import FastPath, Host, State
+from plugins.fast import FastPath, Host, State, UpstreamHeaders
 from plugins.key_auth.credentials import Found, Outcome, check_key, is_expired
 from plugins.key_auth.guard import ERR_TOO_MANY_FAILURES, Guard, any_blocked
 from plugins.key_auth.schema import Schema
@@ -65,6 +64,7 @@ ERR_KEY_IN_BODY = "key-auth: key_in_body is not supported (request bodies are st
 CONSUMER_ID, CONSUMER_USERNAME = "X-Consumer-ID", "X-Consumer-Username"
 CREDENTIAL_IDENTIFIER, ANONYMOUS = "X-Credential-Identifier", "X-Anonymous-Consumer"
 CONSUMER_CUSTOM_ID = "X-Consumer-Custom-ID"  # Kong sends it; Agora's consumers have none: always cleared
+MAX_HEADERS = 100  # what kong.request.get_headers() returns by default
 VERIFIED_LIMIT = 10_000  # keys remembered as valid per instance; past it the memory starts again
 
 
@@ -190,15 +190,21 @@ class Plugin:
 
     def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
         """The common case without the PDK: one key, in a header, that this instance has verified
-        before and has not expired; anything else is the PDK phase's (plugins/fast.py)."""
+        before and that has not expired; anything else is the PDK phase's (plugins/fast.py)."""
         if not self.in_header:
             return None
         try:
-            names = tuple((name, name.lower().encode("latin-1")) for name in self.key_names)
+            names = tuple(
+                (name.lower().encode("latin-1"), host.upstream_headers({name: None}))
+                for name in self.key_names
+            )
         except UnicodeEncodeError:
             return None  # such a name matches no header line
         verified, hide, guarded = self._verified, self.hide_credentials, self.guard.enabled
         anonymous, in_query, any_method = self.anonymous is not None, self.in_query, self.run_on_preflight
+        # key as sent -> (consumer, credential, the upstream headers saying who calls), for keys of
+        # `_verified` (only valid keys enter, so guesses cannot grow it)
+        known: dict[bytes, tuple[dict[str, Any], dict[str, Any], UpstreamHeaders]] = {}
 
         def access(state: State) -> bool:
             if not any_method and host.method(state) == "OPTIONS":
@@ -210,7 +216,9 @@ class Plugin:
             if (in_query or hide) and host.raw_query(state):
                 return False
             lines = host.header_lines(state)
-            for name, wanted in names:
+            if len(lines) > MAX_HEADERS:
+                return False  # kong.request.get_headers() would not see them all
+            for wanted, cleared in names:
                 found = None
                 for line, value in lines:
                     if line == wanted:
@@ -219,16 +227,21 @@ class Plugin:
                         found = value
                 if found is None:
                     continue
-                known = verified.get(found.decode("latin-1")) if found else None
-                if known is None:
-                    return False
-                consumer, credential = known
+                caller = known.get(found)
+                if caller is None:
+                    pair = verified.get(found.decode("latin-1")) if found else None
+                    if pair is None:
+                        return False  # not verified yet (or not valid, or empty): the PDK checks it
+                    if len(known) >= VERIFIED_LIMIT:
+                        known.clear()
+                    caller = known[found] = (*pair, host.upstream_headers(identity_headers(*pair)))
+                consumer, credential, identity = caller
                 if credential.get("expires_at") is not None and is_expired(credential, datetime.now(UTC)):
                     return False
                 if hide:
-                    host.set_upstream_headers(state, {name: None})
+                    host.set_upstream_headers(state, cleared)
                 host.authenticate(state, consumer, credential)
-                host.set_upstream_headers(state, identity_headers(consumer, credential))
+                host.set_upstream_headers(state, identity)
                 if consumer.get("plan"):
                     host.shared(state)[CTX_PLAN] = consumer["plan"]
                 return True

@@ -20,7 +20,6 @@ until a call fits again). Over a limit: `error_code` (429) problem with `Retry-A
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
@@ -56,6 +55,7 @@ _FIELD_NAMES = {
     )
 }  # fmt: skip
 _LINE_NAMES = {name: line for line, name in _FIELD_NAMES.items()}
+_STRUCTURED = frozenset({POLICY_HEADER.lower().encode(), STATE_HEADER.lower().encode()})  # not numbers
 _KEY_PREFIX = "agora:rl"
 _MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
 _RECENT = 4096  # callers whose current counters are kept; forgotten all at once beyond
@@ -101,7 +101,9 @@ class Plugin:
         # plan name -> (the plan entry they were read from, limits): merged once per plan, not per call
         self._planned: dict[str, tuple[dict[str, Any] | None, dict[str, int]]] = {}
         # counter scope -> (limits, valid from, valid until, windows, counters, rendering): see _counters
-        self._recent: dict[str, tuple[dict[str, int], int, int, list[Window], list[Counter], Rendering | None]] = {}
+        self._recent: dict[
+            str, tuple[dict[str, int], int, int, list[Window], list[Counter], Rendering | None]
+        ] = {}
 
     def access(self, kong: Any) -> Awaitable[None] | None:
         """Sync with the local policy (nothing to wait for: no coroutine per call); with Redis it
@@ -120,7 +122,12 @@ class Plugin:
         return self._remote(kong, windows, counters, now, rendering)
 
     async def _remote(
-        self, kong: Any, windows: list[Window], counters: list[Counter], now: float, rendering: Rendering | None
+        self,
+        kong: Any,
+        windows: list[Window],
+        counters: list[Counter],
+        now: float,
+        rendering: Rendering | None,
     ) -> None:
         try:
             hit = await self.policy.hit(counters)
@@ -188,9 +195,7 @@ class Plugin:
     def _limits(self, kong: Any, service: Mapping[str, Any]) -> dict[str, int]:
         if len(self.explicit) == len(PERIODS):
             return self.explicit
-        return self._planned_limits(
-            kong.client.get_consumer(), kong.ctx.shared, service, kong.agora.get_plan
-        )
+        return self._planned_limits(kong.client.get_consumer(), kong.ctx.shared, service, kong.agora.get_plan)
 
     def _planned_limits(
         self,
@@ -239,7 +244,9 @@ class Plugin:
                 limits = explicit
             else:
                 shared = host.shared(state)
-                limits = self._planned_limits(consumer, shared, service, lambda name: host.get_plan(state, name))
+                limits = self._planned_limits(
+                    consumer, shared, service, lambda name: host.get_plan(state, name)
+                )
             if not limits:
                 return True
             found: Any = None
@@ -293,64 +300,65 @@ def _scope_prefix(service: Mapping[str, Any]) -> str:
 
 
 class Rendering(NamedTuple):
-    """What a caller's fixed windows' headers are made of, prepared once per window (`_counters`): per
-    period (its Limit line, its Remaining header's name, its RateLimit item's start, limit, end, and
-    minus its length), and the RateLimit-Policy field."""
+    """What a caller's fixed windows' headers are made of, prepared once per window (`_counters`)."""
 
-    periods: tuple[tuple[tuple[bytes, bytes], bytes, bytes, int, int, int], ...]
-    policy: bytes
+    # per period: its limit, its window's end, minus its length, its X-RateLimit-Limit line, and the
+    # name of its X-RateLimit-Remaining
+    periods: tuple[tuple[int, int, int, tuple[bytes, bytes], bytes], ...]
+    policy: bytes  # RateLimit-Policy
+    state: bytes  # RateLimit, with %d for each period's remaining calls and seconds to its end
 
 
 def _rendering(windows: list[Window], limits: dict[str, int]) -> Rendering:
-    periods = tuple(
-        (
-            (_LINE_NAMES[LIMIT_HEADERS[w.period]], str(limits[w.period]).encode()),
-            _LINE_NAMES[REMAINING_HEADERS[w.period]],
-            f'"{w.period}";r='.encode(),
-            limits[w.period],
-            w.end,
-            w.start - w.end,
-        )
-        for w in windows
-    )
+    periods = []
+    for w in windows:
+        limit = limits[w.period]
+        limit_line = (_LINE_NAMES[LIMIT_HEADERS[w.period]], b"%d" % limit)
+        periods.append((limit, w.end, w.start - w.end, limit_line, _LINE_NAMES[REMAINING_HEADERS[w.period]]))
     policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)
-    return Rendering(periods, policy.encode())
+    state = ", ".join(_state_item(w, "%d", "%d") for w in windows)
+    return Rendering(tuple(periods), policy.encode(), state.encode())
 
 
-def fixed_lines(rendering: Rendering, counts: tuple[tuple[int, int], ...], now: float) -> list[tuple[bytes, bytes]]:
+def fixed_lines(
+    rendering: Rendering, counts: tuple[tuple[int, int], ...], now: float
+) -> list[tuple[bytes, bytes]]:
     """The headers of an allowed call on fixed windows, the common case, as header lines (names
     lower-cased): `_headers` without a `Usage` per period (the remaining calls are the limit minus the
     count, the reset is the window's end), in the same order and words. Both paths send these: the fast
     path as they are, the PDK phase through `as_fields`."""
+    second = int(now)  # the windows end on whole seconds after now: ceil(end - now) == end - floor(now)
     lines: list[tuple[bytes, bytes]] = []
-    states: list[bytes] = []
-    tightest: tuple[int, int] | None = None  # (remaining, -length) of the most constrained period
-    limit = reset = 0
-    for (limit_line, remaining_name, state, period_limit, end, length), (current, _) in zip(
+    state: list[int] = []
+    # (remaining, -length, limit, seconds to the end) of the most constrained period: fewest calls
+    # left, on a tie the longer period (as Kong)
+    tightest: tuple[int, int, int, int] | None = None
+    for (limit, end, length, limit_line, remaining_name), (current, _) in zip(
         rendering.periods, counts, strict=True
     ):
-        remaining = period_limit - current
-        lines.append(limit_line)
-        lines.append((remaining_name, b"%d" % remaining))
-        ends_in = max(1, math.ceil(end - now))
-        states.append(b"%b%d;t=%d" % (state, remaining, ends_in))
-        rank = (remaining, length)
+        remaining, ends_in = limit - current, end - second
+        lines += (limit_line, (remaining_name, b"%d" % remaining))
+        state += (remaining, ends_in)
+        rank = (remaining, length, limit, ends_in)
         if tightest is None or rank < tightest:
-            tightest, limit, reset = rank, period_limit, ends_in
+            tightest = rank
     assert tightest is not None
     lines += (
-        (b"ratelimit-limit", b"%d" % limit),
+        (b"ratelimit-limit", b"%d" % tightest[2]),
         (b"ratelimit-remaining", b"%d" % tightest[0]),
-        (b"ratelimit-reset", b"%d" % reset),
+        (b"ratelimit-reset", b"%d" % tightest[3]),
         (b"ratelimit-policy", rendering.policy),
-        (b"ratelimit", b", ".join(states)),
+        (b"ratelimit", rendering.state % tuple(state)),
     )
     return lines
 
 
-def as_fields(lines: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Header lines as the PDK's `set_headers` takes them, the names as documented."""
-    return {_FIELD_NAMES[name]: value.decode("latin-1") for name, value in lines}
+def as_fields(lines: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """Header lines as the PDK's `set_headers` takes them: the names as documented, counts as numbers."""
+    return {
+        _FIELD_NAMES[name]: value.decode("latin-1") if name in _STRUCTURED else int(value)
+        for name, value in lines
+    }
 
 
 def _policy_item(w: Window, limit: int) -> str:
@@ -358,8 +366,9 @@ def _policy_item(w: Window, limit: int) -> str:
     return f'"{w.period}";q={limit};w={w.end - w.start}'
 
 
-def _state_item(w: Window, remaining: int, reset: int) -> str:
-    """The same policy's state in RateLimit: calls left and seconds until that changes."""
+def _state_item(w: Window, remaining: int | str, reset: int | str) -> str:
+    """The same policy's state in RateLimit: calls left and seconds until that changes (or the
+    placeholders a `Rendering` fills in)."""
     return f'"{w.period}";r={remaining};t={reset}'
 
 

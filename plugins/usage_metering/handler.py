@@ -75,12 +75,21 @@ class Plugin:
         found = self._services[name] = (str(raw.get("agency")), str(raw.get("api")), str(raw.get("version")))
         return found
 
-    def _record(self, service: tuple[str, str, str], *facts: Any) -> None:
-        """One record: the service's (agency, api, version), then the request's facts in Usage's order."""
+    def _record(
+        self, service: tuple[str, str, str], started_at: float, route: str | None, consumer: str | None,
+        credential: str | None, status: int, latency_ms: float, upstream_ms: float | None, bytes_in: int,
+        bytes_out: int, client_ip: str,
+    ) -> None:  # fmt: skip
+        """One record, from the service's (agency, api, version) and the request's facts."""
         recorder = self.recorder
         if recorder.closed:  # the gateway stopped one; a request still finishing gets a fresh one
             recorder = self.recorder = self._recorder()
-        recorder.add(Usage(next(recorder.seq), facts[0], *service, *facts[1:]))
+        agency, api, version = service
+        usage = Usage(
+            next(recorder.seq), started_at, agency, api, version, route, consumer, credential, status,
+            latency_ms, upstream_ms, bytes_in, bytes_out, client_ip,
+        )  # fmt: skip
+        recorder.add(usage)
 
     def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
         """The log phase on the request's facts as the gateway keeps them (a tuple), not a dict copy."""

@@ -112,13 +112,13 @@ def test_sliding_estimate_counts_the_fading_previous_window() -> None:
 )
 def test_fixed_window_headers_equal_the_general_ones(now: float, counts: tuple[tuple[int, int], ...]) -> None:
     """The allowed fixed-window call's fast path gives exactly what the general path gives."""
-    from plugins.rate_limiting.handler import _fixed_headers, _headers, _policy_item
-    from plugins.rate_limiting.policies import Counter
+    from plugins.rate_limiting.handler import _headers, _rendering, as_fields, fixed_lines
 
     limits = {"second": 10, "minute": 60, "day": 1000}
     windows = [window(period, now) for period in limits]
-    counters = [Counter(f"k:{p}", None, limit, 0.0, 60) for p, limit in limits.items()]
-    paired = zip(windows, counters, counts, strict=True)
-    usages = [Usage(w, c.limit, current, 0, 0.0) for w, c, (current, _) in paired]
-    policy = ", ".join(_policy_item(w, limits[w.period]) for w in windows)  # as _counters makes it
-    assert _fixed_headers(windows, counters, counts, now, policy) == _headers(usages, now)
+    paired = zip(windows, counts, strict=True)
+    usages = [Usage(w, limits[w.period], current, 0, 0.0) for w, (current, _) in paired]
+    lines = fixed_lines(_rendering(windows, limits), counts, now)  # as _counters prepares it
+    assert as_fields(lines) == _headers(usages, now)
+    # the lines the fast path sends are those fields as the PDK's set_headers encodes them
+    assert lines == [(k.lower().encode(), str(v).encode()) for k, v in _headers(usages, now).items()]
