@@ -15,7 +15,7 @@ the very function the PDK calls (pdk.py), on the same state, so the two paths ca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.config.model import Service
 from gateway.engine.http import Headers
@@ -111,3 +111,10 @@ def fast_chain(chain: Chain, service: Service, host: FastHost) -> FastChain | No
         if found.log is not None:
             log.append((plugin.name, found.log))
     return FastChain(tuple(access), tuple(log))
+
+
+if TYPE_CHECKING:
+    from plugins.fast import Host
+
+    def _conforms(host: FastHost) -> Host:
+        return host  # mypy checks the gateway's host against the plugins' contract here

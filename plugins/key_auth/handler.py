@@ -46,6 +46,7 @@ __all__ = [
     "VERSION",
     "Plugin",
     "Schema",
+    "identity_headers",
     "priority",
     "version",
 ]

@@ -249,7 +249,7 @@ class Plugin:
                 )
             if not limits:
                 return True
-            found: Any = None
+            found: Any = None  # as `_identify` chooses, from what the state holds
             if limit_by == "consumer":
                 found = (consumer or {}).get("id")
             elif limit_by == "credential":

@@ -26,6 +26,8 @@ from gateway.app import create_app
 from gateway.config.compiled import compile_snapshot
 from gateway.config.model import Timeouts
 from gateway.engine.testing import Recorded, call
+from gateway.pipeline.fast import FastHost, fast_chain
+from gateway.pipeline.headers import TrustedProxies
 from gateway.pipeline.pdk import Kong
 from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
@@ -308,3 +310,36 @@ def _sent(run: Run, index: int) -> tuple[str, str, bytes, bytes]:
     """What the upstream received for call `index` (found by its request id)."""
     (found,) = [sent for sent in run.upstream if f"X-Request-ID: call-{index}\r\n".encode() in sent[2]]
     return found
+
+
+@pytest.mark.parametrize(
+    ("extra", "fast"),
+    [
+        ({}, True),  # what the registry emits for a restricted API
+        ({"name": "cors", "config": {"origins": ["https://app.example"]}}, False),  # no fast path
+        ({"name": "rate-limiting", "config": {"window": "sliding"}}, False),
+        ({"name": "rate-limiting", "config": {"limit_by": "header", "header_name": "x-tenant"}}, False),
+        ({"name": "key-auth", "config": {"key_in_header": False}}, False),
+    ],
+)
+def test_a_route_has_a_fast_chain_only_when_every_plugin_offers_one(
+    frozen: None, extra: dict[str, Any], fast: bool
+) -> None:
+    plugins = [
+        {"name": "key-auth", "config": {"hide_credentials": True}},
+        {"name": "access-control", "config": {}},
+        {"name": "rate-limiting", "config": {"limit_by": "consumer"}},
+        {"name": "usage-metering", "config": {}},
+    ]
+    plugins = [p for p in plugins if p["name"] != extra.get("name")] + ([extra] if extra else [])
+    document = snapshot(
+        [service("gov.one.v1", "http://upstream.test", [route("GET", "/x")], plugins=plugins)]
+    )
+    registry = PluginRegistry.discover("plugins")
+    config = compile_snapshot(document, registry)
+    (built,) = config.snapshot.services
+    chain = config.chains[built.routes[0]]
+    found = fast_chain(chain, built, FastHost(TrustedProxies()))
+    assert (found is not None) == fast
+    if found is not None:  # one step per PDK phase, in the chain's order
+        assert (len(found.access), [name for name, _ in found.log]) == (3, ["usage-metering"])
