@@ -9,8 +9,17 @@ organisation, and the purpose and legal basis of its grant for this API, the cat
 its outcome (served < 400; refused 4xx: nothing was read; failed 5xx or 499), and how long the row is
 kept (the grant's legal basis's retention, else the longest the API declares).
 
-Not recorded: a call without the identifier (nobody to show it to) and a sandbox answer (made-up
-examples, nobody's data). Refusals by other plugins are recorded (401, 403, 429: someone tried).
+Not recorded: a call without the identifier (nobody to show it to), a sandbox answer (made-up
+examples, nobody's data), and a call from no identified application (no key, a wrong key or token: a
+401 from the authentication plugin, or an API without one). Such an attempt read nothing and names
+nobody; recording it would let anyone who knows a person's identifier fill that person's page. The
+refusals of an identified application are recorded (403, 429, 400: it tried).
+
+On routes whose subject is a query argument or a header, an access phase refuses (400) a request that
+gives the identifier more than once, or beyond what can be read whole (subject.py): an upstream could
+read another value than the one logged. Its log phase records the refusal under the first value. The
+routes with the subject in the path or a token claim have no access phase at all (the host looks for
+one on the instance; Kong's plugin server, which looks at the class, runs the log phase only).
 
 The log phase runs after the response has been sent and appends one tuple to the process's recorder
 (usage metering's, plugins/usage_metering/recorder.py), which writes batches from its own thread to the
@@ -24,14 +33,14 @@ from collections.abc import Callable
 from typing import Any
 
 from agora.errors import InvalidInput
-from agora.pseudonyms import key_ring
 from plugins import CTX_JWT_CLAIMS
+from plugins.personal_data_log.platform_settings import ring
 from plugins.personal_data_log.record import Access, Party, Service, to_row
-from plugins.personal_data_log.schema import DEFAULT_RETENTION_DAYS, SOURCES, Schema
+from plugins.personal_data_log.schema import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, SOURCES, Schema
 from plugins.personal_data_log.store import make_store, store_target
+from plugins.personal_data_log.subject import Once, query_values
 from plugins.usage_metering.recorder import Recorder, batching, recorder_for
 from plugins.usage_metering.recorder import shutdown as shutdown_recorders
-from registry.services.personal_data import MAX_RETENTION_DAYS
 
 __all__ = ["PRIORITY", "VERSION", "Plugin", "Schema", "priority", "shutdown", "version"]
 
@@ -73,18 +82,16 @@ def _legal_bases(raw: dict[str, Any]) -> dict[str, int]:
 
 
 class Plugin:
-    run_in_thread = False  # the log phase does no I/O: it appends to a deque
+    run_in_thread = False  # no I/O: the access phase reads the request, the log phase appends to a deque
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.source, self.name = _subject(config["subject"])
         self.categories = _categories(config["categories"])
         self.retention = _legal_bases(config["legal_bases"])
         self.default_retention = max(self.retention.values(), default=DEFAULT_RETENTION_DAYS)
-        # No application identified (a 401): no name, organisation, purpose or legal basis.
-        self._anonymous: Party = (None, "", "", "", "", self.default_retention)
         # Read once per snapshot: a ring that cannot be read refuses the snapshot, loudly, rather than
         # failing every call's log phase.
-        self.ring = key_ring()
+        self.ring = ring()
         interval, batch, most = batching("personal-data-log", config)
         backend, where = store_target(config["backend"], config["http_endpoint"])
         self.key = ("personal-data-log", backend, where, interval, batch, most)
@@ -94,6 +101,8 @@ class Plugin:
             "jwt-claim": self._from_claim,
         }  # fmt: skip
         self._read = readers[self.source]
+        if self.source in ("query", "header"):
+            self.access = Once(self.source, self.name)  # only these routes get an access phase
         # An instance lives for one snapshot (Kong: for one config), so these stay true; parties are
         # checked against the consumer object they were made from, which a snapshot reload replaces.
         self._services: dict[str, Service] = {}
@@ -114,7 +123,11 @@ class Plugin:
         return kong.request.get_uri_captures()["named"].get(self.name)
 
     def _from_query(self, kong: Any) -> Any:
-        return kong.request.get_query_arg(self.name)
+        # The whole query string, not the PDK's first 100 arguments: the access phase let through only a
+        # name given once, wherever it is.
+        raw = kong.request.get_raw_query()
+        values = query_values(raw, self.name) if raw else None
+        return values[0] if values else None
 
     def _from_header(self, kong: Any) -> Any:
         return kong.request.get_header(self.name)
@@ -130,16 +143,15 @@ class Plugin:
         service = self._services[name] = (agency, api, str(raw.get("version")), f"{agency}/{api}")
         return service
 
-    def _party(self, consumer: dict[str, Any] | None, api: str) -> Party:
+    def _party(self, consumer: dict[str, Any], api: str) -> Party:
         """What the caller's grant for this API says; the same answer for every call of one consumer."""
-        if consumer is None:
-            return self._anonymous
         key = (consumer.get("id"), api)
         cached = self._parties.get(key)
         if cached is not None and cached[0] is consumer:
             return cached[1]
         grant = next((g for g in consumer.get("grants") or () if g.get("api") == api), None) or {}
-        # purpose and legal_basis: on the snapshot's grants since issue 16 (absent before: empty)
+        # No grant (access-control refused), or a grant made before the API declared personal data: no
+        # purpose or legal basis, and the API's longest retention.
         basis = str(grant.get("legal_basis") or "")[:100]
         app_id = consumer.get("id")
         party: Party = (
@@ -155,6 +167,9 @@ class Plugin:
         return party
 
     def log(self, kong: Any) -> None:
+        consumer = kong.client.get_consumer()
+        if consumer is None:
+            return  # no application identified: an attempt that read nothing and names nobody
         identifier = self._read(kong)
         if not identifier:
             return  # nobody to show this call to
@@ -163,7 +178,7 @@ class Plugin:
         if name is None or facts["sandbox"]:
             return  # a sandbox answer is made of examples: no person's data was read
         service = self._services.get(name) or self._service(kong, name)
-        party = self._party(kong.client.get_consumer(), service[3])
+        party = self._party(consumer, service[3])
         recorder = self.recorder
         if recorder.closed:  # the gateway stopped one; a request still finishing gets a fresh one
             recorder = self.recorder = self._recorder()

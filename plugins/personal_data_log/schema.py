@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["COMPILED_FROM", "DEFAULT_RETENTION_DAYS", "SOURCES", "Schema"]
+__all__ = ["COMPILED_FROM", "DEFAULT_RETENTION_DAYS", "MAX_RETENTION_DAYS", "SOURCES", "Schema"]
 
-COMPILED_FROM = "x-agora-personal-data"
-SOURCES = ("path", "query", "header", "jwt-claim")  # registry.specs.personal_data's (a test keeps them equal)
-# When the grant names no legal basis the route declares, and the route declares none (a test keeps it
-# equal to registry.specs.personal_data's, which the gateway does not import: it brings the validators).
-DEFAULT_RETENTION_DAYS = 1825
+# The declaration's vocabulary, kept here only: the registry's reader of the spec extension
+# (registry/specs/personal_data.py) and its ingest (registry/services/personal_data.py) import it. This
+# module imports nothing, so the gateway gets it without the spec package's OpenAPI validators.
+COMPILED_FROM = "x-agora-personal-data"  # the spec extension
+SOURCES = ("path", "query", "header", "jwt-claim")  # where a subject's identifier may be
+DEFAULT_RETENTION_DAYS = 1825  # 5 years, the usual limitation period for a complaint
+MAX_RETENTION_DAYS = 36500
 
 Schema: tuple[dict[str, Any], ...] = (
     {

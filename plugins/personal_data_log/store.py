@@ -14,6 +14,7 @@ from typing import cast
 from sqlalchemy import Table
 
 from agora.errors import InvalidInput
+from plugins.personal_data_log.platform_settings import database_url
 from plugins.usage_metering.backends import INGEST_TOKEN_ENV, UsageStore
 from plugins.usage_metering.backends import INGEST_URL_ENV as USAGE_URL_ENV
 
@@ -44,9 +45,7 @@ def store_target(backend: str | None, http_endpoint: str | None) -> tuple[str, s
         if not endpoint:
             raise InvalidInput(f"personal-data-log: the http backend needs http_endpoint or {INGEST_URL_ENV}")
         return backend, endpoint
-    from agora.settings import load_settings
-
-    return backend, load_settings().database_url
+    return backend, database_url()
 
 
 def make_store(backend: str, where: str) -> UsageStore:

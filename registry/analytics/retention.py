@@ -54,7 +54,7 @@ class PruneResult:
     health_samples: int
     minute_rows: int
     hour_rows: int
-    personal_data_accesses: int = 0
+    personal_data_accesses: int
 
 
 def prune_personal_data(session: Session, now: datetime) -> int:

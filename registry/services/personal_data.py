@@ -23,12 +23,13 @@ from sqlalchemy import Insert, Table
 from sqlalchemy.orm import Session
 
 from agora.errors import InvalidInput
+from plugins.personal_data_log.schema import MAX_RETENTION_DAYS
 from registry.models import OUTCOMES, PersonalDataAccess
 from registry.services.idempotent_insert import idempotent_insert, insert_new
 from registry.services.usage import _instant
 
 __all__ = [
-    "ACCESS_COLUMNS", "CLIENT_CLOSED", "MAX_BATCH", "MAX_RETENTION_DAYS", "IngestResult", "accesses_insert",
+    "ACCESS_COLUMNS", "CLIENT_CLOSED", "MAX_BATCH", "IngestResult", "accesses_insert",
     "ingest", "outcome_of", "record_accesses", "validate",
 ]  # fmt: skip
 
@@ -43,9 +44,6 @@ ACCESS_COLUMNS = (
 _REQUIRED = {"request_id": 64, "key_id": 32, "agency": 63, "api": 63, "version": 64}
 _OPTIONAL = {"operation_id": 200, "application_id": 36}  # None when unknown
 _TEXT = {"application_name": 200, "organisation": 200, "purpose": 4000, "legal_basis": 100}  # "" when unknown
-# registry.specs.personal_data's (a test keeps them equal): the gateway imports this module, and the
-# spec package would bring the OpenAPI validators into every gateway worker.
-MAX_RETENTION_DAYS = 36500
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 _MAX_CATEGORIES, _MAX_CATEGORY = 50, 200
 

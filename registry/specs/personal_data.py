@@ -13,6 +13,7 @@ request, what categories of data come back and on which legal bases the API may 
         get:
           x-agora-personal-data:           # operation (or path item) level
             subject: {in: path, name: nir} # path | query | header (a declared parameter) | jwt-claim
+                                           # (a claim of the token the operation's jwt plugin verifies)
             categories: [identity, family situation, entitlements]
         post:
           x-agora-personal-data: false     # opts an operation out of a document-level declaration
@@ -27,15 +28,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from agora.errors import Finding
+from plugins.personal_data_log.schema import COMPILED_FROM as EXTENSION
+from plugins.personal_data_log.schema import DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, SOURCES
 from registry.specs.normalize import HTTP_METHODS
 from registry.specs.pointer import follow_refs, join
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "EXTENSION",
+    "MAX_RETENTION_DAYS",
     "RULE",
     "SOURCES",
     "LegalBasis",
@@ -46,15 +50,22 @@ __all__ = [
     "personal_data_findings",
 ]
 
-EXTENSION = "x-agora-personal-data"
 RULE = "personal-data"
-SOURCES = ("path", "query", "header", "jwt-claim")
-DEFAULT_RETENTION_DAYS = 1825  # 5 years, the usual limitation period for a complaint
-MAX_RETENTION_DAYS = 36500
+PLUGINS = "x-agora-plugins"
+TOKEN_PLUGIN = "jwt"  # the plugin that verifies a bearer token and leaves its claims (plugins/jwt/)
+_NONE: frozenset[str] = frozenset()
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _DOC_KEYS = ("legal-bases", "subject", "categories")
 _OP_KEYS = ("subject", "categories")
 _BASIS_KEYS = ("id", "title", "retention-days")
+
+
+class Operation(NamedTuple):
+    """What a subject is checked against: the operation's label, its parameters, its plugins."""
+
+    label: str  # "GET /path"
+    parameters: list[dict[str, Any]]
+    plugins: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +156,12 @@ def personal_data_findings(doc: Mapping[str, Any], normalized: Mapping[str, Any]
         else:
             findings.append(Finding(join([EXTENSION]), f"{EXTENSION} must be an object", RULE))
     root = root if isinstance(root, dict) else {}
-    parameters = {
+    operations = {
         # normalize() spells methods in upper case; the document, as written, in lower case.
-        (op["path"], str(op["method"]).lower()): op.get("parameters", [])
+        (op["path"], str(op["method"]).lower()): op
         for op in normalized.get("operations", [])
     }
+    plugins = _plugins(normalized)
     declared_anywhere = False
     for where, raw, path, method in _declarations(doc, root):
         if raw is False:
@@ -170,7 +182,10 @@ def personal_data_findings(doc: Mapping[str, Any], normalized: Mapping[str, Any]
         subject_at: list[object] = [*where, "subject"] if "subject" in raw else [EXTENSION, "subject"]
         # A subject inherited from the path item or the document is checked against each operation
         # under it: the message names the operation, since the pointer cannot.
-        operation = (f"{method.upper()} {path}", parameters.get((path, method), []))
+        at = (path, method)
+        operation = Operation(
+            f"{method.upper()} {path}", operations.get(at, {}).get("parameters", []), plugins.get(at, _NONE)
+        )
         findings.extend(_check_subject(subject, subject_at, operation))
         if own and "categories" in raw:
             findings.extend(_check_categories(raw["categories"], [*where, "categories"]))
@@ -248,10 +263,26 @@ def _check_basis(basis: Any, at: list[object], seen: set[str]) -> Iterator[Findi
         )
 
 
-def _check_subject(
-    subject: Any, at: list[object], operation: tuple[str, list[dict[str, Any]]]
-) -> Iterator[Finding]:
-    label, parameters = operation
+def _plugins(normalized: Mapping[str, Any]) -> dict[tuple[str, str], frozenset[str]]:
+    """The names of the plugins each operation's route runs, as the snapshot compiles them
+    (registry/compile/): the document's `x-agora-plugins` and the nearest of the path item's and the
+    operation's (normalize() merges extensions, the nearest wins); no access level's defaults hold a
+    token plugin."""
+    # Here, not at the top: registry.plugin_policy, under the compiler's plugin lists, imports the specs
+    # package (this module included).
+    from registry.compile.plugins import merge_plugins, plugin_list
+
+    document = plugin_list(normalized.get("extensions", {}).get(PLUGINS))
+    return {
+        (op["path"], str(op["method"]).lower()): frozenset(
+            p["name"] for p in merge_plugins(document, plugin_list(op.get("extensions", {}).get(PLUGINS)))
+        )
+        for op in normalized.get("operations", [])
+    }
+
+
+def _check_subject(subject: Any, at: list[object], operation: Operation) -> Iterator[Finding]:
+    label, parameters, plugins = operation
     if not isinstance(subject, dict):
         yield Finding(join(at), "subject is an object: {in, name}", RULE)
         return
@@ -259,6 +290,14 @@ def _check_subject(
     source, name = subject.get("in"), subject.get("name")
     if source not in SOURCES:
         yield Finding(join([*at, "in"]), f"in must be one of {', '.join(SOURCES)}", RULE)
+    elif source == "jwt-claim" and TOKEN_PLUGIN not in plugins:
+        # Without a verified token there is no claim to read: every call would go unrecorded.
+        yield Finding(
+            join([*at, "in"]),
+            f"{label} runs no {TOKEN_PLUGIN} plugin (x-agora-plugins), so a jwt-claim subject could never "
+            "be read and no call would be recorded",
+            RULE,
+        )
     if not isinstance(name, str) or not name:
         yield Finding(join([*at, "name"]), "name must be a non-empty string", RULE)
         return

@@ -62,6 +62,8 @@ def _spec() -> dict[str, Any]:
                 "get": {
                     "operationId": "me",
                     X: {"subject": {"in": "jwt-claim", "name": "national_id"}, "categories": ["identity"]},
+                    # The claim is read from the token this plugin verifies (publication requires it).
+                    "x-agora-plugins": {"jwt": {"issuers": [{"issuer": "https://id.example.gov"}]}},
                     "responses": {"200": {"description": "Me"}},
                 }
             },

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from agora.pseudonyms import KeyRing
 from gateway.app import create_app
 from gateway.config.compiled import compile_snapshot
-from gateway.engine.inprocess import call
+from gateway.engine.inprocess import RecordingResponder, call
 from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from gateway.upstream.transport import UpstreamRequest
@@ -115,7 +115,11 @@ class Gateway:
 
     def get(self, target: str, **headers: str) -> int:
         encoded = [(k.lower().replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
-        return asyncio.run(call(self.app, "GET", target, headers=encoded)).status
+        return self.call(target, encoded).status
+
+    def call(self, target: str, headers: list[tuple[bytes, bytes]]) -> RecordingResponder:
+        """A GET with header lines as given (a name may repeat)."""
+        return asyncio.run(call(self.app, "GET", target, headers=headers))
 
     def rows(self) -> list[PersonalDataAccess]:
         """Every row, once everything pending is written (the gateway's graceful stop does the same)."""

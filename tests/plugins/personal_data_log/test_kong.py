@@ -139,6 +139,8 @@ def test_the_plugin_server_logs_the_call_as_the_gateway_does(
             config, "GET", "/benefits/entitlements/v1/entitlements", consumer=kong_consumer, status=200
         )
         no_subject.run([plugin], phase="log")  # no ?nir=: nobody to show it to
+        anonymous = LoggingKong(config, "GET", path, status=401)
+        anonymous.run([plugin], phase="log")  # no application identified: an attempt naming nobody
     finally:
         rpc.close()
     served, refused = _rows(url, 2)

@@ -57,15 +57,24 @@ def test_each_call_of_a_declared_operation_is_one_row_under_a_pseudonym(gateway:
 
 def test_refusals_are_refused_and_failures_failed(gateway: Gateway) -> None:
     assert gateway.get(PATH.format("185057512345678"), apikey=OTHER_KEY) == 403  # no grant
-    assert gateway.get(PATH.format("185057512345678")) == 401  # no key: someone tried, nobody known
     assert gateway.get(PATH.format("404"), apikey=KEY) == 404  # the agency found nobody: nothing read
     assert gateway.get(PATH.format("500"), apikey=KEY) == 500
-    nosy, anonymous, missing, broken = gateway.rows()
+    nosy, missing, broken = gateway.rows()
     assert (nosy.status, nosy.outcome, nosy.application_id) == (403, "refused", "app-other")
     assert (nosy.purpose, nosy.legal_basis, nosy.retention_days) == ("", "", 1825)  # no grant: the longest
-    assert (anonymous.status, anonymous.outcome, anonymous.application_id) == (401, "refused", None)
-    assert (anonymous.application_name, anonymous.organisation) == ("", "")
     assert (missing.outcome, broken.outcome) == ("refused", "failed")
+
+
+def test_no_application_identified_no_row(gateway: Gateway) -> None:
+    """Anyone who knows a person's identifier could otherwise fill that person's page with attempts
+    that read nothing and name nobody."""
+    for _ in range(3):
+        assert gateway.get(PATH.format("185057512345678")) == 401  # no key
+        assert gateway.get(PATH.format("185057512345678"), apikey="not-a-key") == 401
+        assert gateway.get("/benefits/entitlements/v1/entitlements?nir=185057512345678") == 401
+        assert gateway.get("/benefits/entitlements/v1/me", x_subject="2 90 12 13 987 654 32") == 401
+    assert gateway.upstream.requests == []
+    assert gateway.rows() == []
 
 
 def test_no_subject_no_sandbox_no_declaration_no_row(gateway: Gateway) -> None:

@@ -91,11 +91,13 @@ def test_a_jwt_claim_subject_is_read_from_the_verified_claims(recorded: tuple[Me
     store, recorder = recorded
     plugin = handler.Plugin(_config({"in": "jwt-claim", "name": "national_id"}))
     plugin.recorder = recorder
-    plugin.log(_kong(None))  # no verified token: nobody to show it to
-    plugin.log(_kong(None, shared={CTX_JWT_CLAIMS: {"sub": "x"}}))  # the claim is absent
-    plugin.log(_kong(None, shared={CTX_JWT_CLAIMS: {"national_id": True}}))  # not an identifier
-    plugin.log(_kong(None, shared={CTX_JWT_CLAIMS: {"national_id": 185057512345678}}))
-    plugin.log(_kong(None, shared={CTX_JWT_CLAIMS: {"national_id": NIR_A}}))
+    caf = document()["consumers"][0]
+    plugin.log(_kong(caf))  # no verified token: nobody to show it to
+    plugin.log(_kong(caf, shared={CTX_JWT_CLAIMS: {"sub": "x"}}))  # the claim is absent
+    plugin.log(_kong(caf, shared={CTX_JWT_CLAIMS: {"national_id": True}}))  # not an identifier
+    plugin.log(_kong(caf, shared={CTX_JWT_CLAIMS: {"national_id": 185057512345678}}))
+    plugin.log(_kong(caf, shared={CTX_JWT_CLAIMS: {"national_id": NIR_A}}))
+    plugin.log(_kong(None, shared={CTX_JWT_CLAIMS: {"national_id": NIR_A}}))  # no application named
     recorder.close()
     assert [r["subject"] for r in store.rows] == [RING.pseudonym(NIR_A)[1]] * 2
 

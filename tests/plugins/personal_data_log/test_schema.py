@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from agora import settings
 from agora.errors import InvalidInput
+from agora.pseudonyms import KeyRing
 from gateway.pipeline.plugin_host import PluginRegistry, apply_schema
 from plugins import CTX_JWT_CLAIMS
 from plugins.jwt.handler import CTX_CLAIMS
@@ -17,7 +19,6 @@ from plugins.personal_data_log import handler
 from plugins.personal_data_log.schema import DEFAULT_RETENTION_DAYS, SOURCES
 from plugins.personal_data_log.store import store_target
 from registry.plugin_policy import compiled_from
-from registry.specs import personal_data as spec
 from tests.plugins.personal_data_log.conftest import DATA
 
 
@@ -40,8 +41,6 @@ def test_every_field_is_typed_and_described_and_the_plugin_is_the_declarations()
                     assert {"type", "description"} <= set(sub_rules), f"{name}.{sub_name}"
     assert (handler.priority, handler.version) == (11, "1.0.0")  # just after usage-metering (12)
     assert compiled_from("personal-data-log") == "x-agora-personal-data"
-    # The spec's vocabulary, kept in step (the gateway does not import the spec package).
-    assert SOURCES == spec.SOURCES and DEFAULT_RETENTION_DAYS == spec.DEFAULT_RETENTION_DAYS
     assert CTX_CLAIMS == CTX_JWT_CLAIMS  # where the jwt plugin leaves the verified claims
 
 
@@ -86,6 +85,32 @@ def test_a_bad_pseudonym_key_ring_refuses_the_snapshot(monkeypatch: pytest.Monke
     monkeypatch.setenv("AGORA_PSEUDONYM_KEYS", "k1:abcd")
     with pytest.raises(InvalidInput, match="shorter than 32 bytes"):
         handler.Plugin(config())
+
+
+def test_the_platform_settings_are_read_once_per_process(
+    monkeypatch: pytest.MonkeyPatch, platform: str, tmp_path: Path
+) -> None:
+    """A plugin is built per route and snapshot: the secrets file (no AGORA_HMAC_KEY) is read once, and
+    again only when the variables it depends on change."""
+    monkeypatch.delenv("AGORA_PSEUDONYM_KEYS")
+    monkeypatch.delenv("AGORA_HMAC_KEY")
+    derived = KeyRing.derived(settings.load_settings().hmac_key)  # made and read before counting
+    reads: list[Path] = []
+    read = settings._load_or_create_secrets
+
+    def counted(state_dir: Path) -> dict[str, str]:
+        reads.append(state_dir)
+        return read(state_dir)
+
+    monkeypatch.setattr(settings, "_load_or_create_secrets", counted)
+    plugins = [handler.Plugin(config(subject={"in": source, "name": "nir"})) for source in ("path", "query")]
+    plugins += [handler.Plugin(config()) for _ in range(3)]  # later snapshots
+    assert len(reads) == 1
+    assert {p.ring for p in plugins} == {derived}
+    assert {p.key[2] for p in plugins} == {platform}
+    monkeypatch.setenv("AGORA_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    assert handler.Plugin(config()).key[2] == f"sqlite:///{tmp_path / 'other.db'}"
+    assert len(reads) == 2
 
 
 def test_the_deployment_picks_where_rows_go(monkeypatch: pytest.MonkeyPatch, platform: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from registry.analytics.retention import Retention, prune
+from registry.analytics.retention import PruneResult, Retention, prune
 from registry.analytics.scheduler import Scheduler
 from registry.models import PersonalDataAccess, utcnow
 from registry.services.personal_data import record_accesses, validate
@@ -53,3 +54,9 @@ def test_the_daily_job_prunes_them(sessions: sessionmaker[Session]) -> None:
     _store(sessions, ("old", 30, 31), ("kept", 30, 29))
     result = Scheduler(sessions).prune_once()
     assert result.personal_data_accesses == 1 and _left(sessions) == ["kept"]
+
+
+def test_a_prune_result_always_says_how_many_accesses_went() -> None:
+    # No default: a result made elsewhere cannot silently report that no access was pruned.
+    with pytest.raises(TypeError, match="personal_data_accesses"):
+        PruneResult(records=0, health_samples=0, minute_rows=0, hour_rows=0)  # type: ignore[call-arg]

@@ -13,7 +13,6 @@ from agora.errors import InvalidInput
 from agora.pseudonyms import KeyRing
 from registry.models import PersonalDataAccess
 from registry.services import personal_data
-from registry.specs import personal_data as spec_personal_data
 
 RING = KeyRing.parse("t1:" + "11" * 32)
 KEY_ID, SUBJECT = RING.pseudonym("1 85 05 75 123 456 78")
@@ -107,8 +106,3 @@ def test_optional_fields_and_the_batch_shape(sessions: sessionmaker[Session]) ->
     too_many = {"records": [access(f"r{i}") for i in range(personal_data.MAX_BATCH + 1)]}
     with sessions.begin() as session, pytest.raises(InvalidInput, match="at most 10000"):
         personal_data.ingest(session, too_many)
-
-
-def test_the_limits_match_the_spec_extension() -> None:
-    # The gateway imports this module without the spec package (registry.specs brings the validators).
-    assert personal_data.MAX_RETENTION_DAYS == spec_personal_data.MAX_RETENTION_DAYS

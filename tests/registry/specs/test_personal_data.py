@@ -19,6 +19,8 @@ from registry.specs.personal_data import (
 )
 
 X = "x-agora-personal-data"
+PLUGINS = "x-agora-plugins"
+JWT = {"issuers": [{"issuer": "https://idp.example.gov", "audiences": ["benefits"]}]}
 PERSON = "/paths/~1people~1{nir}"
 ME = "/paths/~1me"
 
@@ -158,7 +160,7 @@ def test_a_spec_without_the_extension_has_no_finding() -> None:
         ({"in": "path", "name": "nir"}, True),  # a path-item parameter
         ({"in": "query", "name": "person"}, True),
         ({"in": "header", "name": "x-person-id"}, True),  # header names ignore case
-        ({"in": "jwt-claim", "name": "sub"}, True),  # a claim is no parameter: nothing to find
+        ({"in": "jwt-claim", "name": "sub"}, True),  # a claim is no parameter (the jwt plugin: below)
         ({"in": "path", "name": "person"}, False),  # a query parameter, not a path one
         ({"in": "query", "name": "nir"}, False),
         ({"in": "header", "name": "X-Nir"}, False),
@@ -167,6 +169,7 @@ def test_a_spec_without_the_extension_has_no_finding() -> None:
 def test_the_subject_must_be_a_parameter_the_operation_has(subject: dict[str, str], ok: bool) -> None:
     doc = _doc()
     _get(doc)[X]["subject"] = subject
+    _get(doc)[PLUGINS] = {"jwt": JWT}
     where = _where(doc)
     if ok:
         assert where == {}
@@ -176,6 +179,44 @@ def test_the_subject_must_be_a_parameter_the_operation_has(subject: dict[str, st
                 f"GET /people/{{nir}} has no {subject['in']} parameter {subject['name']!r}"
             )
         }
+
+
+def test_a_jwt_claim_subject_needs_the_jwt_plugin_on_its_operation() -> None:
+    """Without the jwt plugin no token is verified, so the claim is never there: every call would go
+    unrecorded. The operation runs the document's x-agora-plugins and the nearest of its own and its
+    path item's."""
+    doc = _doc()
+    _get(doc)[X]["subject"] = {"in": "jwt-claim", "name": "national_id"}
+    message = (
+        "GET /people/{nir} runs no jwt plugin (x-agora-plugins), so a jwt-claim subject could never be "
+        "read and no call would be recorded"
+    )
+    assert _where(doc) == {f"{PERSON}/get/{X}/subject/in": message}
+    doc["paths"]["/me"]["get"][PLUGINS] = {"jwt": JWT}  # another operation's plugin is not this one's
+    assert _where(doc) == {f"{PERSON}/get/{X}/subject/in": message}
+    for level in ("document", "path item", "operation"):
+        with_jwt = copy.deepcopy(doc)
+        item = with_jwt["paths"]["/people/{nir}"]
+        node = {"document": with_jwt, "path item": item, "operation": item["get"]}[level]
+        node[PLUGINS] = [{"name": "jwt", "config": JWT}]
+        assert _where(with_jwt) == {}, level
+    # An operation-level list without jwt does not hide the document's (the snapshot merges them).
+    doc[PLUGINS] = {"jwt": JWT}
+    _get(doc)[PLUGINS] = {"cors": {}}
+    assert _where(doc) == {}
+
+
+def test_an_inherited_jwt_claim_subject_is_checked_on_every_operation() -> None:
+    doc = _doc()
+    doc[X]["subject"] = {"in": "jwt-claim", "name": "national_id"}
+    doc[X]["categories"] = ["identity"]
+    del _get(doc)[X]
+    doc["paths"]["/me"]["get"][PLUGINS] = {"jwt": JWT}
+    assert [(f.location, f.message) for f in _findings(doc)] == [
+        (f"/{X}/subject/in", f"{op} runs no jwt plugin (x-agora-plugins), so a jwt-claim subject could "
+                             "never be read and no call would be recorded")
+        for op in ("DELETE /people/{nir}", "GET /people/{nir}")
+    ]  # fmt: skip
 
 
 def test_a_subject_that_is_not_well_formed() -> None:
