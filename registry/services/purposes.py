@@ -12,16 +12,15 @@ one InvalidInput for the services, the admin API and the CLI.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-import semver
 from sqlalchemy import select
 from sqlalchemy.orm import defer, object_session
 
 from agora.errors import InvalidInput
-from registry.models import Api, ApiVersion, VersionStatus
+from registry.models import Api, ApiVersion
 from registry.specs.personal_data import LegalBasis, personal_data
+from registry.versions import served_versions
 
 __all__ = [
     "LEGAL_BASIS",
@@ -47,8 +46,8 @@ class Purpose:
 
 
 def _served(api: Api) -> list[ApiVersion]:
-    """The versions the gateway serves, newest first: the newest non-draft of each major unless
-    retired (as registry/compile/snapshot.py picks them). A grant covers every major of the API."""
+    """The versions the gateway serves (registry/versions.py), newest first. A grant covers every major
+    of the API."""
     session = object_session(api)
     # Without their documents: only the served versions' `normalized` is read (it loads when read),
     # and every version of a large spec would be megabytes.
@@ -58,16 +57,11 @@ def _served(api: Api) -> list[ApiVersion]:
         else session.scalars(
             select(ApiVersion)
             .where(ApiVersion.api_id == api.id)
+            .order_by(ApiVersion.id)  # as Api.versions is, so equal versions resolve as the snapshot does
             .options(defer(ApiVersion.spec_text), defer(ApiVersion.normalized), defer(ApiVersion.changes))
         ).all()
     )
-    by_major: dict[int, list[ApiVersion]] = defaultdict(list)
-    for row in rows:
-        if row.status is not VersionStatus.DRAFT:
-            by_major[row.major].append(row)
-    newest = [max(rows, key=lambda r: semver.Version.parse(r.version)) for rows in by_major.values()]
-    served = [row for row in newest if row.status is not VersionStatus.RETIRED]
-    return sorted(served, key=lambda r: semver.Version.parse(r.version), reverse=True)
+    return served_versions(rows)
 
 
 def declared_legal_bases(api: Api) -> tuple[LegalBasis, ...] | None:
