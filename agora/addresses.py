@@ -9,6 +9,8 @@ local-use NAT64 `64:ff9b:1::/48` (RFC 8215) and Teredo `2001::/32` are refused w
 is site-specific or obfuscated). The operator opens exceptions by name or address in
 `AGORA_ALLOWED_UPSTREAM_HOSTS` (`make run` names 127.0.0.1 for its example upstreams).
 
+    allowed_hosts_from_env(env) -> tuple[str, ...]
+                                       the operator's exceptions, as every process reads them
     normalize_host(host) -> str        one spelling per host: lower case, no trailing dot, no brackets,
                                        every numeric IPv4 form (`127.1`, `2130706433`, `0x7f000001`,
                                        `0177.0.0.1`) as dotted quad; non-ASCII refused
@@ -25,14 +27,17 @@ the gateway checks the address it is about to connect to (`check_resolved`).
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from agora.errors import InvalidInput
 
 __all__ = [
+    "ALLOWED_HOSTS_VARIABLE",
     "Address",
+    "allowed_hosts_from_env",
     "check_host",
     "check_resolved",
     "connect_check",
@@ -54,7 +59,16 @@ _SHARED = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598: not global, though
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 _TEREDO = ipaddress.IPv6Network("2001::/32")
-_HINT = "an operator can allow it with AGORA_ALLOWED_UPSTREAM_HOSTS"
+ALLOWED_HOSTS_VARIABLE = "AGORA_ALLOWED_UPSTREAM_HOSTS"
+_HINT = f"an operator can allow it with {ALLOWED_HOSTS_VARIABLE}"
+
+
+def allowed_hosts_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The operator's exceptions (AGORA_ALLOWED_UPSTREAM_HOSTS, comma-separated names or addresses), read
+    the same way by the registry, the gateway and the jwt plugin, so that what publication accepts the
+    gateway may reach. `env` defaults to the process environment; blank entries are dropped."""
+    raw = (os.environ if env is None else env).get(ALLOWED_HOSTS_VARIABLE, "")
+    return tuple(host.strip() for host in raw.split(",") if host.strip())
 
 
 def literal_address(host: str) -> Address | None:

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agora.addresses import allowed_hosts_from_env
+
 __all__ = ["Settings", "SpecLimits", "load_settings"]
 
 
@@ -95,7 +97,6 @@ def load_settings() -> Settings:
         hmac_hex = hmac_hex or stored["hmac_key"]
         session_secret = session_secret or stored["session_secret"]
     default_db = "sqlite:///" + str(Path.cwd() / "var" / "agora.db")
-    allowed = env.get("AGORA_ALLOWED_UPSTREAM_HOSTS", "")
     return Settings(
         database_url=env.get("AGORA_DATABASE_URL") or default_db,
         redis_url=env.get("AGORA_REDIS_URL") or None,
@@ -104,7 +105,7 @@ def load_settings() -> Settings:
         session_secret=session_secret,
         gateway_url=env.get("AGORA_GATEWAY_URL", "http://127.0.0.1:8000"),
         portal_url=env.get("AGORA_PORTAL_URL", "http://127.0.0.1:8002"),
-        allowed_upstream_hosts=tuple(h.strip() for h in allowed.split(",") if h.strip()),
+        allowed_upstream_hosts=allowed_hosts_from_env(env),
         spec_limits=SpecLimits.from_env(env),
         admin_max_body_bytes=_positive(env, "AGORA_ADMIN_MAX_BODY_BYTES", 16 * 1024 * 1024),
     )

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agora.addresses import allowed_hosts_from_env
+
 __all__ = ["GatewaySettings"]
 
 
@@ -71,6 +73,6 @@ class GatewaySettings:
             health_samples=(env.get("AGORA_GATEWAY_HEALTH_SAMPLES") or ("off" if snapshot else "database"))
             == "database",
             circuit_cooldown=float(env.get("AGORA_GATEWAY_CIRCUIT_COOLDOWN") or 5.0),
-            allowed_upstream_hosts=_list(env.get("AGORA_ALLOWED_UPSTREAM_HOSTS")),
+            allowed_upstream_hosts=allowed_hosts_from_env(env),
             upstream_ca=Path(ca) if (ca := env.get("AGORA_GATEWAY_UPSTREAM_CA")) else None,
         )

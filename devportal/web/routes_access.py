@@ -101,14 +101,16 @@ def _check(session: Any, developer: Developer, values: dict[str, str]) -> tuple[
             f"in {MIN_JUSTIFICATION} characters or more",
         )
     if api is not None:
-        asks_purpose = purposes.declared_legal_bases(api) is not None
-        stated = purposes.purpose_problems(
-            api, purpose=values[purposes.PURPOSE], legal_basis=values[purposes.LEGAL_BASIS]
-        )
-        for field, message in stated.items():
+        # The API's versions are read once here; the checked purpose goes down to the services.
+        rule = purposes.purpose_rule(api)
+        purpose, basis = values[purposes.PURPOSE], values[purposes.LEGAL_BASIS]
+        problems = rule.problems(purpose=purpose, legal_basis=basis)
+        for field, message in problems.items():
             # Without personal data the page shows neither field: a message about one (a hand-made
             # request) is the form's, not a link to nothing.
-            errors.add(field if asks_purpose else GENERAL, message)
+            errors.add(field if rule.asks_purpose else GENERAL, message)
+        if not problems:
+            found["purpose"] = rule.checked(purpose=purpose, legal_basis=basis)
     return errors, found
 
 
@@ -130,8 +132,7 @@ async def subscribe(request: Request) -> Response:
                     found["api"],
                     found["plan"],
                     justification=values["justification"],
-                    purpose=values[purposes.PURPOSE] or None,
-                    legal_basis=values[purposes.LEGAL_BASIS] or None,
+                    checked=found["purpose"],
                     actor=f"portal:{developer.email}",
                 )
             except Conflict as exc:

@@ -20,6 +20,7 @@ from devportal.web.templating import flash, render
 from registry.models import AccessGrant, GrantState
 from registry.path_ids import path_id
 from registry.services import accounts, agencies, grants, purposes, usage_stats
+from registry.services.personal_data_labels import basis_label
 from registry.unit_of_work import change, read
 
 __all__ = ["routes"]
@@ -42,10 +43,9 @@ def overview(request: Request) -> Response:
 
 def _basis_title(grant: AccessGrant) -> str:
     """The title the spec gives the grant's legal basis (the id alone if no served version has it)."""
-    basis = next(
-        (b for b in purposes.declared_legal_bases(grant.api) or () if b.id == grant.legal_basis), None
-    )
-    return f"{basis.title} ({basis.id})" if basis is not None else str(grant.legal_basis)
+    basis_id = str(grant.legal_basis)
+    titles = {b.id: b.title for b in purposes.declared_legal_bases(grant.api) or ()}
+    return basis_label(basis_id, titles.get(basis_id))
 
 
 def agency_page(request: Request) -> Response:

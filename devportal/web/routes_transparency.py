@@ -7,8 +7,6 @@ No sign-in, and nothing personal: the figures are sums per API and day (registry
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agora.csv_export import csv_text
 from agora.errors import InvalidInput
 from devportal.web.badge import uptime_badge
 from devportal.web.context import context
@@ -60,14 +59,9 @@ def daily_json(request: Request) -> Response:
 
 
 def daily_csv(request: Request) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(
-        {k: ("" if v is None else v) for k, v in row.items()} for row in _figures(request, _days(request))
-    )
+    body = csv_text(FIELDS, _figures(request, _days(request)))
     headers = {**_PUBLIC_CACHE, "Content-Disposition": 'attachment; filename="agora-daily-usage.csv"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def badge(request: Request) -> Response:

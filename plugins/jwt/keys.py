@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,7 +37,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from agora.addresses import connect_check
+from agora.addresses import allowed_hosts_from_env, connect_check
 from agora.errors import InvalidInput
 from registry.upstreams import check_url
 
@@ -49,7 +48,6 @@ __all__ = [
     "KeysUnavailable",
     "fetch_json",
     "key_fits",
-    "operator_allowed_hosts",
 ]
 
 FETCH_TIMEOUT = 5.0  # seconds for one discovery or JWKS request
@@ -62,13 +60,6 @@ class KeysUnavailable(Exception):
 
 
 Fetch = Callable[[str], Awaitable[dict[str, Any]]]
-
-
-def operator_allowed_hosts() -> tuple[str, ...]:
-    """AGORA_ALLOWED_UPSTREAM_HOSTS, read as the gateway reads it (gateway/settings.py)."""
-    return tuple(
-        h.strip() for h in os.environ.get("AGORA_ALLOWED_UPSTREAM_HOSTS", "").split(",") if h.strip()
-    )
 
 
 class _CheckedResolver(AbstractResolver):
@@ -193,7 +184,7 @@ class JwksCache:
             return uri
 
     def allowed_hosts(self) -> tuple[str, ...]:
-        return operator_allowed_hosts() if self._allowed_hosts is None else self._allowed_hosts
+        return allowed_hosts_from_env() if self._allowed_hosts is None else self._allowed_hosts
 
     async def _fetch_checked(self, url: str) -> dict[str, Any]:
         return await fetch_json(url, allowed_hosts=self.allowed_hosts())

@@ -12,8 +12,6 @@ not an empty answer, so a typo is not mistaken for silence). The dashboard's dat
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from agora.csv_export import csv_text
 from agora.errors import Forbidden, InvalidInput
 from registry.admin.context import context, principal
 from registry.analytics import queries
@@ -98,14 +97,10 @@ def get_usage(request: Request) -> JSONResponse:
 
 def export_usage(request: Request) -> Response:
     (granularity, start, _, group_by, _), rows = _usage(request, "bucket,agency,api,version,application")
-    out = io.StringIO()
     measures = [k for k in queries.figures(queries.Sums(), 0) if k not in group_by]
-    writer = csv.DictWriter(out, fieldnames=[*group_by, *measures], lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     name = f"agora-usage-{granularity}-{start:%Y%m%dT%H%M}.csv"
     return Response(
-        out.getvalue(),
+        csv_text([*group_by, *measures], rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

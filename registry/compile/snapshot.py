@@ -15,7 +15,6 @@ import json
 from collections import defaultdict
 from typing import Any
 
-import semver
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,10 +27,10 @@ from registry.models import (
     Application,
     GrantState,
     Plan,
-    VersionStatus,
     utcnow,
 )
 from registry.specs.personal_data import PersonalData, personal_data
+from registry.versions import newest_by_major, served_versions
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -176,15 +175,8 @@ def _services(session: Session) -> list[dict[str, Any]]:
     apis = session.scalars(select(Api).options(versions.defer(ApiVersion.changes))).unique()
     services = []
     for api in apis:
-        by_major: dict[int, list[ApiVersion]] = defaultdict(list)
-        for row in api.versions:
-            if row.status is not VersionStatus.DRAFT:
-                by_major[row.major].append(row)
-        newest = {
-            major: max(rows, key=lambda r: semver.Version.parse(r.version))
-            for major, rows in by_major.items()
-        }
-        live = sorted(m for m, r in newest.items() if r.status is not VersionStatus.RETIRED)
+        newest = newest_by_major(api.versions)  # retired ones too: they answer 410 Gone
+        live = sorted(row.major for row in served_versions(api.versions))
         for major, row in newest.items():
             later = [m for m in live if m > major]
             successor = _prefix(api, later[-1]) if later else None

@@ -39,12 +39,14 @@ def request_access(
     justification: str = "",
     purpose: str | None = None,
     legal_basis: str | None = None,
+    checked: purposes.Purpose | None = None,
     actor: str,
 ) -> AccessGrant:
     """Asks for access (a new request, or again after a refusal or revocation). For an API with personal
     data, `purpose` and `legal_basis` (one of the API's declared ids) are required (services/purposes.py);
-    asking again replaces them, since the agency decides on what is asked now."""
-    stated = purposes.checked_purpose(api, purpose=purpose, legal_basis=legal_basis)
+    asking again replaces them, since the agency decides on what is asked now. A caller that already
+    checked them for this API passes the result as `checked` instead, and they are not checked again."""
+    stated = purposes.stated_purpose(api, purpose=purpose, legal_basis=legal_basis, checked=checked)
     grant = session.scalar(
         select(AccessGrant).where(AccessGrant.application_id == application.id, AccessGrant.api_id == api.id)
     )

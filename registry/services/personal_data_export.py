@@ -4,23 +4,21 @@ Both formats carry the same fields, in the same order (`FIELDS`). Never the pseu
 export must not let rows about the same person be linked outside the registry.
 
 The CSV is opened in spreadsheets, and some of its cells come from outside the platform's control (an
-application's name and organisation, a grant's purpose, a request id a caller sent): a cell that
-starts like a formula (`=`, `+`, `-`, `@`, a tab or a carriage return, even after spaces) is prefixed
-with an apostrophe so that a spreadsheet shows it as text instead of running it (CSV injection).
+application's name and organisation, a grant's purpose, a request id a caller sent): it is written by
+agora/csv_export.py, which makes a cell that starts like a formula inert (CSV injection).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from typing import Any
 
+from agora.csv_export import csv_text
 from registry.models import PersonalDataAccess, utcnow
 from registry.services.personal_data_queries import Accesses, AccessFilter
 
-__all__ = ["FIELDS", "record", "safe_cell", "to_csv", "to_json"]
+__all__ = ["FIELDS", "record", "to_csv", "to_json"]
 
 FIELDS = (
     "at",
@@ -38,7 +36,6 @@ FIELDS = (
     "status",
     "reference",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def record(row: PersonalDataAccess) -> dict[str, Any]:
@@ -61,25 +58,8 @@ def record(row: PersonalDataAccess) -> dict[str, Any]:
     }
 
 
-def safe_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = "; ".join(str(item) for item in value)
-    text = str(value)
-    if text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
-
 def to_csv(rows: Iterable[PersonalDataAccess]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(FIELDS)
-    for row in rows:
-        as_dict = record(row)
-        writer.writerow([safe_cell(as_dict[name]) for name in FIELDS])
-    return out.getvalue()
+    return csv_text(FIELDS, (record(row) for row in rows))
 
 
 def to_json(accesses: Accesses, filters: AccessFilter) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from registry.models import Agency, Api, ApiVersion, PersonalDataAccess
 from registry.specs.personal_data import personal_data
 
-__all__ = ["VersionLabels", "labels"]
+__all__ = ["VersionLabels", "basis_label", "labels"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +32,13 @@ class VersionLabels:
         return self.operations.get(operation_id) or operation_id
 
     def legal_basis(self, basis_id: str) -> str:
-        title = self.legal_bases.get(basis_id)
-        return f"{title} ({basis_id})" if title and basis_id else basis_id
+        return basis_label(basis_id, self.legal_bases.get(basis_id))
+
+
+def basis_label(basis_id: str, title: str | None) -> str:
+    """How pages name a legal basis: "Public task (public-task)"; the id alone when no title is known
+    (a basis no served or recorded version declares any more)."""
+    return f"{title} ({basis_id})" if title and basis_id else basis_id
 
 
 def labels(session: Session, rows: Iterable[PersonalDataAccess]) -> dict[tuple[str, str, str], VersionLabels]:

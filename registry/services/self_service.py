@@ -147,14 +147,16 @@ def subscribe(
     justification: str,
     purpose: str | None = None,
     legal_basis: str | None = None,
+    checked: purposes.Purpose | None = None,
     actor: str,
 ) -> AccessGrant:
     """A self-service plan on an open or key API: approved at once (an approved subscription moves to
     another self-service plan). Restricted APIs and plans that need approval: a pending request the
     agency decides, with the developer's justification (and, for an API with personal data, the
-    purpose and legal basis: services/purposes.py)."""
-    # Checked first, so that asking again while a request is pending refuses what it would refuse.
-    purposes.checked_purpose(api, purpose=purpose, legal_basis=legal_basis)
+    purpose and legal basis: services/purposes.py; `checked` when the caller already checked them)."""
+    # Checked first, so that asking again while a request is pending refuses what it would refuse; the
+    # result goes down to request_access, which does not check again.
+    stated = purposes.stated_purpose(api, purpose=purpose, legal_basis=legal_basis, checked=checked)
     if plan.agency_id is not None and plan.agency_id != api.agency_id:
         raise InvalidInput(f"The {plan.name} plan is not offered for {api.title}: choose another plan")
     needs_approval = subscription_needs_approval(api, plan)
@@ -182,8 +184,7 @@ def subscribe(
         api=api,
         plan=plan,
         justification=justification,
-        purpose=purpose,
-        legal_basis=legal_basis,
+        checked=stated,
         actor=actor,
     )
     if not needs_approval:

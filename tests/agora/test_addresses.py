@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
-from agora.addresses import check_host, check_resolved, forbidden_reason, normalize_host
+from agora.addresses import (
+    allowed_hosts_from_env,
+    check_host,
+    check_resolved,
+    forbidden_reason,
+    normalize_host,
+)
 from agora.errors import InvalidInput
+from agora.settings import load_settings
+from gateway.settings import GatewaySettings
+from plugins.jwt.keys import JwksCache
 
 
 @pytest.mark.parametrize(
@@ -84,3 +94,19 @@ def test_check_resolved_judges_the_address_a_name_resolved_to() -> None:
     assert check_resolved("localhost", "127.0.0.1", ["localhost"]) is None, "the host is listed"
     assert check_resolved("upstreams.lan", "10.0.0.5", ["10.0.0.5"]) is None, "the address is listed"
     assert check_resolved("x.example", "not-an-ip") is not None
+
+
+def test_the_operators_exceptions_are_read_one_way_by_every_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    raw = " 127.0.0.1, ,upstream.internal ,[::1],"
+    expected = ("127.0.0.1", "upstream.internal", "[::1]")
+    assert allowed_hosts_from_env({"AGORA_ALLOWED_UPSTREAM_HOSTS": raw}) == expected
+    assert allowed_hosts_from_env({}) == allowed_hosts_from_env({"AGORA_ALLOWED_UPSTREAM_HOSTS": " , "}) == ()
+    monkeypatch.setenv("AGORA_ALLOWED_UPSTREAM_HOSTS", raw)
+    monkeypatch.setenv("AGORA_STATE_DIR", str(tmp_path))
+    # The registry (publication), the gateway (connect time) and the jwt plugin (key fetches) agree.
+    assert allowed_hosts_from_env() == expected
+    assert load_settings().allowed_upstream_hosts == expected
+    assert GatewaySettings.from_env().allowed_upstream_hosts == expected
+    assert JwksCache().allowed_hosts() == expected

@@ -28,6 +28,7 @@ from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from agora.addresses import allowed_hosts_from_env
 from gateway.app import create_app
 from gateway.config.compiled import compile_snapshot
 from gateway.engine.inprocess import RecordingResponder, call
@@ -108,7 +109,7 @@ def run(monkeypatch: pytest.MonkeyPatch, scenario: Scenario, issuer: Callable[[s
 
     async def recording(url: str) -> dict[str, Any]:
         fetched.append(url)
-        return await keys.fetch_json(url, allowed_hosts=keys.operator_allowed_hosts())
+        return await keys.fetch_json(url, allowed_hosts=allowed_hosts_from_env())
 
     monkeypatch.setattr(keys, "CACHE", keys.JwksCache(recording))  # the plugin takes keys.CACHE
 
@@ -123,7 +124,7 @@ def run(monkeypatch: pytest.MonkeyPatch, scenario: Scenario, issuer: Callable[[s
             registry = PluginRegistry.discover("plugins")
             document = {"format": 1, "services": [service], "consumers": [], "plans": {}}
             gateway = create_app(
-                GatewaySettings(health_checks=False, allowed_upstream_hosts=keys.operator_allowed_hosts()),
+                GatewaySettings(health_checks=False, allowed_upstream_hosts=allowed_hosts_from_env()),
                 registry=registry,
                 config=compile_snapshot(document, registry),
                 health=False,

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
 from examples.portal_seed import DEMO_AGENCY_ADMIN
-from registry.models import AccessGrant, Application, GrantState
+from registry.models import AccessGrant, Api, Application, GrantState
+from registry.services import purposes
+from registry.specs.personal_data import LegalBasis
 from registry.unit_of_work import change
 from tests.devportal.helpers import create_app, csrf, sign_in, sign_up
 from tests.registry import factories
@@ -116,6 +118,40 @@ def test_a_legal_basis_for_an_api_without_personal_data_is_an_error_of_the_form(
     status, page = _ask(client, app_id, api="meteo/warnings", legal_basis="public-task")
     assert status == 422 and _summary_links(page) == []  # no field to link to on this page
     assert "returns no personal data: a legal basis is only chosen for an API that does" in page
+
+
+def test_a_request_reads_what_the_api_declares_once(
+    client: TestClient,
+    outbox: Path,
+    sessions: sessionmaker[Session],
+    family: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The form's check, the self-service and the grants service judge the same request: the first
+    passes its result down instead of each reading the API's versions and parsing their specs again."""
+    sign_up(client, outbox, "dev@example.org")
+    app_id = create_app(client, "housing")
+    reads: list[str] = []
+    declared = purposes.declared_legal_bases
+
+    def counted(api: Api) -> tuple[LegalBasis, ...] | None:
+        reads.append(api.slug)
+        return declared(api)
+
+    monkeypatch.setattr(purposes, "declared_legal_bases", counted)
+    before = _grants(sessions)
+    data = {
+        "csrf_token": csrf(client, "/account/access"),
+        "api": API,
+        "application": app_id,
+        "plan": "meteo-partners",
+        "justification": JUSTIFICATION,
+        "purpose": PURPOSE,
+        "legal_basis": "public-task",
+    }
+    answer = client.post("/account/access", data=data, follow_redirects=False)
+    assert answer.status_code == 303 and reads == ["family"]
+    assert _grants(sessions) == before + 1
 
 
 def test_the_agency_sees_the_purpose_the_legal_basis_and_the_organisation(

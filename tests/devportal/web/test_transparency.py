@@ -71,6 +71,21 @@ def test_open_figures_without_sign_in_and_without_personal_data(
     assert client.get("/transparency/daily.json?days=9999").status_code == 422
 
 
+def test_a_csv_cell_that_looks_like_a_formula_is_text(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    # The open file is the one most likely to be opened in a spreadsheet by someone who did not make it.
+    with sessions.begin() as session:
+        insert(session, [raw(utcnow() - timedelta(seconds=30), agency="=cmd|' /C calc'!A0", api="@SUM(A1)")])
+        insert(session, [raw(utcnow() - timedelta(seconds=30), agency="-2+3", api="+1+1")])
+        rollup(session)
+    rows = list(csv.DictReader(io.StringIO(client.get("/transparency/daily.csv").text)))
+    assert sorted((r["agency"], r["api"], r["calls"]) for r in rows) == [
+        ("'-2+3", "'+1+1", "1"),
+        ("'=cmd|' /C calc'!A0", "'@SUM(A1)", "1"),
+    ]
+
+
 def test_uptime_badge(client: TestClient, sessions: sessionmaker[Session]) -> None:
     _traffic(sessions)
     badge = client.get("/status/commerce/companies/uptime.svg")

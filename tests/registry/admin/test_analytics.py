@@ -66,6 +66,22 @@ def test_csv_export_has_the_json_figures(traffic: World) -> None:
     assert [float(r["latency_p95_ms"]) for r in parsed] == [r["latency_p95_ms"] for r in rows]
 
 
+def test_a_csv_cell_that_looks_like_a_formula_is_text(world: World, sessions: sessionmaker[Session]) -> None:
+    # Usage records come from gateways (any string of a few dozen characters): a spreadsheet must not
+    # run what one carries.
+    at = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=2)
+    with sessions.begin() as session:
+        insert(session, [raw(at, application_id='=HYPERLINK("http://x")', version="@SUM(A1)")])
+        insert(session, [raw(at, application_id="+1+1", version="-2+3")])
+        rollup(session)
+    query = "granularity=hour&group_by=version,application"
+    response = world.client.get(f"/admin/analytics/export?{query}", headers=world.platform)
+    parsed = sorted(
+        (r["version"], r["application"], r["calls"]) for r in csv.DictReader(io.StringIO(response.text))
+    )
+    assert parsed == [("'-2+3", "'+1+1", "1"), ("'@SUM(A1)", '\'=HYPERLINK("http://x")', "1")]
+
+
 def test_top_applications_and_health(traffic: World) -> None:
     top = traffic.client.get("/admin/analytics/top-applications", headers=traffic.ops).json()["rows"]
     assert [(t["application"], t["calls"]) for t in top] == [("app-1", 42), ("app-9", 3)]

@@ -16,7 +16,7 @@ from agora.errors import InvalidInput
 from agora.pseudonyms import KeyRing
 from registry.models import AccessLevel
 from registry.services import agencies, apis
-from registry.services.personal_data_export import FIELDS, safe_cell, to_csv, to_json
+from registry.services.personal_data_export import FIELDS, to_csv, to_json
 from registry.services.personal_data_labels import labels
 from registry.services.personal_data_queries import (
     AccessFilter,
@@ -164,9 +164,7 @@ def test_csv_and_json_carry_the_same_fields(log: sessionmaker[Session]) -> None:
 
 
 def test_a_csv_cell_that_looks_like_a_formula_is_text(sessions: sessionmaker[Session]) -> None:
-    for value in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "  =1+1"):
-        assert safe_cell(value) == "'" + value
-    assert safe_cell("Town hall") == "Town hall" and safe_cell(None) == "" and safe_cell(["a", "b"]) == "a; b"
+    # The cells themselves: tests/agora/test_csv_export.py.
     with sessions.begin() as session:
         row = access(
             session, ALICE, organisation="=cmd|' /C calc'!A0", application_name="@evil",

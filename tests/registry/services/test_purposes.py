@@ -133,6 +133,28 @@ def test_an_api_without_personal_data_takes_no_legal_basis(sessions: sessionmake
         assert (grant.purpose, grant.legal_basis) == (None, None)
 
 
+def test_a_purpose_checked_once_is_passed_down_not_checked_again(sessions: sessionmaker[Session]) -> None:
+    with change(sessions) as session:
+        family, _, plan, app = _world(session)
+        rule = purposes.purpose_rule(family)
+        assert rule.asks_purpose and [b.id for b in rule.bases or ()] == ["public-task", "legal-obligation"]
+        assert rule.problems(purpose=PURPOSE, legal_basis="public-task") == {}
+        assert set(rule.problems(purpose=None, legal_basis="consent")) == {
+            purposes.PURPOSE,
+            purposes.LEGAL_BASIS,
+        }
+        checked = rule.checked(purpose=f" {PURPOSE} ", legal_basis="public-task")
+        assert checked == purposes.Purpose(PURPOSE, "public-task")
+        with pytest.raises(TypeError, match="not both"):  # two answers to one question: a caller's mistake
+            grants.request_access(
+                session, application=app, api=family, plan=plan, checked=checked, purpose=PURPOSE, actor="d"
+            )
+        grant = grants.request_access(
+            session, application=app, api=family, plan=plan, checked=checked, actor="d"
+        )
+        assert (grant.purpose, grant.legal_basis) == (PURPOSE, "public-task")
+
+
 def test_self_service_refuses_before_anything_even_while_a_request_is_pending(
     sessions: sessionmaker[Session],
 ) -> None:
