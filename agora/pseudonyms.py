@@ -9,8 +9,13 @@ one first, keep the old ones until the rows they made are past retention) loses 
 (docs/citizens.md, "Rotating the pseudonymisation key"). Unset, one key `k0` is derived from the
 platform's HMAC key (AGORA_HMAC_KEY or the generated state secret), which suits one machine.
 
-Identifiers are normalised before hashing (spaces, dots and dashes dropped, letters upper-cased) so that
-`1 85 05 75 123 456 78` in a path and `1850575123456 78` in an ID token's claim are the same person.
+Only national numbers are normalised before hashing (`normalise_identifier`), so that
+`1 85 05 75 123 456 78` in a path and `1850575123456-78` in an ID token's claim are the same person: a
+value is a national number when, without its spaces, dots and dashes, it is all digits, or digits with
+`2A` or `2B` (France's Corsican departments) in positions 6 and 7; it is then hashed without those
+separators, its letters upper-cased. Any other value (an OIDC `sub`, which is case-sensitive, an email,
+an opaque reference) is hashed exactly as given, only trimmed of surrounding whitespace: changing its
+case or dropping its punctuation could give two people one pseudonym.
 """
 
 from __future__ import annotations
@@ -30,10 +35,18 @@ __all__ = ["KEYS_ENV", "KeyRing", "key_ring", "normalise_identifier"]
 KEYS_ENV = "AGORA_PSEUDONYM_KEYS"
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _SEPARATORS = re.compile(r"[\s.\-]+")
+# Digits only, or France's NIR with a Corsican department (2A, 2B) in positions 6-7. ASCII digits only:
+# `\d` would take other scripts' digits, which no register writes.
+_NATIONAL_NUMBER = re.compile(r"[0-9]+|[0-9]{5}2[ABab][0-9]*")
 
 
 def normalise_identifier(value: str) -> str:
-    return _SEPARATORS.sub("", value).upper()
+    """What is hashed: a national number without spaces, dots and dashes (letters upper-cased); any
+    other value as given, trimmed of surrounding whitespace (see the module's docstring)."""
+    compact = _SEPARATORS.sub("", value)
+    if _NATIONAL_NUMBER.fullmatch(compact):
+        return compact.upper()
+    return value.strip()
 
 
 @dataclass(frozen=True, slots=True)

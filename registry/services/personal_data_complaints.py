@@ -34,7 +34,7 @@ def accesses_of_person(
     limit: int = MAX_ROWS,
 ) -> Accesses:
     """Call in a writing transaction: the audit event commits with it."""
-    pseudonyms = subject_pseudonyms(identifier.strip(), ring)
+    pseudonyms = subject_pseudonyms(identifier, ring)  # normalised by the pseudonyms (surrounding space too)
     found = agency_accesses(session, agency.slug, filters, subject=pseudonyms, limit=limit)
     key_id, pseudonym = pseudonyms[0]
     audit.record(

@@ -1,20 +1,51 @@
-"""Pseudonyms: keyed, stable across spellings of one identifier, looked up under every key of a ring."""
+"""Pseudonyms: keyed, stable across spellings of one national number (and only of national numbers: any
+other identifier is hashed as given), looked up under every key of a ring."""
 
 from __future__ import annotations
 
 import pytest
 
 from agora.errors import InvalidInput
-from agora.pseudonyms import KeyRing, key_ring
+from agora.pseudonyms import KeyRing, key_ring, normalise_identifier
 
 OLD, NEW = "a1" * 32, "b2" * 32
 
 
-def test_one_person_has_one_pseudonym_whatever_the_spelling() -> None:
+def test_one_person_has_one_pseudonym_whatever_the_spelling_of_their_national_number() -> None:
     ring = KeyRing.parse(f"k1:{OLD}")
     assert ring.pseudonym("1 85 05 75 123 456 78") == ring.pseudonym("1850575123456-78")
-    assert ring.pseudonym("ab-12") == ring.pseudonym("AB12")
+    assert ring.pseudonym("1.85.05.75.123.456.78") == ring.pseudonym(" 185057512345678 ")
+    # Born in Corsica: department 2A or 2B in positions 6-7, in either case.
+    assert ring.pseudonym("2 84 12 2a 108 042 36") == ring.pseudonym("284122A10804236")
     assert ring.pseudonym("185057512345678") != ring.pseudonym("185057512345679")
+
+
+@pytest.mark.parametrize(
+    ("value", "normalised"),
+    [
+        ("1 85 05 75 123 456 78", "185057512345678"),  # the demo NIRs: as before
+        ("1850575123456-78", "185057512345678"),
+        ("2 84 12 2b 108 042 36", "284122B10804236"),
+        ("1 79 03 13 055 117 21", "179031305511721"),
+        ("agora-rs", "agora-rs"),  # an OIDC `sub`: case and punctuation are part of it
+        ("AbC.dEf-12", "AbC.dEf-12"),
+        ("Alice.Martin@Example.org", "Alice.Martin@Example.org"),
+        ("  f0e1-d2c3  ", "f0e1-d2c3"),  # only surrounding whitespace goes
+        ("123 2A 45", "123 2A 45"),  # 2A elsewhere than in positions 6-7: not a national number
+        ("   ", ""),
+    ],
+)
+def test_only_national_numbers_are_normalised(value: str, normalised: str) -> None:
+    assert normalise_identifier(value) == normalised
+
+
+def test_identifiers_that_differ_only_in_case_or_punctuation_are_different_people() -> None:
+    ring = KeyRing.parse(f"k1:{OLD}")
+    assert ring.pseudonym("ab-12") != ring.pseudonym("AB12")
+    assert ring.pseudonym("Alice@example.org") != ring.pseudonym("alice@example.org")
+    assert ring.pseudonym("aB3dE") != ring.pseudonym("Ab3De")  # case-sensitive `sub` values
+    assert ring.pseudonym("a.b-c") != ring.pseudonym("abc")
+    assert ring.pseudonym(" agora-rs ") == ring.pseudonym("agora-rs")
 
 
 def test_the_identifier_is_not_in_the_pseudonym_and_the_key_matters() -> None:
