@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from agora.access_log import drop_query_strings
+from agora.access_log import drop_query_strings, redact_relayed_paths
 from agora.errors import AgoraError
 from agora.settings import Settings, load_settings
 from devportal.web import (
@@ -58,6 +58,10 @@ def create_portal_app(
     lifespan: Any = None,
     relay_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
+    # The access log keeps neither a verification link's token (a query) nor what a relayed call's
+    # path carries past its API's prefix (a person's identifier, for an operation with personal data).
+    drop_query_strings()
+    redact_relayed_paths(relay.PREFIX)
     ctx = PortalContext(
         settings=settings,
         sessions=sessions,
@@ -113,8 +117,6 @@ def create_app() -> Starlette:
     """Factory for `agora portal serve` (uvicorn --factory): settings from the environment; the site
     is (re)built from the registry in the background (see `devportal.rebuild`)."""
     from devportal.rebuild import rebuild_lifespan
-
-    drop_query_strings()  # verification links carry a token: the access log must not keep it
 
     settings = load_settings()
     out = Path(os.environ.get(PORTAL_DIR_ENV) or Path.cwd() / "var" / "portal")

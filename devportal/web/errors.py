@@ -10,10 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from agora.access_log import redact_relayed_path
 from agora.errors import PROBLEM_BASE, AgoraError, Unauthorized
 from devportal.web.accounts import current_developer
 from devportal.web.context import context
 from devportal.web.form_errors import sentence
+from devportal.web.relay import PREFIX as RELAYED
 from devportal.web.templating import render
 from registry.admin.problems import problem
 from registry.unit_of_work import read
@@ -77,7 +79,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    path = redact_relayed_path(request.url.path, RELAYED)  # as the access log writes it
+    log.exception("unexpected error on %s %s", request.method, path)
     if wants_json(request):
         body = {"type": PROBLEM_BASE + "internal-error", "title": "Internal error", "status": 500}
         return problem({**body, "detail": "an unexpected error occurred; it has been logged"})

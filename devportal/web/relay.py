@@ -7,7 +7,8 @@ The relay answers the console's fetches only, for the operations of published sp
 (`relay_guard`), and serves what comes back so that the portal's origin never renders it
 (`relay_answer`). The request body is streamed to the gateway and counted on the way: a
 `Content-Length` over the limit is refused before a byte is read, a longer chunked body as soon as it
-passes the limit, so a large upload never sits in the portal's memory.
+passes the limit, so a large upload never sits in the portal's memory. The portal's access log keeps a
+relayed path up to its API's prefix only (agora/access_log.py): an operation's path may name a person.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from devportal.web.relay_answer import relayed_headers
 from devportal.web.relay_guard import check_console_fetch
 from registry.admin.problems import problem
 
-__all__ = ["FORWARDED_REQUEST_HEADERS", "MAX_BODY_BYTES", "BodyTooLarge", "routes"]
+__all__ = ["FORWARDED_REQUEST_HEADERS", "MAX_BODY_BYTES", "PREFIX", "BodyTooLarge", "routes"]
 
 FORWARDED_REQUEST_HEADERS = (
     "accept",
