@@ -38,6 +38,7 @@ from devportal.web.context import PortalContext
 from devportal.web.errors import agora_error, http_error, unexpected_error
 from devportal.web.headers import SecurityHeaders
 from devportal.web.mailer import Mailer, mailer_from_env
+from devportal.web.oidc_client import OidcClient
 from devportal.web.site import SiteFiles
 from registry.db import make_engine, make_sessionmaker
 
@@ -53,7 +54,7 @@ def create_portal_app(
     *,
     site_dir: Path,
     mailer: Mailer,
-    oidc: Any | None = None,
+    oidc: OidcClient | None = None,
     citizen: CitizenOidc | None = None,
     lifespan: Any = None,
     relay_transport: httpx.AsyncBaseTransport | None = None,
@@ -92,7 +93,7 @@ def create_portal_app(
             SecurityHeaders,
             site_dir=site_dir,
             gateway_url=settings.gateway_url,
-            oidc_issuer=os.environ.get("AGORA_OIDC_ISSUER"),
+            oidc_issuer=oidc.issuer if oidc is not None else None,
         ),
         Middleware(
             SessionMiddleware,

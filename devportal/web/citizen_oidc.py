@@ -2,12 +2,10 @@
 who accessed their data (issue 16). Separate from the developers' sign-in (routes_oidc.py): another
 provider, another client, and no portal account: the person is only the identifier a claim gives.
 
-Authorization code flow with PKCE (S256), `state` and `nonce`, by authlib (the same library as the
-developers' sign-in): the ID token's signature (the provider's published keys), issuer, audience,
-expiry and nonce are checked. On top, what a careful relying party adds: the discovered metadata must
-name the configured issuer, an authorization response that says where it comes from (`iss`, RFC 9207)
-must come from it, an ID token is required, and a claim taken from the userinfo endpoint must be about
-the same subject as the ID token.
+The flow and its checks are the portal's one relying party (oidc_client.py: PKCE, `state` checked
+first, `nonce`, the ID token verified, the metadata's issuer and the answer's `iss` (RFC 9207) must be
+the configured issuer, userinfo only for the ID token's subject); this module reads the settings and
+takes the identifier from the configured claim.
 
 Configuration (all unset: the citizen's page says the service is not available on this portal):
 
@@ -20,18 +18,13 @@ Configuration (all unset: the citizen's page says the service is not available o
 
 from __future__ import annotations
 
-import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import httpx
-from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
-from authlib.integrations.starlette_client import OAuth  # type: ignore[import-untyped]
-from joserfc.errors import JoseError
-
-from agora.errors import InvalidInput, Unauthorized, Unavailable
+from agora.errors import InvalidInput, Unauthorized
+from devportal.web import oidc_client
+from devportal.web.oidc_client import LoginState, OidcClient
 
 __all__ = ["ENV", "CitizenOidc", "LoginState", "begin_sign_in", "citizen_oidc_from_env", "finish_sign_in"]
 
@@ -45,25 +38,17 @@ ENV = {
 
 
 @dataclass(frozen=True, slots=True)
-class LoginState:
-    """What the callback needs from the start of a sign-in; kept in this browser's signed cookie."""
-
-    state: str
-    nonce: str
-    code_verifier: str
-
-
-@dataclass(frozen=True, slots=True)
 class CitizenOidc:
-    issuer: str
-    client_id: str
+    client: OidcClient
     subject_claim: str
-    scope: str
-    client: Any  # authlib's StarletteOAuth2App
 
+    @property
+    def issuer(self) -> str:
+        return self.client.issuer
 
-def _normal(issuer: str) -> str:
-    return issuer.rstrip("/")
+    @property
+    def scope(self) -> str:
+        return self.client.scope
 
 
 def citizen_oidc_from_env(env: Mapping[str, str] | None = None) -> CitizenOidc | None:
@@ -74,82 +59,36 @@ def citizen_oidc_from_env(env: Mapping[str, str] | None = None) -> CitizenOidc |
     client_id = (env.get(ENV["client_id"]) or "").strip()
     if not client_id:
         raise InvalidInput(f"{ENV['client_id']} is required when {ENV['issuer']} is set")
-    secret = env.get(ENV["client_secret"]) or None
-    scopes = (env.get(ENV["scope"]) or "openid").split()
-    scope = " ".join(["openid", *[s for s in scopes if s != "openid"]])  # an ID token, hence a nonce
-    client = OAuth().register(
-        name="citizen",
+    client = oidc_client.register(
+        "citizen",
+        issuer=issuer,
         client_id=client_id,
-        client_secret=secret,
-        server_metadata_url=_normal(issuer) + "/.well-known/openid-configuration",
-        client_kwargs={
-            "scope": scope,
-            "code_challenge_method": "S256",
-            "token_endpoint_auth_method": "client_secret_basic" if secret else "none",
-            "timeout": 10.0,
-        },
+        client_secret=env.get(ENV["client_secret"]) or None,
+        scope=env.get(ENV["scope"]) or "openid",
     )
     claim = (env.get(ENV["subject_claim"]) or "sub").strip()
-    return CitizenOidc(
-        issuer=_normal(issuer), client_id=client_id, subject_claim=claim, scope=scope, client=client
-    )
-
-
-async def _metadata(oidc: CitizenOidc) -> Mapping[str, Any]:
-    try:
-        metadata: Mapping[str, Any] = await oidc.client.load_server_metadata()
-    except (httpx.HTTPError, ValueError) as exc:
-        raise Unavailable(f"the identity provider cannot be reached: {exc}") from exc
-    if _normal(str(metadata.get("issuer", ""))) != oidc.issuer:
-        raise Unavailable(f"the identity provider's metadata names another issuer than {oidc.issuer}")
-    return metadata
+    return CitizenOidc(client=client, subject_claim=claim)
 
 
 async def begin_sign_in(oidc: CitizenOidc, redirect_uri: str) -> tuple[str, LoginState]:
     """The provider's authorization URL to send the browser to, and what to keep until it comes back."""
-    await _metadata(oidc)
-    started = await oidc.client.create_authorization_url(redirect_uri)
-    return started["url"], LoginState(started["state"], started["nonce"], started["code_verifier"])
-
-
-def _refused(what: str) -> Unauthorized:
-    return Unauthorized(f"the identity provider did not sign you in: {what}")
+    return await oidc_client.begin_sign_in(oidc.client, redirect_uri)
 
 
 async def finish_sign_in(
     oidc: CitizenOidc, params: Mapping[str, str], login: LoginState, redirect_uri: str
 ) -> str:
-    """The signed-in person's identifier (the configured claim), from the provider's answer."""
-    if params.get("error"):
-        raise _refused(params.get("error_description") or params["error"])
-    if not hmac.compare_digest(params.get("state", ""), login.state):
-        raise Unauthorized("this answer does not belong to the sign-in this browser started; start again")
-    metadata = await _metadata(oidc)
-    if "iss" in params and _normal(params["iss"]) != _normal(str(metadata["issuer"])):
-        raise Unauthorized("the answer came from another identity provider than the one asked")
-    if not params.get("code"):
-        raise _refused("no authorization code in its answer")
-    try:
-        token = await oidc.client.fetch_access_token(
-            redirect_uri=redirect_uri, code=params["code"], code_verifier=login.code_verifier
-        )
-        if "id_token" not in token:
-            raise _refused("its answer has no ID token")
-        claims = dict(await oidc.client.parse_id_token(token, nonce=login.nonce))
-        value = claims.get(oidc.subject_claim)
-        if value is None:
-            # Providers put only `sub` in the ID token when they issue an access token; the other
-            # claims come from the userinfo endpoint, which must answer for the same subject.
-            extra = dict(await oidc.client.userinfo(token=token))
-            if extra.get("sub") != claims.get("sub"):
-                raise _refused("its userinfo endpoint answered for another person")
-            value = extra.get(oidc.subject_claim)
-    except (AuthlibBaseError, JoseError) as exc:
-        raise _refused(str(getattr(exc, "description", None) or exc)) from exc
-    except httpx.HTTPError as exc:
-        raise Unavailable(f"the identity provider cannot be reached: {exc}") from exc
+    """The signed-in person's identifier (the configured claim), from the provider's answer. Returned as
+    the provider gave it: pseudonymising normalises it (agora/pseudonyms.py)."""
+    claims = await oidc_client.finish_sign_in(
+        oidc.client, params, login, redirect_uri, wanted=oidc.subject_claim
+    )
+    value = claims.get(oidc.subject_claim)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise _refused(f"it did not give your identifier (claim {oidc.subject_claim!r})")
-    return value.strip()
+        raise Unauthorized(
+            f"the identity provider did not sign you in: it did not give your identifier "
+            f"(claim {oidc.subject_claim!r})"
+        )
+    return value

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
-from devportal.web.citizen_oidc import LoginState
+from devportal.web.oidc_client import LoginState
 
 __all__ = [
     "LOGIN_COOKIE",

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from agora.settings import Settings
 from devportal.web.citizen_oidc import CitizenOidc
 from devportal.web.mailer import Mailer
+from devportal.web.oidc_client import OidcClient
 from devportal.web.relay_guard import PublishedOperations
 
 __all__ = ["PortalContext", "context", "in_thread"]
@@ -28,7 +29,7 @@ class PortalContext:
     sessions: sessionmaker[Session]
     mailer: Mailer
     site_dir: Path
-    oidc: Any | None = None  # an authlib client when AGORA_OIDC_ISSUER is set
+    oidc: OidcClient | None = None  # the developers' identity provider (AGORA_OIDC_*)
     citizen: CitizenOidc | None = None  # the citizens' identity federation (AGORA_CITIZEN_OIDC_*)
     relay_transport: httpx.AsyncBaseTransport | None = None  # tests swap the console relay's transport
     operations: PublishedOperations = field(default_factory=PublishedOperations)  # what the relay serves

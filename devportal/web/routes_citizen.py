@@ -143,8 +143,9 @@ async def callback(request: Request) -> Response:
         identifier = await finish_sign_in(oidc, request.query_params, login, _redirect_uri(ctx))
         # Only the pseudonyms are kept; the identifier itself goes no further than this line.
         pseudonyms = subject_pseudonyms(identifier, key_ring(platform_hmac_key=ctx.settings.hmac_key))
-    except (Unauthorized, InvalidInput) as exc:
-        failed = await in_thread(_signed_out, request, error=sentence(exc.detail), status=401)
+    except (Unauthorized, InvalidInput, Unavailable) as exc:
+        status = 503 if isinstance(exc, Unavailable) else 401
+        failed = await in_thread(_signed_out, request, error=sentence(exc.detail), status=status)
         cookies.forget_login(failed)
         return failed
     response = RedirectResponse("/my-data/", status_code=303)

@@ -5,6 +5,9 @@ can sign a citizen in to a portal, in-process (TestClient) or served (httpx.Clie
     with citizen_provider(portal + "/my-data/callback") as issuer:
         portal = create_portal_app(..., citizen=citizen_oidc_from_env(citizen_env(issuer)))
         sign_in_citizen(client, "alice")      # alice's national_id is ALICE of tests/registry/access_rows
+
+The developers' provider (oidc/portal_provider.mjs, `developer_provider`) is driven the same way
+(`provider_sign_in`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import httpx
 from tests.devportal.browser.stack import REPO, free_port, wait_for
 
 PROVIDER_SCRIPT = Path(__file__).resolve().parent / "oidc" / "citizen_provider.mjs"
+DEVELOPER_PROVIDER_SCRIPT = Path(__file__).resolve().parent / "oidc" / "portal_provider.mjs"
 PROVIDER_PACKAGE = REPO / "tests" / "oidc_provider"
 CLIENT_ID = "agora-citizens"
 CLIENT_SECRET = "agora-citizens-test-secret"  # the test provider's client, on loopback only
@@ -49,18 +53,15 @@ def _install() -> None:
 
 
 @contextmanager
-def citizen_provider(*redirect_uris: str, people: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
-    """The provider running on a free loopback port, accepting these redirect URIs; yields its issuer.
-    `people`: login -> claims (`national_id`, `name`) instead of the script's alice, bob and carol."""
+def _provider(script: Path, redirect_uris: tuple[str, ...], env: dict[str, str]) -> Iterator[str]:
     _install()
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **({"CITIZEN_PEOPLE": json.dumps(people)} if people is not None else {})}
     process = subprocess.Popen(
-        ["node", str(PROVIDER_SCRIPT), str(port), *redirect_uris],
+        ["node", str(script), str(port), *redirect_uris],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=env,
+        env={**os.environ, **env},
     )
     try:
         wait_for(issuer + "/.well-known/openid-configuration", process)
@@ -68,6 +69,24 @@ def citizen_provider(*redirect_uris: str, people: dict[str, dict[str, str]] | No
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@contextmanager
+def citizen_provider(*redirect_uris: str, people: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
+    """The provider running on a free loopback port, accepting these redirect URIs; yields its issuer.
+    `people`: login -> claims (`national_id`, `name`) instead of the script's alice, bob, carol and
+    mallory."""
+    env = {"CITIZEN_PEOPLE": json.dumps(people)} if people is not None else {}
+    with _provider(PROVIDER_SCRIPT, redirect_uris, env) as issuer:
+        yield issuer
+
+
+@contextmanager
+def developer_provider(redirect_uri: str) -> Iterator[str]:
+    """The developers' provider (any login; `<login>@oidc.example`, verified; mallory's userinfo answers
+    for alice), client `agora-portal` / `agora-portal-test-secret`; yields its issuer."""
+    with _provider(DEVELOPER_PROVIDER_SCRIPT, (redirect_uri,), {}) as issuer:
+        yield issuer
 
 
 def provider_sign_in(authorize_url: str, login: str) -> str:

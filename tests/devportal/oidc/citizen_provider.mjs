@@ -1,9 +1,11 @@
 // A real OpenID Provider (oidc-provider, from tests/oidc_provider/node_modules) standing for the identity
 // federation citizens sign in with (FranceConnect in France): authorization code flow with PKCE, its
-// built-in development login and consent pages, and three people. alice and bob carry a `national_id`
-// claim (scope `national_id`, given by the userinfo endpoint, as federations do); carol has none.
-// CITIZEN_PEOPLE (JSON, {"login": {"national_id": "...", "name": "..."}}) replaces them, so a test can
-// sign in the people its upstream knows.
+// built-in development login and consent pages, and four people. alice and bob carry a `national_id`
+// claim (scope `national_id`, given by the userinfo endpoint, as federations do); carol has none;
+// mallory stands for a provider at fault: its ID token names mallory, its userinfo endpoint answers for
+// alice (`userinfo_as`), which a relying party must refuse.
+// CITIZEN_PEOPLE (JSON, {"login": {"national_id": "...", "name": "...", "userinfo_as": "login"}})
+// replaces them, so a test can sign in the people its upstream knows.
 //
 //   node citizen_provider.mjs PORT REDIRECT_URI [REDIRECT_URI...]
 //     -> issuer http://127.0.0.1:PORT, client `agora-citizens` / `agora-citizens-test-secret`,
@@ -24,6 +26,7 @@ const PEOPLE = process.env.CITIZEN_PEOPLE ? JSON.parse(process.env.CITIZEN_PEOPL
   alice: { national_id: '2 84 12 75 108 042 36', name: 'Alice Martin' },
   bob: { national_id: '1 79 03 13 055 117 21', name: 'Bob Durand' },
   carol: { name: 'Carol Petit' },
+  mallory: { name: 'Mallory', userinfo_as: 'alice' },
 };
 
 const provider = new Provider(issuer, {
@@ -47,7 +50,10 @@ const provider = new Provider(issuer, {
     if (!person) return undefined;
     return {
       accountId: id,
-      async claims() {
+      async claims(use) {
+        if (use === 'userinfo' && person.userinfo_as) {
+          return { sub: person.userinfo_as, ...PEOPLE[person.userinfo_as] };
+        }
         return { sub: id, ...person };
       },
     };

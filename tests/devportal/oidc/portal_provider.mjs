@@ -1,6 +1,8 @@
 // A real OpenID Provider (oidc-provider, from tests/oidc_provider/node_modules) for the portal's
 // sign-in: authorization code flow with PKCE, its built-in development login and consent pages (any
-// login name signs in), and accounts whose email is `<login>@oidc.example`, verified.
+// login name signs in), and accounts whose email is `<login>@oidc.example`, verified. One login stands
+// for a provider at fault: mallory's ID token names mallory, but the userinfo endpoint (where the email
+// comes from) answers for alice, which a relying party must refuse.
 //
 //   node portal_provider.mjs PORT REDIRECT_URI  -> issuer http://127.0.0.1:PORT, prints "ready <issuer>"
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -13,6 +15,7 @@ const port = Number(process.argv[2]);
 const redirectUri = process.argv[3];
 const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const USERINFO_AS = { mallory: 'alice' };
 
 const provider = new Provider(issuer, {
   clients: [
@@ -33,8 +36,9 @@ const provider = new Provider(issuer, {
   async findAccount(ctx, id) {
     return {
       accountId: id,
-      async claims() {
-        return { sub: id, email: `${id}@oidc.example`, email_verified: true, name: `OIDC ${id}` };
+      async claims(use) {
+        const who = use === 'userinfo' && USERINFO_AS[id] ? USERINFO_AS[id] : id;
+        return { sub: who, email: `${who}@oidc.example`, email_verified: true, name: `OIDC ${who}` };
       },
     };
   },

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -262,13 +263,32 @@ def test_sign_out_needs_the_sessions_csrf_token(portal: TestClient) -> None:
     assert _references(after.text) == [] and "You are signed out of this page" in after.text
 
 
+def _nobody_signed_in(*clients: TestClient) -> None:
+    for client in clients:
+        assert SESSION_COOKIE not in client.cookies
+        assert _references(client.get("/my-data/").text) == []
+
+
+def _with_query(url: str, **changes: str | None) -> str:
+    """`url` with these query parameters replaced (None: removed)."""
+    parts = urlsplit(url)
+    query = {k: v for k, v in parse_qsl(parts.query) if k not in changes}
+    query.update({k: v for k, v in changes.items() if v is not None})
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def test_a_sign_in_that_cannot_be_trusted_opens_no_session(
-    portal: TestClient, second_browser: TestClient
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    issuer: str,
+    portal: TestClient,
+    second_browser: TestClient,
 ) -> None:
     # The provider gives no identifier for carol (no national_id claim).
     failed = sign_in_citizen(portal, "carol")
     assert failed.status_code == 401 and "claim &#39;national_id&#39;" in failed.text
-    assert SESSION_COOKIE not in portal.cookies
+    _nobody_signed_in(portal)
     # An answer meant for another browser (a victim lured to an attacker's callback URL): refused.
     started = portal.get("/my-data/signin", follow_redirects=False)
     attackers = provider_sign_in(
@@ -279,14 +299,47 @@ def test_a_sign_in_that_cannot_be_trusted_opens_no_session(
     assert (
         refused.status_code == 401 and "does not belong to the sign-in this browser started" in refused.text
     )
-    # No sign-in under way at all, and a provider's error.
+    # No sign-in under way at all.
     fresh = second_browser
     fresh.cookies.clear()
     assert fresh.get("/my-data/callback?code=x&state=y").status_code == 401
-    fresh.get("/my-data/signin", follow_redirects=False)
-    denied = fresh.get("/my-data/callback?error=access_denied&error_description=End-User+aborted")
+    # A provider's error is shown only when the answer carries this sign-in's state: a crafted link
+    # (no state, or another one) puts none of its text on the portal's page.
+    for crafted in ("", "&state=forged"):
+        fresh.get("/my-data/signin", follow_redirects=False)
+        lure = fresh.get(
+            f"/my-data/callback?error=access_denied&error_description=Call+0800+000+000{crafted}"
+        )
+        assert lure.status_code == 401 and "0800" not in lure.text
+        assert "does not belong to the sign-in this browser started" in lure.text
+    location = fresh.get("/my-data/signin", follow_redirects=False).headers["location"]
+    state = dict(parse_qsl(urlsplit(location).query))["state"]
+    denied = fresh.get(
+        f"/my-data/callback?error=access_denied&error_description=End-User+aborted&state={state}"
+    )
     assert denied.status_code == 401 and "End-User aborted" in denied.text
-    assert _references(portal.get("/my-data/").text) == [] and _references(fresh.get("/my-data/").text) == []
+    # An answer that says it comes from another provider (RFC 9207 `iss`, a mix-up): refused.
+    location = portal.get("/my-data/signin", follow_redirects=False).headers["location"]
+    back = provider_sign_in(location, "alice")
+    assert dict(parse_qsl(urlsplit(back).query))["iss"] == issuer  # the provider says who it is
+    mixed_up = portal.get(_with_query(back, iss="https://attacker.example"), follow_redirects=False)
+    assert mixed_up.status_code == 401 and "another identity provider" in mixed_up.text
+    # The userinfo endpoint answers for another subject than the ID token's (mallory's token, alice's
+    # national_id): refused, nobody signed in as alice.
+    swapped = sign_in_citizen(portal, "mallory")
+    assert swapped.status_code == 401 and "userinfo endpoint answered for another person" in swapped.text
+    # The provider's metadata names another issuer than the portal is configured with (the portal asks
+    # localhost, the provider says 127.0.0.1): neither a new sign-in nor an answer under way goes on.
+    elsewhere = issuer.replace("127.0.0.1", "localhost")
+    with _portal(settings, sessions, tmp_path, elsewhere) as misled:
+        starting = misled.get("/my-data/signin", follow_redirects=False)
+        assert starting.status_code == 503 and "names another issuer" in starting.text
+        location = portal.get("/my-data/signin", follow_redirects=False).headers["location"]
+        misled.cookies.set(LOGIN_COOKIE, portal.cookies[LOGIN_COOKIE], path="/my-data")
+        answered = misled.get(provider_sign_in(location, "alice"), follow_redirects=False)
+        assert answered.status_code == 503 and "names another issuer" in answered.text
+        _nobody_signed_in(misled)
+    _nobody_signed_in(portal, fresh)
 
 
 def test_by_default_the_identifier_is_the_subject_of_the_id_token(
