@@ -44,6 +44,8 @@ def normalise_identifier(value: str) -> str:
     """What is hashed: a national number without spaces, dots and dashes (letters upper-cased); any
     other value as given, trimmed of surrounding whitespace (see the module's docstring)."""
     compact = _SEPARATORS.sub("", value)
+    if not compact:
+        return ""  # nothing but separators: nobody (lookups refuse it)
     if _NATIONAL_NUMBER.fullmatch(compact):
         return compact.upper()
     return value.strip()

@@ -10,6 +10,7 @@ written to the audit trail (registry/services/personal_data_complaints.py).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,16 +34,21 @@ from registry.services.personal_data_export import to_csv
 from registry.services.personal_data_queries import (
     Accesses,
     AccessFilter,
+    Period,
     agency_accesses,
     agency_applications,
     organisations,
     parse_filter,
+    subject_pseudonyms,
 )
-from registry.unit_of_work import read
+from registry.unit_of_work import change, read
 
-__all__ = ["SHOWN", "routes"]
+__all__ = ["CHOICES_DAYS", "SHOWN", "routes"]
 
 SHOWN = 200  # rows on the page; the CSV has them all (up to the queries' cap)
+# The organisation and application choices are read from the chosen period's rows, or from the last
+# CHOICES_DAYS days: an agency's log holds years of calls, too many to read whole on every view.
+CHOICES_DAYS = 90
 _FILTERS = ("from", "to", "organisation", "application")
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -64,6 +70,32 @@ def _filters(values: dict[str, str], errors: FormErrors) -> AccessFilter | None:
         return None
 
 
+def _choices_period(filters: AccessFilter | None) -> Period:
+    period = filters.period if filters is not None else Period()
+    if period.start is not None:
+        return period
+    end = period.end or datetime.now(UTC)
+    return Period(end - timedelta(days=CHOICES_DAYS), period.end)
+
+
+def _choices(
+    session: Any, agency: Agency, filters: AccessFilter | None, values: dict[str, str], found: Accesses
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The filter's choices in the window; a value already chosen stays offered, so the form always
+    shows the filter that was applied (one chosen in another period, or in a link)."""
+    period = _choices_period(filters)
+    names = organisations(session, agency=agency.slug, period=period)
+    apps = agency_applications(session, agency.slug, period=period)
+    chosen = values.get("organisation", "")
+    if chosen and chosen not in names:
+        names = sorted([*names, chosen])
+    chosen = values.get("application", "")
+    if chosen and all(app_id != chosen for app_id, _ in apps):
+        name = next((row.application_name for row in found.rows if row.application_id == chosen), "")
+        apps = [*apps, (chosen, name)]
+    return names, apps
+
+
 def _page(
     request: Request,
     session: Any,
@@ -74,9 +106,11 @@ def _page(
     errors: FormErrors,
     found: Accesses,
     person: bool,
+    filters: AccessFilter | None,
     status: int = 200,
 ) -> Response:
-    filters = {k: v for k, v in values.items() if k in _FILTERS and v}
+    query = {k: v for k, v in values.items() if k in _FILTERS and v}
+    names, apps = _choices(session, agency, filters, values, found)
     response = render(
         request,
         "console_personal_data.html",
@@ -88,9 +122,10 @@ def _page(
         rows=found.rows[:SHOWN],
         more=found.truncated or len(found.rows) > SHOWN,
         person=person,
-        organisations=organisations(session, agency=agency.slug),
-        applications=agency_applications(session, agency.slug),
-        query=urlencode(filters),
+        organisations=names,
+        applications=apps,
+        choices_days=CHOICES_DAYS,
+        query=urlencode(query),
     )
     response.headers.update(_NO_STORE)
     return response
@@ -108,9 +143,8 @@ def audit_page(request: Request) -> Response:  # sync: Starlette runs it in its 
             if filters is not None
             else Accesses([], False)
         )
-        return _page(
-            request, session, developer, agency, values=values, errors=errors, found=found, person=False
-        )
+        return _page(request, session, developer, agency, values=values, errors=errors, found=found,
+                     person=False, filters=filters)  # fmt: skip
 
 
 def audit_csv(request: Request) -> Response:
@@ -127,44 +161,61 @@ def _csv(slug: str, found: Accesses) -> Response:
     return Response(to_csv(found.rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+def _check_admin(request: Request) -> None:
+    with read(context(request).sessions) as session:
+        _admin_of(request, session)
+
+
 async def lookup(request: Request) -> Response:
     await check_csrf(request)
     values = await form_fields(request, "identifier", "format", *_FILTERS)
     ctx = context(request)
+    # Who may look people up is settled before the look-up counts: a developer or another agency's
+    # admin gets 403 and uses up nobody's allowance (an admin's behind the same address included).
+    await in_thread(_check_admin, request)
     refused = await attempt(request, "lookup")
+
+    def answer(errors: FormErrors, filters: AccessFilter | None) -> Response:  # the form again, no rows
+        with read(ctx.sessions) as session:
+            developer, agency = _admin_of(request, session)
+            return _page(request, session, developer, agency, values=values, errors=errors,
+                         found=Accesses([], False), person=True, filters=filters)  # fmt: skip
 
     def work() -> Response:
         errors = FormErrors()
-        with read(ctx.sessions) as session:
-            developer, agency = _admin_of(request, session)
-            if refused is not None:
-                errors[GENERAL] = refused.detail.rstrip(".")
-                page = _page(request, session, developer, agency, values=values, errors=errors,
-                             found=Accesses([], False), person=True)  # fmt: skip
-                page.status_code = 429
-                page.headers["Retry-After"] = str(refused.retry_after)
-                return page
-            filters = _filters(values, errors)
-            if not values["identifier"]:
-                errors["identifier"] = "Enter the identifier the person gave"
-            if errors or filters is None:
-                return _page(request, session, developer, agency, values=values, errors=errors,
-                             found=Accesses([], False), person=True)  # fmt: skip
+        if refused is not None:
+            errors[GENERAL] = refused.detail.rstrip(".")
+            page = answer(errors, None)
+            page.status_code = 429
+            page.headers["Retry-After"] = str(refused.retry_after)
+            return page
+        ring = key_ring(platform_hmac_key=ctx.settings.hmac_key)
+        if not values["identifier"]:
+            errors["identifier"] = "Enter the identifier the person gave"
+        else:
             try:
-                found = accesses_of_person(
-                    session, agency, values["identifier"], filters=filters, actor=f"portal:{developer.email}",
-                    ring=key_ring(platform_hmac_key=ctx.settings.hmac_key),
-                )  # fmt: skip
+                subject_pseudonyms(values["identifier"], ring)  # the identifier's checks, before any write
             except InvalidInput as exc:
                 errors["identifier"] = sentence(exc.detail)
-                return _page(request, session, developer, agency, values=values, errors=errors,
-                             found=Accesses([], False), person=True)  # fmt: skip
-            session.commit()  # the audit event of the lookup
+        filters = _filters(values, errors)
+        if errors or filters is None:
+            return answer(errors, filters)
+        # A write: the audit event of the look-up commits with it, or nothing does (a value the audit
+        # trail cannot hold is a 422, the database as it was).
+        with change(ctx.sessions) as session:
+            developer, agency = _admin_of(request, session)
+            found = accesses_of_person(
+                session,
+                agency,
+                values["identifier"],
+                filters=filters,
+                actor=f"portal:{developer.email}",
+                ring=ring,
+            )
             if values["format"] == "csv":
                 return _csv(agency.slug, found)
-            return _page(
-                request, session, developer, agency, values=values, errors=errors, found=found, person=True
-            )
+            return _page(request, session, developer, agency, values=values, errors=errors, found=found,
+                         person=True, filters=filters)  # fmt: skip
 
     return await in_thread(work)
 

@@ -25,10 +25,12 @@ from registry.services.personal_data_complaints import accesses_of_person
 from registry.services.personal_data_export import to_csv, to_json
 from registry.services.personal_data_queries import (
     MAX_ROWS,
+    Accesses,
+    AccessFilter,
     agency_accesses,
     parse_filter,
 )
-from registry.unit_of_work import read
+from registry.unit_of_work import change, read
 
 __all__ = ["SUBJECT_HEADER", "routes"]
 
@@ -65,22 +67,29 @@ def list_accesses(request: Request) -> Response:  # sync: Starlette runs it in i
                 f"(query parameter {named[0]!r})"
             )
         filters = parse_filter(request.query_params, names=("organisation", "application", "api"))
-        identifier = request.headers.get(SUBJECT_HEADER)
         limit = _limit(request.query_params.get("limit"))
+        identifier = request.headers.get(SUBJECT_HEADER)
         if identifier is None:
-            found = agency_accesses(session, agency.slug, filters, limit=limit)
-        else:
-            ring = key_ring(platform_hmac_key=ctx.settings.hmac_key)
-            found = accesses_of_person(
-                session, agency, identifier, ring=ring, actor=who.actor, filters=filters, limit=limit
+            return _answer(
+                request, agency.slug, agency_accesses(session, agency.slug, filters, limit=limit), filters
             )
-            session.commit()
-        headers = {**_PRIVATE, "Agora-Truncated": "true" if found.truncated else "false"}
-        if _wants_csv(request):
-            name = f"agora-personal-data-{agency.slug}.csv"
-            headers["Content-Disposition"] = f'attachment; filename="{name}"'
-            return Response(to_csv(found.rows), media_type="text/csv; charset=utf-8", headers=headers)
-        return Response(to_json(found, filters), media_type="application/json", headers=headers)
+    # One person's accesses: a write, as the look-up goes to the audit trail with them (a value the
+    # trail cannot hold is a 422, and nothing is written).
+    ring = key_ring(platform_hmac_key=ctx.settings.hmac_key)
+    with change(ctx.sessions) as session:
+        agency = agencies.get_agency(session, request.path_params["agency"])
+        found = accesses_of_person(
+            session, agency, identifier, ring=ring, actor=who.actor, filters=filters, limit=limit
+        )
+        return _answer(request, agency.slug, found, filters)
+
+
+def _answer(request: Request, slug: str, found: Accesses, filters: AccessFilter) -> Response:
+    headers = {**_PRIVATE, "Agora-Truncated": "true" if found.truncated else "false"}
+    if _wants_csv(request):
+        headers["Content-Disposition"] = f'attachment; filename="agora-personal-data-{slug}.csv"'
+        return Response(to_csv(found.rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(to_json(found, filters), media_type="application/json", headers=headers)
 
 
 routes = [

@@ -127,11 +127,19 @@ def _of_subject(pseudonyms: Pseudonyms) -> ColumnElement[bool]:
     )
 
 
+def _in_period(period: Period | None) -> list[ColumnElement[bool]]:
+    if period is None:
+        return []
+    conditions = []
+    if period.start is not None:
+        conditions.append(PersonalDataAccess.at >= period.start)
+    if period.end is not None:
+        conditions.append(PersonalDataAccess.at < period.end)
+    return conditions
+
+
 def _filtered(query: Select[PersonalDataAccess], filters: AccessFilter) -> Select[PersonalDataAccess]:
-    if filters.period.start is not None:
-        query = query.where(PersonalDataAccess.at >= filters.period.start)
-    if filters.period.end is not None:
-        query = query.where(PersonalDataAccess.at < filters.period.end)
+    query = query.where(*_in_period(filters.period))
     if filters.organisation is not None:
         query = query.where(PersonalDataAccess.organisation == filters.organisation)
     if filters.application is not None:
@@ -173,9 +181,14 @@ def agency_accesses(
 
 
 def organisations(
-    session: Session, *, pseudonyms: Pseudonyms | None = None, agency: str | None = None
+    session: Session,
+    *,
+    pseudonyms: Pseudonyms | None = None,
+    agency: str | None = None,
+    period: Period | None = None,
 ) -> list[str]:
-    """The organisations in a citizen's rows (`pseudonyms`) or an agency's: the filter's choices."""
+    """The organisations in a citizen's rows (`pseudonyms`) or an agency's: the filter's choices.
+    `period`: only rows in it (an agency's rows are many: its choices are read over a window)."""
     query = select(PersonalDataAccess.organisation).distinct()
     if pseudonyms is not None:
         query = query.where(_of_subject(pseudonyms))
@@ -183,11 +196,14 @@ def organisations(
         query = query.where(PersonalDataAccess.agency == agency)
     if pseudonyms is None and agency is None:
         raise ValueError("organisations of whom: give pseudonyms or an agency")
-    return sorted(name for name in session.scalars(query) if name)
+    return sorted(name for name in session.scalars(query.where(*_in_period(period))) if name)
 
 
-def agency_applications(session: Session, agency: str) -> list[tuple[str, str]]:
-    """(application id, its latest recorded name) of the applications that read data through the agency."""
+def agency_applications(
+    session: Session, agency: str, *, period: Period | None = None
+) -> list[tuple[str, str]]:
+    """(application id, its latest recorded name) of the applications that read data through the agency
+    (in `period`, if given)."""
     query = (
         select(
             PersonalDataAccess.application_id,
@@ -197,6 +213,7 @@ def agency_applications(session: Session, agency: str) -> list[tuple[str, str]]:
         .where(PersonalDataAccess.agency == agency, PersonalDataAccess.application_id.is_not(None))
         .group_by(PersonalDataAccess.application_id, PersonalDataAccess.application_name)
     )
+    query = query.where(*_in_period(period))
     latest: dict[str, tuple[datetime, str]] = {}
     for app_id, name, last in session.execute(query):
         if str(app_id) not in latest or last > latest[str(app_id)][0]:

@@ -33,6 +33,7 @@ def test_one_person_has_one_pseudonym_whatever_the_spelling_of_their_national_nu
         ("  f0e1-d2c3  ", "f0e1-d2c3"),  # only surrounding whitespace goes
         ("123 2A 45", "123 2A 45"),  # 2A elsewhere than in positions 6-7: not a national number
         ("   ", ""),
+        (" - . ", ""),  # nothing but separators names nobody
     ],
 )
 def test_only_national_numbers_are_normalised(value: str, normalised: str) -> None:

@@ -15,8 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from agora.pseudonyms import KEYS_ENV
-from registry.models import AuditEvent
+from agora.settings import Settings
+from registry.models import AuditEvent, Role
+from registry.services import agencies, tokens
 from registry.services.personal_data_export import FIELDS
+from registry.unit_of_work import change
 from tests.registry.access_rows import ALICE, BOB, RING, RING_VALUE, access
 from tests.registry.admin.conftest import World
 
@@ -126,3 +129,32 @@ def test_csv_by_route_or_accept(audited: World) -> None:
         assert [r["reference"] for r in rows] == ["c-bob", "c-alice"] and list(rows[0]) == list(FIELDS)
     one = c.get(URL + ".csv?organisation=Family allowance fund", headers={**h, "Agora-Data-Subject": BOB})
     assert [r["reference"] for r in csv.DictReader(io.StringIO(one.text))] == ["c-bob"]
+
+
+def test_a_lookup_the_audit_trail_cannot_hold_is_refused_and_writes_nothing(
+    audited: World, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The look-up writes its audit event in a write transaction: a value the trail cannot store (an
+    actor past its 200 characters: a token named with 200) is a 422 saying so, and nothing is written."""
+    with sessions() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite stores a string past its column's length")
+    with change(sessions) as session:
+        cadastre = agencies.get_agency(session, "cadastre")
+        _, secret = tokens.create_token(
+            session, name="a" * 200, role=Role.AGENCY_ADMIN, agencies=[cadastre], hmac_key=settings.hmac_key,
+            actor="t",
+        )  # fmt: skip
+    long_named = {"Authorization": f"Bearer {secret}"}
+    assert _refs(audited.client.get(URL, headers=long_named)) == [
+        "c-bob",
+        "c-alice",
+    ]  # reading writes nothing
+    detail = _status(audited.client.get(URL, headers={**long_named, "Agora-Data-Subject": ALICE}), 422)[
+        "detail"
+    ]
+    assert detail.startswith("a value cannot be stored")
+    with sessions() as session:
+        assert (
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "personal-data.lookup")).all() == []
+        )

@@ -140,6 +140,20 @@ def test_an_agency_sees_its_apis_rows_with_its_filters(log: sessionmaker[Session
         assert organisations(session, agency="vehicles") == ["Town hall of Example"]
 
 
+def test_an_agencys_filter_choices_are_read_over_a_period(log: sessionmaker[Session]) -> None:
+    """The console reads its choices over a window, not the agency's whole log."""
+    with log() as session:
+        assert organisations(session, agency="benefits") == ["Family allowance fund", "Town hall of Example"]
+        before_the_20th = parse_period("2025-03-01", "2025-03-19")
+        assert organisations(session, agency="benefits", period=before_the_20th) == ["Town hall of Example"]
+        assert agency_applications(session, "benefits", period=before_the_20th) == [
+            ("6f1c1c1e-0000-4000-8000-000000000001", "Housing aid desk")
+        ]
+        from_the_20th = parse_period("2025-03-20", None)
+        assert organisations(session, agency="benefits", period=from_the_20th) == ["Family allowance fund"]
+        assert agency_applications(session, "benefits", period=parse_period("2026-01-01", None)) == []
+
+
 def test_csv_and_json_carry_the_same_fields(log: sessionmaker[Session]) -> None:
     with log() as session:
         found = citizen_accesses(session, subject_pseudonyms(ALICE, RING))
