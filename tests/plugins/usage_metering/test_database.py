@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from plugins.usage_metering.backends.database import DatabaseStore, _sqlite_instant
+from plugins.usage_metering.backends.database import _ROWS_PER_STATEMENT, DatabaseStore, _sqlite_instant
 from plugins.usage_metering.record import Usage, to_row
 from plugins.usage_metering.recorder import Recorder
+from registry import migrate
 from registry.models import UsageRecord
 
 
@@ -53,6 +55,28 @@ def test_batches_are_inserted_once(database_url: str, sessions: sessionmaker[Ses
         100,
     )
     assert first.client_ip == "203.0.113.0/24"
+
+
+def test_a_batch_longer_than_one_statement_lands_whole(
+    database_url: str, sessions: sessionmaker[Session]
+) -> None:
+    store = DatabaseStore(database_url)
+    store.write(rows(_ROWS_PER_STATEMENT * 2 + 7))
+    store.close()
+    assert len(stored(sessions)) == _ROWS_PER_STATEMENT * 2 + 7
+
+
+def test_sqlite_keeps_the_statement_journal_in_memory(tmp_path: Path) -> None:
+    # On disk, SQLite created, wrote and deleted a temporary file for every statement of many rows.
+    url = f"sqlite:///{tmp_path / 'usage.db'}"
+    migrate.upgrade(url)
+    store = DatabaseStore(url)
+    store.write(rows(3))
+    assert store._engine is not None
+    with store._engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    store.close()
 
 
 def test_a_recorder_over_the_database_writes_every_record(
