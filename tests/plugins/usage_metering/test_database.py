@@ -3,6 +3,7 @@ a retried batch is stored once, and a recorder over it loses nothing on close.""
 
 from __future__ import annotations
 
+import random
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,5 +131,16 @@ def test_the_sqlite_timestamp_is_the_text_sqlalchemy_would_store() -> None:
         1_764_772_216.1234565,
         1_764_772_216.9999996,
         4_102_444_799.000001,
+        1_764_772_216.0000005,
+        1_764_772_216.4999995,
     ):
         assert _sqlite_instant(unix) == processor(datetime.fromtimestamp(unix, UTC))
+    # The whole second's text is cached: instants that go back and forth across seconds, and fractions
+    # that round up into the next second.
+    generator = random.Random(12)
+    for _ in range(20_000):
+        unix = generator.choice(
+            [generator.uniform(0, 4.1e9), 1_764_772_216 + generator.random() * 3,
+             generator.randint(0, 4 * 10**9) + generator.choice([0.9999995, 0.0000005, 0.9999996, 0.5])]
+        )  # fmt: skip
+        assert _sqlite_instant(unix) == processor(datetime.fromtimestamp(unix, UTC)), unix
