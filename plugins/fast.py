@@ -12,14 +12,15 @@ phases only).
 The fast path covers a plugin's common case and nothing else. A step returns True when it did the
 plugin's whole access phase, or False, having changed nothing, when the PDK phase must decide this
 request (a refusal, a key seen for the first time, a sliding window...): the gateway then builds the
-`kong` object and runs the PDK access phases from that plugin on. The host writes the same per-request
-state the PDK writes, so the hand-over is exact, and the steps call the same functions the PDK phases
-call: a behaviour is written once.
+`kong` object and runs the PDK access phases from that plugin on. A step that must wait for an answer
+(rate-limiting's Redis policy) returns an awaitable of that True or False, which the gateway awaits.
+The host writes the same per-request state the PDK writes, so the hand-over is exact, and the steps
+call the same functions the PDK phases call: a behaviour is written once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["AccessStep", "FastPath", "Host", "LogStep", "State", "UpstreamHeaders"]
 
 State = Any  # the gateway's per-request state; a plugin hands it to the host, never reads it
-AccessStep = Callable[[State], bool]  # True: done; False: nothing changed, the PDK phase decides
+# True: done; False: nothing changed, the PDK phase decides; or an awaitable of either
+AccessStep = Callable[[State], bool | Awaitable[bool]]
 LogStep = Callable[[State], None]
 UpstreamHeaders = Any  # upstream headers as the host prepared them
 

@@ -108,12 +108,14 @@ class RoutePipeline:
         self, request: Request, responder: Responder, ctx: RequestContext, fast: FastChain
     ) -> int:
         """The route's fast chain (fast.py): -1 when it answered the request, else the index of the access
-        step that declined, from which the PDK's access phases go on (the steps before it changed `ctx`
-        as their PDK phases would have, and the one that declined changed nothing)."""
+        step that declined (at once, or through the awaitable it returned), from which the PDK's access
+        phases go on (the steps before it changed `ctx` as their PDK phases would have, and the one that
+        declined changed nothing)."""
         declined = -1
         try:
             for index, step in enumerate(fast.access):
-                if not step(ctx):
+                done = step(ctx)
+                if done is not True and (done is False or not await done):
                     declined = index
                     return declined
             if ctx.preflight:

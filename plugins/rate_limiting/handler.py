@@ -59,6 +59,7 @@ _STRUCTURED = frozenset({POLICY_HEADER.lower().encode(), STATE_HEADER.lower().en
 _KEY_PREFIX = "agora:rl"
 _MAX_IDENTIFIER = 64  # longer ones (header values) are hashed: keys stay short
 _RECENT = 4096  # callers whose current counters are kept; forgotten all at once beyond
+_UNAVAILABLE = "agora.rate-limiting.unavailable"  # kong.ctx.shared: the policy could not answer this call
 
 
 def _explicit_limits(config: dict[str, Any]) -> dict[str, int]:
@@ -130,6 +131,8 @@ class Plugin:
         rendering: Rendering | None,
     ) -> None:
         try:
+            if kong.ctx.shared.get(_UNAVAILABLE):  # the fast step has just been told (fast_path)
+                raise PolicyUnavailable(ERR_UNAVAILABLE)
             hit = await self.policy.hit(counters)
         except PolicyUnavailable:
             # The policy logs the outage (rate limited); the call is served uncounted, or refused.
@@ -228,17 +231,33 @@ class Plugin:
         return out
 
     def fast_path(self, host: Host, service: Mapping[str, Any]) -> FastPath | None:
-        """Allowed calls on fixed windows of the local policy, counted by consumer, credential, service or
-        address, without the PDK; a refusal (or a sliding window, Redis...) is the PDK phase's
-        (plugins/fast.py). A refused check counts nothing, so the PDK phase checks again from scratch."""
+        """Allowed calls on fixed windows, counted by consumer, credential, service or address, without
+        the PDK; a refusal (or a sliding window, a header...) is the PDK phase's (plugins/fast.py). A
+        refused check counts nothing, so the PDK phase checks again from scratch. With the local policy
+        the step answers at once; with Redis it returns the wait for the policy's answer."""
         check = self._check
-        if check is None or self.sliding or self.limit_by not in ("consumer", "credential", "service", "ip"):
+        if self.sliding or self.limit_by not in ("consumer", "credential", "service", "ip"):
             return None
+        policy, fault_tolerant = self.policy, self.fault_tolerant
         prefix, limit_by, explicit = _scope_prefix(service), self.limit_by, self.explicit
         every_period = len(explicit) == len(PERIODS)
         headers = not self.hide_client_headers
 
-        def access(state: State) -> bool:
+        async def remote(state: State, counters: list[Counter], rendering: Rendering, now: float) -> bool:
+            try:
+                hit = await policy.hit(counters)
+            except PolicyUnavailable:
+                if fault_tolerant:
+                    return True  # served uncounted and without headers, as `_remote` serves it
+                host.shared(state)[_UNAVAILABLE] = True  # the PDK phase refuses it without asking again
+                return False
+            if not hit.allowed:
+                return False
+            if headers:
+                host.set_response_lines(state, fixed_lines(rendering, hit.counts, now))
+            return True
+
+        def access(state: State) -> bool | Awaitable[bool]:
             consumer = host.consumer(state)
             if every_period:
                 limits = explicit
@@ -260,6 +279,8 @@ class Plugin:
             now = time.time()
             _, counters, rendering = self._counters(f"{prefix}:{kind}:{identifier}", limits, now)
             assert rendering is not None  # fixed windows
+            if check is None:
+                return remote(state, counters, rendering, now)
             hit = check(counters)
             if not hit.allowed:
                 return False

@@ -6,12 +6,15 @@ The calls cover the four plugins the registry emits (key-auth, access-control, r
 local policy, usage-metering) in their common case and around it: refusals (401, 403, 429, the key
 guard's 429), hide_credentials on and off, keys under a second name or in the query, anonymous callers,
 spoofed consumer headers, sandbox keys, hidden rate-limit headers, a sliding window, a body. Each call
-says whether the fast path must answer it whole, and a count of the PDK objects built checks it.
+says whether the fast path must answer it whole, and a count of the PDK objects built checks it. The
+same calls run with rate-limiting's Redis policy (a private redis-server), whose fast step is awaited,
+and a Redis outage is answered by the fast step or handed over as its `fault_tolerant` says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import types
 from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.settings import GatewaySettings
 from plugins.key_auth import guard
 from plugins.rate_limiting import handler as rate_limiting
+from plugins.rate_limiting.policies import redis as redis_policy
 from plugins.rate_limiting.policies.local import LOCAL
 from plugins.usage_metering.recorder import shutdown as flush_records
 from tests.plugins.helpers import (
@@ -45,6 +49,7 @@ from tests.plugins.helpers import (
     snapshot,
     sqlite_copy,
 )
+from tests.plugins.rate_limiting.redis_server import PrivateRedis
 
 NOW = 1_800_000_030.25  # the clock rate-limiting and the key guard read: the same windows in both runs
 PEER, FLOODER = "203.0.113.9", "198.51.100.7"
@@ -228,11 +233,28 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     guard._BLOCKED.until.clear()
 
 
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 async def _run(
-    document: dict[str, Any], database_url: str, fast_path: bool, monkeypatch: pytest.MonkeyPatch
+    document: dict[str, Any],
+    database_url: str,
+    fast_path: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    redis: PrivateRedis | None = None,
 ) -> Run:
     LOCAL._cells.clear()
     guard._BLOCKED.until.clear()
+    if redis is not None:  # rate-limiting's policy: Redis when the gateway has one
+        redis.client().flushall()
+        monkeypatch.setenv("AGORA_REDIS_URL", redis.url)
     monkeypatch.setenv("AGORA_DATABASE_URL", database_url)  # where usage-metering writes
     registry = PluginRegistry.discover("plugins")
     upstream = RecordingUpstream()
@@ -260,6 +282,7 @@ async def _run(
             )
         )
         pdk_calls.append(len(built) > before)
+    await redis_policy.aclose()  # this loop's Redis connections
     flush_records()  # writes what usage-metering holds
     timing = {"id", "request_id", "at", "latency_ms", "upstream_latency_ms"}
     kept = [
@@ -273,13 +296,24 @@ async def _run(
     return Run(answers, upstream.sent, kept, pdk_calls)
 
 
+@pytest.mark.parametrize("policy", ["local", "redis"])
 def test_the_fast_path_answers_as_the_pdk_does(
-    frozen: None, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path, tmp_path: Path
+    frozen: None,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+    policy: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     document = _document()
+    redis = request.getfixturevalue("private_redis") if policy == "redis" else None
     (tmp_path / "fast").mkdir(), (tmp_path / "pdk").mkdir()
-    fast = asyncio.run(_run(document, sqlite_copy(sqlite_template, tmp_path / "fast"), True, monkeypatch))
-    pdk = asyncio.run(_run(document, sqlite_copy(sqlite_template, tmp_path / "pdk"), False, monkeypatch))
+    fast = asyncio.run(
+        _run(document, sqlite_copy(sqlite_template, tmp_path / "fast"), True, monkeypatch, redis)
+    )
+    pdk = asyncio.run(
+        _run(document, sqlite_copy(sqlite_template, tmp_path / "pdk"), False, monkeypatch, redis)
+    )
 
     assert all(pdk.pdk_calls)  # fast path off: every call through the PDK
     assert [not built for built in fast.pdk_calls] == [item.fast for item in CALLS]
@@ -343,3 +377,63 @@ def test_a_route_has_a_fast_chain_only_when_every_plugin_offers_one(
     assert (found is not None) == fast
     if found is not None:  # one step per PDK phase, in the chain's order
         assert (len(found.access), [name for name, _ in found.log]) == (3, ["usage-metering"])
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port  # closed again when this returns: connecting to it is refused
+
+
+@pytest.mark.parametrize("fault_tolerant", [True, False])
+def test_a_redis_outage_met_by_the_fast_step(
+    frozen: None,
+    monkeypatch: pytest.MonkeyPatch,
+    sqlite_template: Path,
+    tmp_path: Path,
+    fault_tolerant: bool,
+) -> None:
+    """Redis refuses the connection. Fault tolerant: the fast step serves the call uncounted and without
+    rate-limit headers, as the PDK phase does. Otherwise it hands over and the PDK phase answers 503 without
+    asking Redis again: the outage's log counts the call once."""
+    url = f"redis://127.0.0.1:{_closed_port()}/0"
+    limits = {"minute": 10, "limit_by": "ip", "redis_url": url, "fault_tolerant": fault_tolerant}
+    plugins = [{"name": "rate-limiting", "config": limits}, {"name": "usage-metering", "config": {}}]
+    document = snapshot(
+        [service("gov.one.v1", "http://upstream.test:8080", [route("GET", "/x")], plugins=plugins)]
+    )
+    monkeypatch.setenv("AGORA_DATABASE_URL", sqlite_copy(sqlite_template, tmp_path))
+    registry = PluginRegistry.discover("plugins")
+    built: list[int] = []
+
+    class CountedKong(Kong):
+        __slots__ = ()
+
+        def __init__(self, *args: Any) -> None:
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(route_module, "Kong", CountedKong)
+
+    async def one_call() -> tuple[Recorded, int]:
+        app = create_app(
+            GatewaySettings.from_env(), transport=RecordingUpstream(), registry=registry,
+            config=compile_snapshot(document, registry),
+        )  # fmt: skip
+        answer = await call(app, "GET", "/gov/one/v1/x", headers=[(b"host", b"gateway.test")], peer=PEER)
+        (backend,) = redis_policy._backends[asyncio.get_running_loop()].values()
+        uncounted = backend.health.uncounted
+        await redis_policy.aclose()
+        return answer, uncounted
+
+    answer, uncounted = asyncio.run(one_call())
+    flush_records()
+    assert uncounted == 1
+    assert answer.header("ratelimit") is None and answer.header("x-ratelimit-limit-minute") is None
+    if fault_tolerant:
+        assert (answer.status, built) == (200, [])  # the fast path answered it whole
+    else:
+        assert (answer.status, built) == (503, [1])
+        assert answer.header("retry-after") == "1"
+        assert answer.header("content-type") == "application/problem+json"

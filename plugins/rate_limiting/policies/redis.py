@@ -24,7 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -136,6 +138,7 @@ class _Backend:
             # closed (restart) is replaced at once; a timeout is never waited for twice.
             retry=Retry(NoBackoff(), 1, (RedisConnectionError,)),
         )
+        pool.connection_class = _packing(pool.connection_class)
         self.client: Redis = Redis(connection_pool=pool)
         parts = urlsplit(url)  # logged without credentials
         self.health = _Health(f"{parts.hostname}:{parts.port or 6379}")
@@ -188,6 +191,28 @@ class _Backend:
             for arguments, _ in calls:
                 pipe.evalsha(_SHA, *arguments)
             return await pipe.execute(raise_on_error=False)
+
+
+def _packing(base: type[AbstractConnection]) -> type[AbstractConnection]:
+    """`base` (redis://, rediss:// or unix://, as the URL chose) packing its commands with hiredis's C
+    packer: redis-py's asyncio connections pack in Python even when hiredis is installed (its sync
+    ones do not), which cost the Redis policy 2.9 us a call against 0.5. The bytes are the same; what
+    hiredis does not take (a command name with a space, a bool or None) goes to redis-py's packer,
+    which splits the name or raises its own error."""
+
+    class HiredisPacking(base):  # type: ignore[valid-type,misc]  # a class chosen at run time
+        def pack_command(self, *args: Any) -> list[bytes]:
+            name = args[0]
+            if (isinstance(name, str) and " " not in name) or (isinstance(name, bytes) and b" " not in name):
+                try:
+                    return [hiredis.pack_command(args)]
+                except TypeError:
+                    pass
+            packed: list[bytes] = super().pack_command(*args)
+            return packed
+
+    HiredisPacking.__name__ = HiredisPacking.__qualname__ = f"HiredisPacking{base.__name__}"
+    return HiredisPacking
 
 
 _backends: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, float], _Backend]] = (
