@@ -49,6 +49,7 @@ from tests.plugins.helpers import (
     snapshot,
     sqlite_copy,
 )
+from tests.plugins.rate_limiting.conftest import private_redis  # noqa: F401  (the redis runs' server)
 from tests.plugins.rate_limiting.redis_server import PrivateRedis
 
 NOW = 1_800_000_030.25  # the clock rate-limiting and the key guard read: the same windows in both runs
@@ -233,14 +234,19 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     guard._BLOCKED.until.clear()
 
 
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def _count_pdk_objects(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for every `kong` object the route pipelines build from now on."""
+    built: list[int] = []
+
+    class CountedKong(Kong):
+        __slots__ = ()
+
+        def __init__(self, *args: Any) -> None:
+            built.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(route_module, "Kong", CountedKong)
+    return built
 
 
 async def _run(
@@ -262,16 +268,7 @@ async def _run(
         GatewaySettings.from_env(), transport=upstream, registry=registry,
         config=compile_snapshot(document, registry), fast_path=fast_path,
     )  # fmt: skip
-    built: list[int] = []
-
-    class CountedKong(Kong):
-        __slots__ = ()
-
-        def __init__(self, *args: Any) -> None:
-            built.append(1)
-            super().__init__(*args)
-
-    monkeypatch.setattr(route_module, "Kong", CountedKong)
+    built = _count_pdk_objects(monkeypatch)
     answers, pdk_calls = [], []
     for index, item in enumerate(CALLS):
         before = len(built)
@@ -405,16 +402,7 @@ def test_a_redis_outage_met_by_the_fast_step(
     )
     monkeypatch.setenv("AGORA_DATABASE_URL", sqlite_copy(sqlite_template, tmp_path))
     registry = PluginRegistry.discover("plugins")
-    built: list[int] = []
-
-    class CountedKong(Kong):
-        __slots__ = ()
-
-        def __init__(self, *args: Any) -> None:
-            built.append(1)
-            super().__init__(*args)
-
-    monkeypatch.setattr(route_module, "Kong", CountedKong)
+    built = _count_pdk_objects(monkeypatch)
 
     async def one_call() -> tuple[Recorded, int]:
         app = create_app(
