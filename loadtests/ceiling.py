@@ -1,15 +1,17 @@
-"""How far a Python gateway on this stack can go here: the bare Python forwarder (loadtests/forwarder.py:
-raw ASGI on uvicorn, one aiohttp session) against nginx `proxy_pass` and Agora's gateway, bare and with
-its plugin chain, in one run.
+"""How far a Python gateway can go here: two bare Python forwarders against nginx `proxy_pass` and
+Agora's gateway, bare and with its plugin chain, in one run.
 
     python -m loadtests.ceiling [--rounds 5] [--seconds 4]
 
-The benchmarks issue set its 12%-of-nginx goal as "within 15% of the bare Python proxy", which it had
-measured at about 14% of nginx. This measures that proxy on this machine against this bench's nginx:
-if the forwarder itself stays under 12%, no gateway on uvicorn and aiohttp can reach the goal here.
+- loadtests/forwarder.py: raw ASGI on uvicorn with one aiohttp session, the stack the benchmarks issue
+  measured at about 14% of nginx (the gateway's first data plane was built on it);
+- loadtests/rawforwarder.py: uvloop's protocols and httptools with callbacks only, the prototype the
+  data-plane issue measured at 44%: the floor of a Python proxy on this event loop and parser. What
+  separates Agora's bare gateway from it is Agora's own Python per request, not the stack.
+
 Targets alternate round by round (forward, then backward), as in `make bench`; the gateway's targets
-are also measured against the forwarder together (loadtests/together.py: steady under the drift, but
-biased against the larger process, which loses more of its caches to each switch).
+are also measured against the uvicorn forwarder together (loadtests/together.py: steady under the
+drift, but biased against the larger process, which loses more of its caches to each switch).
 """
 
 from __future__ import annotations
@@ -28,14 +30,20 @@ from .together import Loaded, load_together
 __all__ = ["main"]
 
 FORWARDER = 0  # its target number: it sits below Agora's bare gateway (3)
+RAW = 1  # the raw-protocol forwarder's
 
 
-def forwarder_target(stack: BenchStack) -> Target:
-    """The forwarder pinned like the gateways, in front of the stack's upstream; stopped with the stack."""
-    server = start_forwarder(free_port(), stack.origin.url, stack.directory, stack.server_cpus, BENCH_PATH)
+def forwarder_target(stack: BenchStack, module: str = "forwarder") -> Target:
+    """A forwarder pinned like the gateways, in front of the stack's upstream; stopped with the stack."""
+    server = start_forwarder(free_port(), stack.origin.url, stack.directory, stack.server_cpus, BENCH_PATH,
+                             module)  # fmt: skip
+    number, label = (
+        (FORWARDER, "bare Python forwarder (uvicorn + aiohttp)")
+        if module == "forwarder"
+        else (RAW, "raw-protocol forwarder (uvloop + httptools)")
+    )
     stack.servers.append(server)
-    return Target(FORWARDER, "bare Python forwarder (uvicorn + aiohttp)", server.url + BENCH_PATH, server,
-                  (stack.origin,))  # fmt: skip
+    return Target(number, label, server.url + BENCH_PATH, server, (stack.origin,))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,8 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ensure_tools()
     server_cpus, load_cpus = pinning()
     with bench_stack([2, 3, 4], server_cpus, load_cpus) as stack:
-        forwarder = forwarder_target(stack)
-        targets = [stack.targets[2], forwarder, stack.targets[3], stack.targets[4]]
+        forwarder, raw = forwarder_target(stack), forwarder_target(stack, "rawforwarder")
+        targets = [stack.targets[2], forwarder, raw, stack.targets[3], stack.targets[4]]
         for target in targets:  # warm-up
             measure(target, connections=args.connections, seconds=1, cpus=load_cpus)
         rps: dict[int, list[float]] = {t.number: [] for t in targets}
@@ -80,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{target.label:45} {statistics.median(rps[target.number]):9,.0f} req/s (median)")
     print()
     print(f"forwarder / nginx proxy_pass   {paired(FORWARDER, 2)}   (the issue measured about 14%)")
+    print(f"raw forwarder / nginx          {paired(RAW, 2)}   (the data-plane issue measured 44%)")
+    print(f"bare gateway / raw forwarder   {paired(3, RAW)}")
+    print(f"full chain / raw forwarder     {paired(4, RAW)}")
     print(f"bare gateway / forwarder       {both(3)}")
     print(f"full chain / forwarder         {both(4)}   (the issue's aim: within 15%, so 85%)")
     print(f"full chain / nginx proxy_pass  {paired(4, 2)}   (the goal: 12%)")

@@ -222,12 +222,13 @@ def start_redis(port: int, directory: Path, cpus: Sequence[int] = ()) -> Server:
 
 
 def start_forwarder(port: int, upstream: str, directory: Path, cpus: Sequence[int] = (),
-                    ready_path: str = "/") -> Server:  # fmt: skip
-    """loadtests/forwarder.py (the bare uvicorn + aiohttp proxy) forwarding to `upstream`."""
-    args = [sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", upstream]
+                    ready_path: str = "/", module: str = "forwarder") -> Server:  # fmt: skip
+    """A yardstick forwarding to `upstream`: loadtests/forwarder.py (the bare uvicorn + aiohttp proxy)
+    or, with `module="rawforwarder"`, loadtests/rawforwarder.py (raw protocols, callbacks only)."""
+    args = [sys.executable, "-m", f"loadtests.{module}", "--port", str(port), "--upstream", upstream]
     env = {**os.environ, "PYTHONPATH": str(REPO)}  # it runs in `directory`, away from the repository
-    process, log = _spawn("forwarder", args, directory, cpus, env)
-    server = Server("forwarder", f"http://127.0.0.1:{port}", process, log, tuple(cpus))
+    process, log = _spawn(module, args, directory, cpus, env)
+    server = Server(module, f"http://127.0.0.1:{port}", process, log, tuple(cpus))
     wait_ready(server, ready_path)
     return server
 

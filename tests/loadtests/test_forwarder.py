@@ -1,5 +1,6 @@
-"""The bench's bare Python forwarder (loadtests/forwarder.py), a real process in front of the real echo
-upstream: it must forward what a proxy forwards, or the ceiling it measures would be a cheat's."""
+"""The bench's bare Python forwarders (loadtests/forwarder.py on uvicorn + aiohttp, loadtests/rawforwarder.py
+on raw protocols), real processes in front of the real echo upstream: they must forward what a proxy
+forwards, or the ceilings they measure would be a cheat's."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from gateway_harness import free_port, serving
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def forwarder(upstream: str) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["forwarder", "rawforwarder"])
+def forwarder(request: pytest.FixtureRequest, upstream: str) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with serving([sys.executable, "-m", "loadtests.forwarder", "--port", str(port), "--upstream", upstream],
-                 url + "/stats"):  # fmt: skip
+    module = f"loadtests.{request.param}"
+    with serving([sys.executable, "-m", module, "--port", str(port), "--upstream", upstream], url + "/stats"):
         yield url
 
 
@@ -43,3 +44,10 @@ def test_the_upstreams_status_and_headers_come_back(forwarder: str) -> None:
     answer = httpx.get(forwarder + "/echo")
     assert answer.headers["content-type"].startswith("application/json")
     assert answer.json()["method"] == "GET" and answer.json()["bytes"] == 0
+
+
+def test_keep_alive_connections_carry_many_requests(forwarder: str) -> None:
+    with httpx.Client(base_url=forwarder) as client:
+        for n in range(20):
+            answer = client.post("/echo", content=b"y" * n)
+            assert answer.status_code == 200 and answer.json()["bytes"] == n
