@@ -49,8 +49,9 @@ class _Response:
         body, self.body = self.body, b""
         return body
 
-    def at_eof(self) -> bool:
-        return not self.body
+    def whole(self) -> bytes | None:
+        body, self.body = self.body, b""
+        return body
 
     def close(self) -> None:
         pass

@@ -52,8 +52,11 @@ class _Response:
         self._done = True
         return HELLO
 
-    def at_eof(self) -> bool:
-        return self._done
+    def whole(self) -> bytes | None:
+        if self._done:
+            return b""
+        self._done = True
+        return HELLO
 
     def close(self) -> None:
         pass

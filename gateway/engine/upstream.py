@@ -208,7 +208,7 @@ class UpstreamClient:
             parts.append(b"\r\n")
         head = b"".join(parts)
         head_only = method == "HEAD"
-        conn = await pool.acquire(timeouts.connect)
+        conn = pool.take() or await pool.acquire(timeouts.connect)
         try:
             return await conn.exchange(head, iterator, chunked, head_only, timeouts.read, timeouts.write)
         except Stale:

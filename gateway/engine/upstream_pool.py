@@ -89,27 +89,34 @@ class OriginPool:
 
     # -- handing out connections ---------------------------------------------------------------------
 
+    def take(self) -> UpstreamConnection | None:
+        """A kept-alive connection if one is idle and usable, without a coroutine (the common case)."""
+        idle = self.idle
+        if idle:
+            now = self.loop.time()
+            expiry = self.limits.idle_timeout
+            while idle:
+                conn = idle.pop()
+                transport = conn.transport
+                if (
+                    conn.open
+                    and now - conn.idle_since < expiry
+                    and transport is not None
+                    and not transport.is_closing()  # the upstream's FIN came, connection_lost not yet
+                ):
+                    conn.reused = True
+                    return conn
+                conn.close()
+        return None
+
     async def acquire(self, timeout: float) -> UpstreamConnection:
-        """A kept-alive connection if one is idle, else a new one; waits (up to `timeout`) while the
-        origin has `max_connections` open."""
+        """A kept-alive connection if one is idle (`take`), else a new one; waits (up to `timeout`)
+        while the origin has `max_connections` open."""
         deadline = 0.0
         while True:
-            idle = self.idle
-            if idle:
-                now = self.loop.time()
-                expiry = self.limits.idle_timeout
-                while idle:
-                    conn = idle.pop()
-                    transport = conn.transport
-                    if (
-                        conn.open
-                        and now - conn.idle_since < expiry
-                        and transport is not None
-                        and not transport.is_closing()  # the upstream's FIN came, connection_lost not yet
-                    ):
-                        conn.reused = True
-                        return conn
-                    conn.close()
+            conn = self.take()
+            if conn is not None:
+                return conn
             if self.total < self.limits.max_connections:
                 return await self.connect(timeout)
             if not deadline:

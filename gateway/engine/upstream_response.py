@@ -96,6 +96,17 @@ class UpstreamResponse:
                 timer.cancel()
                 self._waiter = None
 
+    def whole(self) -> bytes | None:
+        """The rest of the body at once when every byte of it has arrived (a small answer usually
+        comes whole with its head); else None, and nothing is taken."""
+        if not self._done:
+            return None
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self._size = 0
+        return data
+
     def at_eof(self) -> bool:
         return self._done and not self._chunks
 

@@ -140,7 +140,14 @@ class RoutePipeline:
             if self.forward is not None and not ctx.sandbox:
                 response, headers = await self.forward.send(request, ctx)
                 try:
-                    await self._head(responder, ctx, response.status, headers, kong)
+                    if kong is None or not self.response:  # no response phase: nothing to await
+                        self._send_head(responder, ctx, response.status, headers)
+                    else:
+                        await self._head(responder, ctx, response.status, headers, kong)
+                    whole = response.whole()
+                    if whole is not None:  # the body has all arrived (small answers): one write
+                        responder.end(whole)
+                        return
                     while chunk := await response.read():
                         await responder.write(chunk)
                     responder.end()
@@ -172,6 +179,15 @@ class RoutePipeline:
                 if pending is not None:
                     await pending
             kong.response_headers = None
+        self._send_head(responder, ctx, status, headers)
+
+    def _send_head(self, responder: Responder, ctx: RequestContext, status: int, headers: Headers) -> None:
+        """`_head` without response phases (nothing to await): the headers set by plugins before the
+        answer (unless `_head` added them already), the lifecycle headers and the request id."""
+        if ctx.response_headers:
+            headers.extend(ctx.response_headers)
+            ctx.response_headers = []
+        ctx.status = status
         if self.lifecycle:
             headers.extend(self.lifecycle)
         headers.append((b"x-request-id", ctx.request_id.encode("ascii")))

@@ -191,10 +191,12 @@ class CircuitTransport:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    async def send(self, request: UpstreamRequest) -> UpstreamResponse:
-        return await self._guarded(origin_of(request.url), self.inner.send(request))
+    # `send` and `send_encoded` hand back `_guarded`'s coroutine for the caller to await: one coroutine
+    # frame fewer per request than awaiting it here.
+    def send(self, request: UpstreamRequest) -> Coroutine[Any, Any, UpstreamResponse]:
+        return self._guarded(origin_of(request.url), self.inner.send(request))
 
-    async def send_encoded(
+    def send_encoded(
         self,
         origin: str,
         method: str,
@@ -205,7 +207,7 @@ class CircuitTransport:
         *,
         has_host: bool = False,
         has_length: bool = False,
-    ) -> UpstreamResponse:
+    ) -> Coroutine[Any, Any, UpstreamResponse]:
         """The encoded entry of the upstream client (engine/upstream.py), behind the same breaker."""
         inner = self._encoded
         if inner is not None:
@@ -214,7 +216,7 @@ class CircuitTransport:
             )
         else:
             call = self.inner.send(request_of(origin, method, target, headers, body, timeouts))
-        return await self._guarded(origin, call)
+        return self._guarded(origin, call)
 
     async def _guarded(self, origin: str, call: Coroutine[Any, Any, UpstreamResponse]) -> UpstreamResponse:
         breaker = self.breakers.get(origin)

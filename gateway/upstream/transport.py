@@ -37,8 +37,9 @@ class UpstreamResponse(Protocol):
         when left early.)"""
         ...
 
-    def at_eof(self) -> bool:
-        """True once the whole body has been handed out (lets the last chunk end the response)."""
+    def whole(self) -> bytes | None:
+        """The rest of the body at once when all of it has arrived (a small answer, usually with its
+        head), which lets the proxy answer in one write; None, taking nothing, while some is to come."""
         ...
 
     def close(self) -> None:

@@ -70,8 +70,9 @@ class _Answer:
         body, self._body = self._body, b""
         return body
 
-    def at_eof(self) -> bool:
-        return not self._body
+    def whole(self) -> bytes | None:
+        _body, self._body = self._body, b""
+        return _body
 
     def close(self) -> None:
         pass

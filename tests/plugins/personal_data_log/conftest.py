@@ -100,8 +100,9 @@ class Answer:
         payload, self.payload = self.payload, b""
         return payload
 
-    def at_eof(self) -> bool:
-        return not self.payload
+    def whole(self) -> bytes | None:
+        payload, self.payload = self.payload, b""
+        return payload
 
     def close(self) -> None:
         pass
