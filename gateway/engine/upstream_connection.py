@@ -43,8 +43,8 @@ class Stale(Exception):
 
 class UpstreamConnection(asyncio.Protocol):
     __slots__ = ("_body_task", "_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers",
-                 "_in_body", "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open",
-                 "parser", "pool", "reading_paused", "received", "reused", "transport",
+                 "_in_body", "_read_to", "_response", "_sent", "deadline", "expecting", "idle_since", "loop",
+                 "open", "parser", "pool", "reading_paused", "received", "reused", "transport",
                  "writing_paused")  # fmt: skip
 
     def __init__(self, pool: OriginPool, loop: asyncio.AbstractEventLoop) -> None:
@@ -64,6 +64,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._head_bytes = 0  # of the answer's header fields
         self._head_raw = 0  # received while the answer's head is incomplete
         self._read_to = 0.0
+        self.deadline = 0.0  # loop time by which the answer's head is due (the pool checks it)
         self._sent = False  # the request went out whole
         self._in_body = False  # past the final head: further headers are trailers
         self._headers: Headers = []
@@ -113,12 +114,14 @@ class UpstreamConnection(asyncio.Protocol):
                     self._send_rest(transport, body, chunked, write_timeout)
                 )
             if not waiter.done():
-                # The error is made only if the timer fires: an exception object per exchange costs.
-                timer = self.loop.call_later(read_timeout, _no_answer, waiter, read_timeout)
+                # The pool checks the deadline (`timed_out`): cheaper than a timer per exchange.
+                pool = self.pool
+                self.deadline = self.loop.time() + read_timeout
+                pool.awaiting(self)
                 try:
                     await waiter
                 finally:
-                    timer.cancel()
+                    pool.answered(self)
             return waiter.result()
         except BaseException:
             self.drop()
@@ -178,6 +181,12 @@ class UpstreamConnection(asyncio.Protocol):
         finally:
             timer.cancel()
             self._drain = None
+
+    def timed_out(self) -> None:
+        """The pool's check: the answer's head did not come by the deadline."""
+        head = self._head
+        if head is not None:
+            _no_answer(head, self._read_to)
 
     def drop(self) -> None:
         """Closes the connection at once, whatever it was doing (never back to the pool)."""

@@ -11,6 +11,7 @@ from scripted_upstream import FAST, Upstream, answer, chunks, fetch, read_reques
 
 from gateway.config.model import Timeouts
 from gateway.engine.upstream import UpstreamClient
+from gateway.engine.upstream_pool import DEADLINE_TICK
 from gateway.errors import BadGateway, GatewayTimeout
 
 
@@ -50,6 +51,34 @@ def test_read_timeout_waiting_for_the_head() -> None:
             with pytest.raises(GatewayTimeout, match=r"did not answer within 0\.2 s"):
                 await fetch(client, request(upstream.url(), timeouts=Timeouts(connect=1, read=0.2)))
             await upstream.wait_closed(1)  # the connection was dropped
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_read_timeouts_are_checked_by_one_pool_timer_that_stops_when_nothing_waits() -> None:
+    """Each exchange sets a deadline; the pool's one timer expires the late ones (within a tick of
+    their timeout, whatever their number) and is not re-armed once no answer is awaited."""
+
+    async def scenario() -> None:
+        client = UpstreamClient()
+        async with Upstream(_silent) as upstream:
+            pool = client.pool(upstream.origin)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            fetches = [
+                fetch(client, request(upstream.url(), timeouts=Timeouts(connect=1, read=read)))
+                for read in (0.2, 0.2, 0.4)
+            ]
+            async with asyncio.timeout(3):  # a deadline nobody checks would hang here
+                outcomes = await asyncio.gather(*fetches, return_exceptions=True)
+            elapsed = loop.time() - started
+            assert all(isinstance(outcome, GatewayTimeout) for outcome in outcomes), outcomes
+            assert "within 0.4 s" in str(outcomes[2])
+            assert 0.4 <= elapsed < 0.4 + DEADLINE_TICK + 0.3
+            assert not pool._awaiting
+            await asyncio.sleep(2 * DEADLINE_TICK)
+            assert pool._watcher is None  # nothing awaited: no timer ticks on
         await client.aclose()
 
     asyncio.run(scenario())
