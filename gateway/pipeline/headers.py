@@ -193,10 +193,26 @@ def upstream_header_block(
         for line, key, value in zip(_FORWARDING_LINES, _FORWARDING_KEYS, values, strict=True):
             if key not in overrides:
                 pieces += (line, value, b"\r\n")
-    for written, text in overrides.values():
-        if text is None:  # cleared
-            continue
-        if "\r" in text or "\n" in text or "\r" in written or "\n" in written or ":" in written:
-            raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
-        pieces.append(f"{written}: {text}\r\n".encode("latin-1", "replace"))
+    lines = _override_lines
+    for pair in overrides.values():
+        known = lines.get(pair)
+        if known is not None:
+            pieces.append(known)
+        else:
+            written, text = pair
+            if text is None:  # cleared
+                continue
+            if "\r" in text or "\n" in text or "\r" in written or "\n" in written or ":" in written:
+                raise BadGateway(f"a plugin set the upstream header {written!r} so that it would split")
+            encoded = f"{written}: {text}\r\n".encode("latin-1", "replace")
+            if len(lines) >= _OVERRIDE_LINES:
+                lines.clear()
+            lines[pair] = encoded
+            pieces.append(encoded)
     return b"".join(pieces)
+
+
+# A plugin's (name, value) -> its checked header line: the same few pairs come back on every request
+# (key-auth's identity headers for each caller), checked and encoded once. Bounded: cleared when full.
+_override_lines: dict[tuple[str, str | None], bytes] = {}
+_OVERRIDE_LINES = 4096

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import BadRequest
+from gateway.errors import BadGateway, BadRequest
+from gateway.pipeline import headers as headers_module
 from gateway.pipeline.headers import TrustedProxies, answer_headers, forwarded_ip, upstream_header_block
 from gateway.pipeline.routing import check_path
 from gateway.upstream.transport import request_of
@@ -28,6 +29,27 @@ def test_connection_listed_headers_never_reach_the_upstream() -> None:
     pairs = upstream_headers(headers, peer="198.51.100.7", scheme="http", http_version="1.1", request_id="r",
                              prefix="/a/b/v1", trusted=TRUSTED, overrides={})  # fmt: skip
     assert ("x-b", "2") in pairs and not {"x-a", "te", "connection"} & {k.lower() for k, _ in pairs}
+
+
+def test_plugin_overrides_are_encoded_once_and_still_checked_every_time() -> None:
+    """A plugin's header lines are kept once checked (bounded), and a line that would split is refused
+    whatever was sent before, and never kept."""
+    common = {"peer": "198.51.100.7", "scheme": "http", "http_version": "1.1", "request_id": "r",
+              "prefix": "/a/b/v1", "trusted": TRUSTED}  # fmt: skip
+    incoming = [(b"x-api-key", b"secret"), (b"accept", b"*/*")]
+    identity = {b"x-api-key": ("X-Api-Key", None), b"x-consumer-id": ("X-Consumer-ID", "c-1")}
+    for _ in range(2):  # the second request takes the kept line
+        pairs = upstream_headers(incoming, overrides=identity, **common)
+        assert ("X-Consumer-ID", "c-1") in pairs and "x-api-key" not in {k.lower() for k, _ in pairs}
+    assert headers_module._override_lines[("X-Consumer-ID", "c-1")] == b"X-Consumer-ID: c-1\r\n"
+    split = {b"x-consumer-id": ("X-Consumer-ID", "c-1\r\nX-Admin: yes")}
+    for _ in range(2):
+        with pytest.raises(BadGateway, match="would split"):
+            upstream_header_block(incoming, overrides=split, **common)  # type: ignore[arg-type]
+    assert ("X-Consumer-ID", "c-1\r\nX-Admin: yes") not in headers_module._override_lines
+    for n in range(headers_module._OVERRIDE_LINES + 1):  # many callers: the memory stays bounded
+        upstream_header_block(incoming, overrides={b"x-n": ("X-N", str(n))}, **common)  # type: ignore[arg-type]
+    assert len(headers_module._override_lines) <= headers_module._OVERRIDE_LINES
 
 
 def test_forwarded_ip_only_through_trusted_proxies() -> None:
