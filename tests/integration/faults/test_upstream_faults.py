@@ -137,6 +137,8 @@ def _round(base: str, calls: int, concurrency: int) -> Counter[int | str]:
                         seen[response.status_code] += 1
                     except httpx.HTTPError as exc:
                         seen[type(exc).__name__] += 1
+                        if not isinstance(exc, httpx.RemoteProtocolError):  # which fault led to it
+                            seen[f"{type(exc).__name__} on {path}"] += 1
 
             await asyncio.gather(*(one(paths[i % len(paths)]) for i in range(calls)))
         return seen
