@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from httptools import HttpParserError, HttpParserUpgrade, HttpResponseParser
 
@@ -43,8 +43,8 @@ class Stale(Exception):
 
 class UpstreamConnection(asyncio.Protocol):
     __slots__ = ("_body_task", "_drain", "_head", "_head_bytes", "_head_only", "_head_raw", "_headers",
-                 "_in_body", "_read_to", "_response", "_sent", "deadline", "expecting", "idle_since", "loop",
-                 "open", "parser", "pool", "reading_paused", "received", "reused", "transport",
+                 "_in_body", "_read_to", "_response", "_sent", "expecting", "idle_since", "loop", "open",
+                 "parser", "pool", "reading_paused", "received", "reused", "transport",
                  "writing_paused")  # fmt: skip
 
     def __init__(self, pool: OriginPool, loop: asyncio.AbstractEventLoop) -> None:
@@ -64,7 +64,6 @@ class UpstreamConnection(asyncio.Protocol):
         self._head_bytes = 0  # of the answer's header fields
         self._head_raw = 0  # received while the answer's head is incomplete
         self._read_to = 0.0
-        self.deadline = 0.0  # loop time by which the answer's head is due (the pool checks it)
         self._sent = False  # the request went out whole
         self._in_body = False  # past the final head: further headers are trailers
         self._headers: Headers = []
@@ -114,14 +113,15 @@ class UpstreamConnection(asyncio.Protocol):
                     self._send_rest(transport, body, chunked, write_timeout)
                 )
             if not waiter.done():
-                # The pool checks the deadline (`timed_out`): cheaper than a timer per exchange.
+                # The pool checks the deadline: cheaper than a timer per exchange. The waiter, not the
+                # connection, is what it watches: a connection released by its answer's last byte can
+                # carry the next exchange before this one's `finally` runs.
                 pool = self.pool
-                self.deadline = self.loop.time() + read_timeout
-                pool.awaiting(self)
+                pool.awaiting(waiter, self.loop.time() + read_timeout, read_timeout)
                 try:
                     await waiter
                 finally:
-                    pool.answered(self)
+                    pool.answered(waiter)
             return waiter.result()
         except BaseException:
             self.drop()
@@ -181,12 +181,6 @@ class UpstreamConnection(asyncio.Protocol):
         finally:
             timer.cancel()
             self._drain = None
-
-    def timed_out(self) -> None:
-        """The pool's check: the answer's head did not come by the deadline."""
-        head = self._head
-        if head is not None:
-            _no_answer(head, self._read_to)
 
     def drop(self) -> None:
         """Closes the connection at once, whatever it was doing (never back to the pool)."""
@@ -376,5 +370,6 @@ class UpstreamConnection(asyncio.Protocol):
             self.pool.lost(self)
 
 
-def _no_answer(waiter: asyncio.Future[UpstreamResponse], seconds: float) -> None:
+def no_answer(waiter: asyncio.Future[Any], seconds: float) -> None:
+    """An answer's head that did not come within `seconds` (the pool's deadline check)."""
     expire(waiter, GatewayTimeout(f"the upstream did not answer within {seconds:g} s"))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.engine.upstream_connection import UpstreamConnection
+from gateway.engine.upstream_connection import UpstreamConnection, no_answer
 from gateway.errors import BadGateway, GatewayTimeout
 
 __all__ = ["AddressCheck", "OriginPool", "PoolLimits"]
@@ -81,7 +81,8 @@ class OriginPool:
         self._all: set[UpstreamConnection] = set()
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._sweeper: asyncio.TimerHandle | None = None
-        self._awaiting: set[UpstreamConnection] = set()  # exchanges awaiting an answer's head
+        # an exchange's waiter for its answer's head -> (deadline in loop time, the timeout in seconds)
+        self._awaiting: dict[asyncio.Future[Any], tuple[float, float]] = {}
         self._watcher: asyncio.TimerHandle | None = None
         self._resolved: list[_Address] = []
         self._resolved_until = 0.0
@@ -185,22 +186,23 @@ class OriginPool:
 
     # -- the answers awaited: read timeouts ---------------------------------------------------------
 
-    def awaiting(self, conn: UpstreamConnection) -> None:
-        """`conn` awaits an answer until its `deadline` (loop time)."""
-        self._awaiting.add(conn)
+    def awaiting(self, waiter: asyncio.Future[Any], deadline: float, seconds: float) -> None:
+        """An exchange awaits its answer's head on `waiter` until `deadline` (loop time)."""
+        self._awaiting[waiter] = (deadline, seconds)
         if self._watcher is None:
             self._watcher = self.loop.call_later(DEADLINE_TICK, self._watch)
 
-    def answered(self, conn: UpstreamConnection) -> None:
-        self._awaiting.discard(conn)
+    def answered(self, waiter: asyncio.Future[Any]) -> None:
+        self._awaiting.pop(waiter, None)
 
     def _watch(self) -> None:
         self._watcher = None
         awaiting = self._awaiting
         now = self.loop.time()
-        for conn in [conn for conn in awaiting if conn.deadline <= now]:
-            awaiting.discard(conn)
-            conn.timed_out()
+        for waiter, (deadline, seconds) in list(awaiting.items()):
+            if deadline <= now:
+                del awaiting[waiter]
+                no_answer(waiter, seconds)
         if awaiting:
             self._watcher = self.loop.call_later(DEADLINE_TICK, self._watch)
 

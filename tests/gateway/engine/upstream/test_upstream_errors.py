@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from typing import Any
 
 import pytest
 from scripted_upstream import FAST, Upstream, answer, chunks, fetch, read_request, request
 
 from gateway.config.model import Timeouts
 from gateway.engine.upstream import UpstreamClient
-from gateway.engine.upstream_pool import DEADLINE_TICK
+from gateway.engine.upstream_connection import UpstreamConnection
+from gateway.engine.upstream_pool import DEADLINE_TICK, OriginPool, PoolLimits
 from gateway.errors import BadGateway, GatewayTimeout
 
 
@@ -76,7 +78,7 @@ def test_read_timeouts_are_checked_by_one_pool_timer_that_stops_when_nothing_wai
             assert all(isinstance(outcome, GatewayTimeout) for outcome in outcomes), outcomes
             assert "within 0.4 s" in str(outcomes[2])
             assert 0.4 <= elapsed < 0.4 + DEADLINE_TICK + 0.3
-            assert not pool._awaiting
+            assert not pool._awaiting  # every waiter left the watch
             await asyncio.sleep(2 * DEADLINE_TICK)
             assert pool._watcher is None  # nothing awaited: no timer ticks on
         await client.aclose()
@@ -302,3 +304,61 @@ def test_an_endless_header_line_is_cut_off() -> None:
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+class _Wire:
+    """A transport that keeps what is written: the test plays the upstream by feeding the protocol."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def abort(self) -> None:
+        self.closed = True
+
+    close = abort
+
+
+def test_a_connection_reused_before_the_last_exchange_ended_keeps_the_next_ones_deadline() -> None:
+    """Under load, an answer's last byte releases its connection to the pool before its exchange's task
+    resumes, and another request may take the connection meanwhile. When the first task then ends, the
+    second exchange must still be timed: its deadline is its own, not the connection's."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        limits = PoolLimits()
+        pool = OriginPool("http", "127.0.0.1", 9, limits=limits, tls=None, address_check=None, loop=loop)
+        conn = UpstreamConnection(pool, loop)
+        conn.connection_made(_Wire())  # type: ignore[arg-type]
+        pool.total += 1
+        first = asyncio.ensure_future(conn.exchange(b"GET /a HTTP/1.1\r\n\r\n", None, False, False, 0.2, 1))
+        await asyncio.sleep(0)  # the first exchange awaits its answer
+        conn.data_received(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")  # whole: released
+        assert pool.take() is conn  # taken again before the first task resumed
+        second = conn.exchange(b"GET /b HTTP/1.1\r\n\r\n", None, False, False, 0.2, 1)
+        pending = second.send(None)  # runs up to its wait for the answer, which never comes
+        response = await first  # the first task ends now
+        assert response.status == 200
+        waiter = asyncio.ensure_future(_resume(second, pending))
+        with pytest.raises(GatewayTimeout, match=r"did not answer within 0\.2 s"):
+            async with asyncio.timeout(0.2 + DEADLINE_TICK + 1):
+                await waiter
+        pool.close()
+
+    asyncio.run(scenario())
+
+
+async def _resume(coroutine: Any, pending: Any) -> Any:
+    """Goes on with a coroutine already started by hand, which waits on `pending`."""
+    await asyncio.wait([pending])
+    try:
+        coroutine.send(None)  # the exchange reads what its future holds: its answer, or its error
+    except StopIteration as stop:
+        return stop.value
+    raise AssertionError("the exchange waited twice")
