@@ -33,7 +33,21 @@ _DROPPED = frozenset(
 _BAD_GATEWAY = b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n"
 
 
-class Upstream(asyncio.Protocol):
+class _Message:
+    """httptools' callbacks that collect a message's end-to-end header lines and its body."""
+
+    headers: list[bytes]
+    body: list[bytes]
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() not in _DROPPED:
+            self.headers += (name, b": ", value, b"\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+
+class Upstream(_Message, asyncio.Protocol):
     """One keep-alive connection to the upstream; back in the pool after a complete response."""
 
     def __init__(self, pool: Pool) -> None:
@@ -57,13 +71,6 @@ class Upstream(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserError:
             self._fail()
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() not in _DROPPED:
-            self.headers += (name, b": ", value, b"\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
 
     def on_message_complete(self) -> None:
         client, body = self.client, b"".join(self.body)
@@ -112,7 +119,7 @@ class Pool:
         upstream.send(client, head)
 
 
-class Client(asyncio.Protocol):
+class Client(_Message, asyncio.Protocol):
     """One client connection, one request at a time (a pipelined request waits in the socket)."""
 
     def __init__(self, pool: Pool, authority: bytes) -> None:
@@ -138,13 +145,6 @@ class Client(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() not in _DROPPED:
-            self.headers += (name, b": ", value, b"\r\n")
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
 
     def on_message_complete(self) -> None:
         method, headers, body = self.parser.get_method(), b"".join(self.headers), b"".join(self.body)
