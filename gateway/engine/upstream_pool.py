@@ -25,8 +25,9 @@ from gateway.errors import BadGateway, GatewayTimeout
 __all__ = ["AddressCheck", "OriginPool", "PoolLimits"]
 
 # How often the answers awaited are checked against their read timeouts: one timer per pool and tick
-# rather than one per request (a uvloop timer armed and cancelled costs about 1.2 us; a request adds
-# itself to a set and sets a deadline). So a read timeout fires up to one tick late.
+# rather than one per request (a uvloop timer armed and cancelled costs about 1.2 us; an exchange puts
+# its waiter and deadline in a dict). So a read timeout fires up to one tick late. The watch outlives
+# `close()`, as per-request timers did: an exchange still waiting then gets its 504 all the same.
 DEADLINE_TICK = 0.1
 
 # (host as written in the URL, one resolved IP) -> None to allow, else the reason to refuse.
@@ -211,9 +212,6 @@ class OriginPool:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
-        if self._watcher is not None:
-            self._watcher.cancel()
-            self._watcher = None
         for conn in list(self._all):
             conn.drop()
 
