@@ -18,13 +18,14 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
+from typing import Any
 
 from agora.addresses import connect_check
 from gateway.config.compiled import CompiledConfig, ConfigHolder
 from gateway.config.reloader import Reloader
 from gateway.config.sources import DatabaseSource, FileSource, SnapshotSource
-from gateway.engine.http import Request, Responder
+from gateway.engine.http import DirectResponder, InFlight, Request, Responder
 from gateway.engine.upstream import UpstreamClient
 from gateway.metrics.prometheus import GatewayMetrics
 from gateway.pipeline.entry import Pipeline
@@ -89,6 +90,10 @@ class Gateway:
     def __call__(self, request: Request, responder: Responder) -> Awaitable[None]:
         """The engine's handler (gateway/engine/http.py)."""
         return self.pipeline(request, responder)
+
+    def begin(self, request: Request, responder: DirectResponder) -> Coroutine[Any, Any, None] | InFlight:
+        """The engine's fast entry (gateway/engine/http.py: Begin)."""
+        return self.pipeline.begin(request, responder)
 
     async def startup(self) -> None:
         await self.transport.start()

@@ -12,10 +12,13 @@ the pipeline compares names without decoding them.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
-__all__ = ["AnswerCut", "Body", "ClientDisconnected", "Handler", "Headers", "Request", "Responder"]
+__all__ = [
+    "AnswerCut", "Begin", "Body", "ClientDisconnected", "DirectResponder", "Handler", "Headers", "InFlight",
+    "Request", "Responder",
+]  # fmt: skip
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -110,3 +113,25 @@ class Responder(Protocol):
 # before the answer ended. An exception before `start` becomes a bare 500; after it, the connection
 # is cut (the client sees a truncated body, never a wrong one).
 Handler = Callable[[Request, Responder], Awaitable[None]]
+
+
+class InFlight(Protocol):
+    """A request a handler's `begin` is answering from callbacks, without a task (the direct lane): the
+    server cancels it as it would cancel the request's task (the client left, the server stops)."""
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> bool: ...
+
+
+class DirectResponder(Responder, Protocol):
+    """The server's responder, as `begin` gets it: it can also hand the request's remaining work to a task
+    of its own, which the server then treats as the request's task."""
+
+    def adopt(self, work: Coroutine[Any, Any, None]) -> None: ...
+
+
+# The optional fast entry of a handler (its `begin` attribute), called where the server would create the
+# request's task: it returns the coroutine to run as that task, or an `InFlight` request that callbacks
+# carry on. It must not answer before it returns, nor raise.
+Begin = Callable[[Request, DirectResponder], "Coroutine[Any, Any, None] | InFlight"]

@@ -13,8 +13,9 @@ handler passes bytes that came through llhttp or its own constants, never raw us
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.engine.http import ClientDisconnected, Headers, Request
 
@@ -47,6 +48,10 @@ class StreamResponder:
         self._mode = _NONE
         self._remaining = 0
         self._sent = 0
+
+    def adopt(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs the rest of this answer's work as the request's task (gateway/engine/http.py: Begin)."""
+        self._conn.adopt(self, work)
 
     @property
     def bytes_sent(self) -> int:

@@ -27,13 +27,15 @@ import asyncio
 import logging
 import socket
 from collections import deque
-from typing import NoReturn, cast
+from collections.abc import Coroutine
+from types import CoroutineType
+from typing import Any, NoReturn, cast
 
 import httptools
 
 from agora.errors import AgoraError
 from gateway.engine.body import StreamBody
-from gateway.engine.http import AnswerCut, ClientDisconnected, Handler, Headers, Request
+from gateway.engine.http import AnswerCut, Begin, ClientDisconnected, Handler, Headers, InFlight, Request
 from gateway.engine.limits import Limits
 from gateway.engine.refusals import (
     BadRequest,
@@ -133,7 +135,8 @@ class HttpServerProtocol(asyncio.Protocol):
         self._refusal: AgoraError | None = None
         # the requests
         self._requests = 0
-        self._task: asyncio.Task[None] | None = None
+        # The request's task, or the request its handler's `begin` carries on from callbacks.
+        self._task: asyncio.Task[None] | InFlight | None = None
         self._responder: StreamResponder | None = None
         self._queue: deque[StreamResponder] = deque()
         self._pending: AgoraError | None = None  # a refusal waiting for the answers before it
@@ -379,10 +382,28 @@ class HttpServerProtocol(asyncio.Protocol):
 
     def _start(self, responder: StreamResponder) -> None:
         self._responder = responder
-        task: asyncio.Task[None] = self.loop.create_task(self._handler(responder.request, responder))  # type: ignore[arg-type]
+        begin = self._server.begin
+        if begin is None:
+            self._run(self._handler(responder.request, responder))  # type: ignore[arg-type]
+            return
+        work = begin(responder.request, responder)
+        if isinstance(work, CoroutineType):
+            self._run(work)
+        else:
+            self._task = cast(InFlight, work)
+
+    def _run(self, work: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = self.loop.create_task(work)
         self._task = task
         self._server.tasks.add(task)
         task.add_done_callback(self._on_done)
+
+    def adopt(self, responder: StreamResponder, work: Coroutine[Any, Any, None]) -> None:
+        """The rest of a request that `begin` started, as the request's task from now on."""
+        if self._responder is responder:
+            self._run(work)
+        else:  # the request was ended or refused meanwhile: nobody waits for that work
+            work.close()
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._server.tasks.discard(task)
@@ -633,6 +654,8 @@ class Server:
         self.conns: set[HttpServerProtocol] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.closing = False
+        # The handler's fast entry, when it has one (gateway/engine/http.py: Begin).
+        self.begin: Begin | None = getattr(handler, "begin", None)
         self._listener: asyncio.Server | None = None
         self._ticker: asyncio.TimerHandle | None = None
 

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
 
 from gateway.config.model import Timeouts
-from gateway.engine.upstream_connection import Stale
+from gateway.engine.upstream_connection import Stale, UpstreamConnection
 from gateway.engine.upstream_pool import AddressCheck, OriginPool, PoolLimits
 from gateway.engine.upstream_response import UpstreamResponse
 from gateway.errors import BadGateway
@@ -66,6 +66,17 @@ def _split_origin(origin: str) -> tuple[str, str, int]:
     except ValueError:
         raise BadGateway(f"the upstream URL {origin!r} has an invalid port") from None
     return scheme, host.lower(), port
+
+
+def _head_lines(pool: OriginPool, method: str, target: str, headers: bytes, has_host: bool) -> list[bytes]:
+    """The request line, `Host` unless `has_host`, and the caller's header lines."""
+    if " " in target or "\n" in target or "\r" in target:  # a plugin's rewrite must not split the line
+        raise BadGateway("the upstream request target contains whitespace")
+    try:
+        request_line = f"{method} {target} HTTP/1.1\r\n".encode("latin-1")
+    except UnicodeEncodeError:
+        raise BadGateway("the upstream request target is not latin-1 text") from None
+    return [request_line, headers] if has_host else [request_line, pool.host_line, headers]
 
 
 class UpstreamClient:
@@ -179,13 +190,7 @@ class UpstreamClient:
         lines hold its `Content-Length`); POST, PUT and PATCH without a body get `Content-Length: 0`
         unless `has_length`. `target` is the path and query, percent-encoded."""
         pool = self._pools.get(origin) or self.pool(origin)
-        if " " in target or "\n" in target or "\r" in target:  # a plugin's rewrite must not split the line
-            raise BadGateway("the upstream request target contains whitespace")
-        try:
-            request_line = f"{method} {target} HTTP/1.1\r\n".encode("latin-1")
-        except UnicodeEncodeError:
-            raise BadGateway("the upstream request target is not latin-1 text") from None
-        parts = [request_line, headers] if has_host else [request_line, pool.host_line, headers]
+        parts = _head_lines(pool, method, target, headers, has_host)
         iterator: AsyncIterator[bytes] | None = None
         chunked = False
         if body is not None:
@@ -218,3 +223,40 @@ class UpstreamClient:
                 ) from None
         conn = await pool.connect(timeouts.connect)  # the retry: a fresh connection, not another pooled one
         return await conn.exchange(head, None, chunked, head_only, timeouts.read, timeouts.write)
+
+    def begin_encoded(
+        self,
+        origin: str,
+        method: str,
+        target: str,
+        headers: bytes,
+        timeouts: Timeouts,
+        *,
+        has_host: bool = False,
+        has_length: bool = False,
+    ) -> tuple[UpstreamConnection, asyncio.Future[UpstreamResponse], bytes] | None:
+        """`send_encoded` of a request without a body, on an idle kept-alive connection, without a
+        coroutine (the gateway's direct lane): (the connection, the future of its answer's head, the
+        request as sent), as `UpstreamConnection.begin` describes them. None, with nothing sent, when no
+        idle connection is at hand: the caller then uses `send_encoded`. Raises `BadGateway` as
+        `send_encoded` does for a target that cannot be sent."""
+        pool = self._pools.get(origin) or self.pool(origin)
+        parts = _head_lines(pool, method, target, headers, has_host)
+        parts.append(b"Content-Length: 0\r\n\r\n" if method in _EXPECTS_BODY and not has_length else b"\r\n")
+        conn = pool.take()
+        if conn is None:
+            return None
+        head = b"".join(parts)
+        waiter = conn.begin(head, method == "HEAD", timeouts.read)
+        return None if waiter is None else (conn, waiter, head)
+
+    async def resend(self, origin: str, head: bytes, method: str, timeouts: Timeouts) -> UpstreamResponse:
+        """The retry of a request `begin_encoded` sent on a connection the upstream had just closed
+        (`Stale`), on a fresh connection, as `send_encoded` retries: only an idempotent method."""
+        pool = self._pools.get(origin) or self.pool(origin)
+        if method not in IDEMPOTENT:
+            raise BadGateway(
+                f"the upstream {pool.netloc} closed a kept-alive connection as the request was sent"
+            )
+        conn = await pool.connect(timeouts.connect)
+        return await conn.exchange(head, None, False, method == "HEAD", timeouts.read, timeouts.write)

@@ -86,17 +86,7 @@ class UpstreamConnection(asyncio.Protocol):
         """Sends the request (`head` already holds the first piece of the body, framed) and returns the
         response once its head arrived. Raises `Stale`, `BadGateway`, `GatewayTimeout`, or what the body
         iterator raised; on any exception the connection is dropped."""
-        self.expecting = True
-        self.received = False
-        self._head_bytes = self._head_raw = 0
-        self._head_only = head_only
-        self._read_to = read_timeout
-        self._sent = False
-        self._in_body = False
-        self._headers = []
-        self._response = None
-        waiter: asyncio.Future[UpstreamResponse] = self.loop.create_future()
-        self._head = waiter
+        waiter = self._expect(head_only, read_timeout)
         try:
             transport = self.transport
             if transport is None or not self.open:
@@ -126,6 +116,48 @@ class UpstreamConnection(asyncio.Protocol):
         except BaseException:
             self.drop()
             raise
+
+    def _expect(self, head_only: bool, read_timeout: float) -> asyncio.Future[UpstreamResponse]:
+        """A new exchange: its state reset, and the future its answer's head will resolve."""
+        self.expecting = True
+        self.received = False
+        self._head_bytes = self._head_raw = 0
+        self._head_only = head_only
+        self._read_to = read_timeout
+        self._sent = False
+        self._in_body = False
+        self._headers = []
+        self._response = None
+        waiter: asyncio.Future[UpstreamResponse] = self.loop.create_future()
+        self._head = waiter
+        return waiter
+
+    def begin(
+        self, head: bytes, head_only: bool, read_timeout: float
+    ) -> asyncio.Future[UpstreamResponse] | None:
+        """`exchange` without a coroutine, for a request without a body (`head` is all of it): the
+        request is written, and the future returned resolves to the response once its head arrived, or
+        fails as `exchange` would raise; the pool's deadline watch is on it. The caller then calls
+        `pool.answered(future)`, and `drop()` unless the future holds a response. None when the
+        connection has closed meanwhile (dropped): nothing was sent."""
+        transport = self.transport
+        if transport is None or not self.open:
+            self.drop()
+            return None
+        waiter = self._expect(head_only, read_timeout)
+        # Written once this loop iteration's events are handled, not now: in the middle of reading the
+        # clients' requests, each write would wake an idle upstream for one request (the kernel's wake-up
+        # cost every time); written together, they reach an upstream already awake. Measured on the bench:
+        # 6 us per request more when written at once, slower than the task path it replaces.
+        self.loop.call_soon(self._write, waiter, head)
+        self.pool.awaiting(waiter, self.loop.time() + read_timeout, read_timeout)
+        return waiter
+
+    def _write(self, waiter: asyncio.Future[UpstreamResponse], head: bytes) -> None:
+        transport = self.transport
+        if self._head is waiter and self.open and transport is not None:  # not failed nor dropped meanwhile
+            transport.write(head)
+            self._sent = True
 
     async def _send_body(
         self,

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
+from typing import Any
 
 from agora.errors import AgoraError, NotFound, Unavailable
 from gateway.config.compiled import CompiledConfig, ConfigHolder
 from gateway.config.model import Route, Service
-from gateway.engine.http import AnswerCut, ClientDisconnected, Request, Responder
+from gateway.engine.http import AnswerCut, ClientDisconnected, DirectResponder, InFlight, Request, Responder
 from gateway.errors import Gone, MethodNotAllowed, problem
 from gateway.metrics.prometheus import GatewayMetrics
 from gateway.pipeline.context import RequestContext
@@ -65,6 +66,7 @@ class Pipeline:
         self._forwards: dict[Service, Forward] = {}
         # The plugins' fast steps where a route's plugins all offer them (fast.py); off: the PDK always.
         self._host = FastHost(self.trusted) if fast_path else None
+        self._pending: set[asyncio.Future[None]] = set()  # async usage hooks after direct-lane answers
 
     async def __call__(self, request: Request, responder: Responder) -> None:
         if request.path in CONTROL_PATHS:
@@ -72,8 +74,26 @@ class Pipeline:
             responder.answer(status, headers, body)
             return
         ctx = RequestContext(request_id_of(request.headers), request, request.peer)
+        await self.guard(request, responder, ctx, self._route(request, responder, ctx))
+
+    def begin(self, request: Request, responder: DirectResponder) -> Coroutine[Any, Any, None] | InFlight:
+        """The engine's fast entry (gateway/engine/http.py: Begin): a routed request without a body goes
+        to its route's direct lane (direct.py); the rest, and every error, to the task path."""
+        if request.body is not None or request.path in CONTROL_PATHS:
+            return self(request, responder)
+        ctx = RequestContext(request_id_of(request.headers), request, request.peer)
         try:
-            await self._route(request, responder, ctx)
+            pipeline = self._pipeline(request, ctx)
+        except Exception:  # answered by the task path, which meets it again
+            return self.guard(request, responder, ctx, self._route(request, responder, ctx))
+        return pipeline.begin(request, responder, ctx, self)
+
+    async def guard(
+        self, request: Request, responder: Responder, ctx: RequestContext, work: Awaitable[None]
+    ) -> None:
+        """Runs a request's `work`, answers its errors, and records it once answered."""
+        try:
+            await work
         except AgoraError as error:
             if responder.started:
                 # Nothing can be said once the head is out: the client sees a truncated body, never a
@@ -90,15 +110,31 @@ class Pipeline:
                 raise
             self._problem(request, responder, ctx, AgoraError("the gateway failed; quote the request id"))
         finally:
-            ctx.bytes_out = responder.bytes_sent
-            if self.metrics is not None:
-                self.metrics.record(ctx)
-            if self.hooks:
-                pending = run_hooks(self.hooks, ctx)
-                if pending is not None:
-                    await pending
+            pending = self.finish(responder, ctx)
+            if pending is not None:
+                await pending
+
+    def finish(self, responder: Responder, ctx: RequestContext) -> Awaitable[None] | None:
+        """After the answer: metrics and usage hooks; what an async hook still has to do, if any."""
+        ctx.bytes_out = responder.bytes_sent
+        if self.metrics is not None:
+            self.metrics.record(ctx)
+        if self.hooks:
+            return run_hooks(self.hooks, ctx)
+        return None
+
+    def keep(self, pending: Awaitable[None]) -> None:
+        """Runs what a usage hook still has to do after a direct-lane answer, in a task kept till done."""
+        task = asyncio.ensure_future(pending)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _route(self, request: Request, responder: Responder, ctx: RequestContext) -> None:
+        await self._pipeline(request, ctx).run(request, responder, ctx)
+
+    def _pipeline(self, request: Request, ctx: RequestContext) -> RoutePipeline:
+        """The pipeline of the route `request` goes to, `ctx` filled with what routing found; raises
+        the 404, 405, 410 or 503 it gets instead."""
         config = ctx.config = self.holder.current
         if config is None:
             raise Unavailable("the gateway has not loaded a configuration yet")
@@ -126,7 +162,7 @@ class Pipeline:
         pipeline = self._routes.get(route)
         if pipeline is None:
             pipeline = self._routes[route] = self._build(config, service, route)
-        await pipeline.run(request, responder, ctx)
+        return pipeline
 
     def _build(self, config: CompiledConfig, service: Service, route: Route) -> RoutePipeline:
         forward = None

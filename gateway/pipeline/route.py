@@ -10,18 +10,25 @@ must be answered by a plugin: otherwise it gets the 405 its path has for OPTIONS
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from agora.errors import AgoraError
 from gateway.config.model import Route, Service
-from gateway.engine.http import Headers, Request, Responder
+from gateway.engine.http import DirectResponder, Headers, Request, Responder
 from gateway.errors import MethodNotAllowed, problem
 from gateway.pipeline.context import RequestContext
+from gateway.pipeline.direct import DirectExchange, raise_again
 from gateway.pipeline.fast import FastChain, FastHost, fast_chain
 from gateway.pipeline.forward import Forward
 from gateway.pipeline.headers import TrustedProxies
 from gateway.pipeline.pdk import Kong
 from gateway.pipeline.plugin_host import Chain
 from gateway.pipeline.sandbox import sandbox_answer
+from gateway.upstream.transport import UpstreamResponse
+
+if TYPE_CHECKING:
+    from gateway.pipeline.entry import Pipeline as Entry
 
 __all__ = ["RoutePipeline"]
 
@@ -35,8 +42,8 @@ def _unanswered(allow: tuple[str, ...]) -> MethodNotAllowed:
 
 class RoutePipeline:
     __slots__ = (
-        "access", "body_limit", "fast", "forward", "lifecycle", "log", "plugins", "response", "route",
-        "service", "trusted",
+        "access", "body_limit", "direct", "fast", "forward", "lifecycle", "log", "plugins", "response",
+        "route", "service", "trusted",
     )  # fmt: skip
 
     def __init__(
@@ -60,16 +67,60 @@ class RoutePipeline:
         self.trusted = trusted
         # The plugins' fast steps (fast.py), when each plugin of the chain has them for this route.
         self.fast = fast_chain(chain, service, host) if host is not None and chain.plugins else None
+        # Whether `begin` may run the route's common case without a task: an upstream, and plugins (if
+        # any) that all have fast steps, so nothing there has a response phase or reads the body.
+        self.direct = forward is not None and (not chain.plugins or self.fast is not None)
 
-    async def run(self, request: Request, responder: Responder, ctx: RequestContext) -> None:
+    def begin(
+        self, request: Request, responder: DirectResponder, ctx: RequestContext, entry: Entry
+    ) -> Coroutine[Any, Any, None] | DirectExchange:
+        """The route's common case without a task (direct.py): the fast access steps, then the request
+        sent upstream from here, its answer relayed by callbacks. Whatever does not fit (a step that
+        declines or waits, a body, a sandbox call, no idle upstream connection...) goes on in the task
+        path from where the lane stopped: `run` from the access step that did not pass at once."""
+        if not self.direct or ctx.preflight:
+            return entry.guard(request, responder, ctx, self.run(request, responder, ctx))
+        first = 0
+        fast = self.fast
+        if fast is not None:
+            try:
+                for step in fast.access:
+                    done = step(ctx)
+                    if done is not True:
+                        work = self.run(request, responder, ctx, first, done)
+                        return entry.guard(request, responder, ctx, work)
+                    first += 1
+            except Exception as error:  # answered (or logged) by the task path, as if raised there
+                return entry.guard(request, responder, ctx, self.then_log(responder, ctx, raise_again(error)))
+        forward = self.forward
+        assert forward is not None  # self.direct
+        try:
+            begun = None if ctx.sandbox else forward.begin(request, ctx)
+        except AgoraError:  # nothing was sent: `send` raises it again, and it is answered as there
+            begun = None
+        if begun is None:
+            return entry.guard(request, responder, ctx, self.run(request, responder, ctx, first))
+        return DirectExchange(self, entry, request, responder, ctx, begun)
+
+    async def run(
+        self,
+        request: Request,
+        responder: Responder,
+        ctx: RequestContext,
+        first: int = 0,
+        outcome: bool | Awaitable[bool] | None = None,
+    ) -> None:
+        """The route's pipeline for one request, in its task. `first` and `outcome` carry on a request
+        the direct lane began: the fast access steps from `first` on, `outcome` the result of the one at
+        `first`, which has run."""
         if not self.plugins:
             if ctx.preflight:
                 raise _unanswered(ctx.preflight)
-            await self._answer(request, responder, ctx, None)
+            await self.answer(request, responder, ctx, None)
             return
         start = 0
         if self.fast is not None:
-            start = await self._fast(request, responder, ctx, self.fast)
+            start = await self._fast(request, responder, ctx, self.fast, first, outcome)
             if start < 0:
                 return
         kong = Kong(ctx, request, self.trusted)
@@ -92,7 +143,7 @@ class RoutePipeline:
             elif ctx.preflight:
                 raise _unanswered(ctx.preflight)
             else:
-                await self._answer(request, responder, ctx, kong)
+                await self.answer(request, responder, ctx, kong)
         finally:
             ctx.bytes_out = responder.bytes_sent
             kong.phase = "log"
@@ -105,7 +156,13 @@ class RoutePipeline:
                     log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
 
     async def _fast(
-        self, request: Request, responder: Responder, ctx: RequestContext, fast: FastChain
+        self,
+        request: Request,
+        responder: Responder,
+        ctx: RequestContext,
+        fast: FastChain,
+        first: int = 0,
+        outcome: bool | Awaitable[bool] | None = None,
     ) -> int:
         """The route's fast chain (fast.py): -1 when it answered the request, else the index of the access
         step that declined (at once, or through the awaitable it returned), from which the PDK's access
@@ -113,44 +170,75 @@ class RoutePipeline:
         declined changed nothing)."""
         declined = -1
         try:
-            for index, step in enumerate(fast.access):
-                done = step(ctx)
+            access = fast.access
+            for index in range(first, len(access)):
+                if outcome is None:
+                    done = access[index](ctx)
+                else:
+                    done, outcome = outcome, None
                 if done is not True and (done is False or not await done):
                     declined = index
                     return declined
             if ctx.preflight:
                 raise _unanswered(ctx.preflight)
-            await self._answer(request, responder, ctx, None)
+            await self.answer(request, responder, ctx, None)
             return -1
         finally:
             if declined < 0:  # answered here (or failed): the log steps, as the PDK's log phases
-                ctx.bytes_out = responder.bytes_sent
-                for name, log_step in fast.log:
-                    try:
-                        log_step(ctx)
-                    except Exception:
-                        log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
+                self.log_fast(responder, ctx)
 
-    async def _answer(
-        self, request: Request, responder: Responder, ctx: RequestContext, kong: Kong | None
+    def log_fast(self, responder: Responder, ctx: RequestContext) -> None:
+        """The fast chain's log steps, once the answer is sent (or failed)."""
+        fast = self.fast
+        if fast is None:
+            return
+        ctx.bytes_out = responder.bytes_sent
+        for name, log_step in fast.log:
+            try:
+                log_step(ctx)
+            except Exception:
+                log.exception("log phase of plugin %s failed (request %s)", name, ctx.request_id)
+
+    async def then_log(self, responder: Responder, ctx: RequestContext, work: Awaitable[None]) -> None:
+        """The rest of a request the direct lane began, then the log steps (as `_fast` runs them)."""
+        try:
+            await work
+        finally:
+            self.log_fast(responder, ctx)
+
+    async def stream(self, responder: Responder, response: UpstreamResponse) -> None:
+        """The body of an answer whose head is out, as it arrives."""
+        try:
+            while chunk := await response.read():
+                await responder.write(chunk)
+            responder.end()
+        finally:
+            response.close()
+
+    async def answer(
+        self,
+        request: Request,
+        responder: Responder,
+        ctx: RequestContext,
+        kong: Kong | None,
+        sending: Awaitable[tuple[UpstreamResponse, Headers]] | None = None,
     ) -> None:
         """The sandbox's or the upstream's answer; their errors (502, 503, 504, 413, 501) are answered
-        here, through the response phase, as the upstream's own answers are."""
+        here, through the response phase, as the upstream's own answers are. `sending`: the exchange
+        with the upstream when the direct lane began it, else `forward.send`."""
         try:
             if self.forward is not None and not ctx.sandbox:
-                response, headers = await self.forward.send(request, ctx)
+                response, headers = await (sending or self.forward.send(request, ctx))
                 try:
                     if kong is None or not self.response:  # no response phase: nothing to await
-                        self._send_head(responder, ctx, response.status, headers)
+                        self.send_head(responder, ctx, response.status, headers)
                     else:
                         await self._head(responder, ctx, response.status, headers, kong)
                     whole = response.whole()
                     if whole is not None:  # the body has all arrived (small answers): one write
                         responder.end(whole)
                         return
-                    while chunk := await response.read():
-                        await responder.write(chunk)
-                    responder.end()
+                    await self.stream(responder, response)
                 finally:
                     response.close()
                 return
@@ -179,9 +267,9 @@ class RoutePipeline:
                 if pending is not None:
                     await pending
             kong.response_headers = None
-        self._send_head(responder, ctx, status, headers)
+        self.send_head(responder, ctx, status, headers)
 
-    def _send_head(self, responder: Responder, ctx: RequestContext, status: int, headers: Headers) -> None:
+    def send_head(self, responder: Responder, ctx: RequestContext, status: int, headers: Headers) -> None:
         """`_head` without response phases (nothing to await): the headers set by plugins before the
         answer (unless `_head` added them already), the lifecycle headers and the request id."""
         if ctx.response_headers:

@@ -218,6 +218,12 @@ class CircuitTransport:
             call = self.inner.send(request_of(origin, method, target, headers, body, timeouts))
         return self._guarded(origin, call)
 
+    def guard(
+        self, origin: str, call: Coroutine[Any, Any, UpstreamResponse]
+    ) -> Coroutine[Any, Any, UpstreamResponse]:
+        """`call` (an exchange with `origin`) behind that origin's breaker, as `send` runs its own."""
+        return self._guarded(origin, call)
+
     async def _guarded(self, origin: str, call: Coroutine[Any, Any, UpstreamResponse]) -> UpstreamResponse:
         breaker = self.breakers.get(origin)
         now = time.monotonic()
