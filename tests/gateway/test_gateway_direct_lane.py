@@ -156,23 +156,34 @@ def test_a_client_that_leaves_drops_the_upstream_connection_and_counts_a_499() -
     run(scenario())
 
 
-def test_a_body_still_arriving_streams_in_a_task() -> None:
+def warm_then(later: Callable[[asyncio.StreamWriter], Coroutine[Any, Any, bool]]) -> Upstream:
+    """An upstream that answers the first request (warming the pool) and hands the later ones to
+    `later`, which writes what it wants and says whether the connection goes on."""
+
     async def handler(upstream: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while (request := await read_request(reader)) is not None:
             upstream.requests.append(request)
             if len(upstream.requests) == 1:
                 writer.write(answer(b"warm"))
-                continue
-            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
-            await writer.drain()
-            await upstream_gate.wait()
-            writer.write(b"6\r\nsecond\r\n0\r\n\r\n")
+            elif not await later(writer):
+                return
             await writer.drain()
 
+    return Upstream(handler)
+
+
+def test_a_body_still_arriving_streams_in_a_task() -> None:
     upstream_gate = asyncio.Event()
 
+    async def later(writer: asyncio.StreamWriter) -> bool:
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n")
+        await writer.drain()
+        await upstream_gate.wait()
+        writer.write(b"6\r\nsecond\r\n0\r\n\r\n")
+        return True
+
     async def scenario() -> None:
-        async with Upstream(handler) as upstream, stack(upstream) as lane:
+        async with warm_then(later) as upstream, stack(upstream) as lane:
             async with httpx.AsyncClient(base_url=lane.url) as client:
                 await client.get(PREFIX + "/items")
                 async with client.stream("GET", PREFIX + "/items") as streamed:
@@ -222,25 +233,21 @@ def test_a_closed_warm_connection_is_retried_on_a_fresh_one() -> None:
 @pytest.mark.parametrize(
     ("script", "status", "kind"),
     [
-        ("close", 502, "bad-gateway"),  # closed without answering (not the keep-alive race: just opened)
+        ("close", 502, "bad-gateway"),  # answer bytes, then the close: never the keep-alive race's retry
         ("stall", 504, "gateway-timeout"),
     ],
 )
 def test_an_upstream_failure_in_the_lane_is_a_problem_document(script: str, status: int, kind: str) -> None:
-    async def handler(upstream: Upstream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        while (request := await read_request(reader)) is not None:
-            upstream.requests.append(request)
-            if len(upstream.requests) == 1:
-                writer.write(answer(b"warm"))
-                continue
-            if script == "close":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")  # answer bytes: never the retry's case
-                await writer.drain()
-                return
-            await asyncio.sleep(5)
+    async def later(writer: asyncio.StreamWriter) -> bool:
+        if script == "close":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Le")
+            await writer.drain()
+            return False
+        await asyncio.sleep(5)
+        return False
 
     async def scenario() -> None:
-        async with Upstream(handler) as upstream, stack(upstream, read=0.3) as lane:
+        async with warm_then(later) as upstream, stack(upstream, read=0.3) as lane:
             async with httpx.AsyncClient(base_url=lane.url) as client:
                 await client.get(PREFIX + "/items")
                 failed = await client.get(PREFIX + "/items")

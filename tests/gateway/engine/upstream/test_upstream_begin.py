@@ -10,7 +10,8 @@ import pytest
 from scripted_upstream import FAST, Upstream, fetch, request
 
 from gateway.engine.upstream import UpstreamClient
-from gateway.engine.upstream_connection import Stale
+from gateway.engine.upstream_connection import Stale, UpstreamConnection
+from gateway.engine.upstream_response import UpstreamResponse
 
 
 def test_no_idle_connection_sends_nothing() -> None:
@@ -25,14 +26,21 @@ def test_no_idle_connection_sends_nothing() -> None:
     asyncio.run(scenario())
 
 
+async def begun_on_a_warm_connection(
+    client: UpstreamClient, upstream: Upstream, headers: bytes = b""
+) -> tuple[UpstreamConnection, asyncio.Future[UpstreamResponse], bytes]:
+    """A first exchange leaves a kept-alive connection idle; then GET /a begins on it."""
+    await fetch(client, request(upstream.url("/warm")))
+    begun = client.begin_encoded(upstream.origin, "GET", "/a", headers, FAST)
+    assert begun is not None
+    return begun
+
+
 def test_the_request_is_written_at_the_end_of_the_loop_turn_and_answered() -> None:
     async def scenario() -> None:
         client = UpstreamClient()
         async with Upstream() as upstream:
-            await fetch(client, request(upstream.url("/warm")))
-            begun = client.begin_encoded(upstream.origin, "GET", "/a", b"x-one: 1\r\n", FAST)
-            assert begun is not None
-            conn, waiter, head = begun
+            conn, waiter, head = await begun_on_a_warm_connection(client, upstream, b"x-one: 1\r\n")
             assert head.startswith(b"GET /a HTTP/1.1\r\n") and b"x-one: 1\r\n" in head
             response = await waiter
             conn.pool.answered(waiter)
@@ -49,10 +57,7 @@ def test_a_connection_gone_before_the_write_sends_nothing(how: str) -> None:
     async def scenario() -> None:
         client = UpstreamClient()
         async with Upstream() as upstream:
-            await fetch(client, request(upstream.url("/warm")))
-            begun = client.begin_encoded(upstream.origin, "GET", "/a", b"", FAST)
-            assert begun is not None
-            conn, waiter, _ = begun
+            conn, waiter, _ = await begun_on_a_warm_connection(client, upstream)
             # Written at once, the request would reach the upstream before the connection goes.
             if how == "lost":  # the upstream's close, seen in the same loop turn
                 conn.connection_lost(None)
