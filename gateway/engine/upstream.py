@@ -207,22 +207,17 @@ class UpstreamClient:
                 parts.append(b"\r\n")
                 if first:
                     parts.append(b"%x\r\n%b\r\n" % (len(first), first) if chunked else first)
-        elif method in _EXPECTS_BODY and not has_length:
-            parts.append(b"Content-Length: 0\r\n\r\n")  # RFC 9110 8.6; some upstreams answer 411 without
         else:
-            parts.append(b"\r\n")
+            parts.append(_end_without_body(method, has_length))
         head = b"".join(parts)
         head_only = method == "HEAD"
         conn = pool.take() or await pool.acquire(timeouts.connect)
         try:
             return await conn.exchange(head, iterator, chunked, head_only, timeouts.read, timeouts.write)
         except Stale:
-            if iterator is not None or method not in IDEMPOTENT:
-                raise BadGateway(
-                    f"the upstream {pool.netloc} closed a kept-alive connection as the request was sent"
-                ) from None
-        conn = await pool.connect(timeouts.connect)  # the retry: a fresh connection, not another pooled one
-        return await conn.exchange(head, None, chunked, head_only, timeouts.read, timeouts.write)
+            if iterator is not None:  # the body was partly read: it cannot be sent again
+                raise _stale(pool) from None
+        return await self.resend(origin, head, method, timeouts)
 
     def begin_encoded(
         self,
@@ -242,7 +237,7 @@ class UpstreamClient:
         `send_encoded` does for a target that cannot be sent."""
         pool = self._pools.get(origin) or self.pool(origin)
         parts = _head_lines(pool, method, target, headers, has_host)
-        parts.append(b"Content-Length: 0\r\n\r\n" if method in _EXPECTS_BODY and not has_length else b"\r\n")
+        parts.append(_end_without_body(method, has_length))
         conn = pool.take()
         if conn is None:
             return None
@@ -251,12 +246,20 @@ class UpstreamClient:
         return None if waiter is None else (conn, waiter, head)
 
     async def resend(self, origin: str, head: bytes, method: str, timeouts: Timeouts) -> UpstreamResponse:
-        """The retry of a request `begin_encoded` sent on a connection the upstream had just closed
-        (`Stale`), on a fresh connection, as `send_encoded` retries: only an idempotent method."""
+        """The retry of a request whose whole `head` met a pooled connection the upstream had just
+        closed (`Stale`): on a fresh connection, not another pooled one, and only an idempotent method."""
         pool = self._pools.get(origin) or self.pool(origin)
         if method not in IDEMPOTENT:
-            raise BadGateway(
-                f"the upstream {pool.netloc} closed a kept-alive connection as the request was sent"
-            )
+            raise _stale(pool)
         conn = await pool.connect(timeouts.connect)
         return await conn.exchange(head, None, False, method == "HEAD", timeouts.read, timeouts.write)
+
+
+def _end_without_body(method: str, has_length: bool) -> bytes:
+    """The end of a body-less request's head: POST, PUT and PATCH say `Content-Length: 0` unless the
+    header lines have one (RFC 9110 8.6; some upstreams answer 411 without)."""
+    return b"Content-Length: 0\r\n\r\n" if method in _EXPECTS_BODY and not has_length else b"\r\n"
+
+
+def _stale(pool: OriginPool) -> BadGateway:
+    return BadGateway(f"the upstream {pool.netloc} closed a kept-alive connection as the request was sent")
