@@ -1,11 +1,10 @@
 """The `redis` policy: counters in one Redis shared by every gateway, one round trip per call.
 
 The check and the increments run in one Lua script (EVALSHA; loaded again after a Redis restart),
-so two gateways can never both take the last unit of a limit. The client is redis-py's asyncio
-client on the worker's event loop; nothing blocks the loop. Calls made in the same turn of the
-event loop leave together in one pipeline: each call is still one command in one round trip, but
-redis-py's per-command cost (a connection checkout, timers) is paid once per batch, which makes
-the policy about four times cheaper in CPU under concurrency.
+so two gateways can never both take the last unit of a limit. Each worker's event loop keeps one
+connection to a Redis (pipe.py: an asyncio protocol with hiredis); nothing blocks the loop. Calls
+made in the same turn of the event loop leave together in one write: each call is still one command
+in one round trip, but what a write, a timer and a wake-up cost is paid once per batch.
 
 When Redis cannot be reached, calls raise `PolicyUnavailable` and Redis is left alone for
 `COOLDOWN` seconds, so an outage costs each request nothing (and never a timeout each); the first
@@ -24,15 +23,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import hiredis
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from . import Counter, Hit, PolicyUnavailable
+from .pipe import Call, Pipe, open_pipe, pack
 
 __all__ = ["COOLDOWN", "WARN_EVERY", "RedisPolicy", "aclose"]
 
@@ -40,8 +34,6 @@ log = logging.getLogger("agora.plugins.rate_limiting")
 
 COOLDOWN = 1.0
 WARN_EVERY = 10.0
-_MAX_CONNECTIONS = 64
-_MAX_BATCH = 128  # calls per pipeline; a larger turn sends several pipelines
 
 # KEYS: per counter, its current window's key and its previous window's key (read when sliding).
 # ARGV: per counter, limit, weight of the previous window (0: fixed), ttl. Returns
@@ -121,98 +113,66 @@ class _Health:
 
 
 _SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
-_Call = tuple[list[Any], "asyncio.Future[list[Any]]"]  # EVALSHA arguments, the caller's answer
+_LOAD = pack("SCRIPT", "LOAD", _SCRIPT)
 
 
 class _Backend:
-    """One client (connection pool), call batcher and health per Redis and event loop."""
+    """One pipelined connection (pipe.py), its call batcher and health per Redis and event loop."""
 
     def __init__(self, url: str, timeout: float) -> None:
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=_MAX_CONNECTIONS,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            # One immediate retry, on a broken connection only: a pooled connection that Redis
-            # closed (restart) is replaced at once; a timeout is never waited for twice.
-            retry=Retry(NoBackoff(), 1, (RedisConnectionError,)),
-        )
-        pool.connection_class = _packing(pool.connection_class)
-        self.client: Redis = Redis(connection_pool=pool)
+        self.url, self.timeout = url, timeout
         parts = urlsplit(url)  # logged without credentials
-        self.health = _Health(f"{parts.hostname}:{parts.port or 6379}")
-        self.pending: list[_Call] = []
+        self.health = _Health(f"{parts.hostname}:{parts.port or 6379}" if parts.hostname else parts.path)
+        self.pipe: Pipe | None = None
+        self.opening: asyncio.Future[Pipe] | None = None  # the connection being made, shared
+        self.pending: list[Call] = []
         self.sending: set[asyncio.Task[None]] = set()  # referenced until done (the loop holds weak ones)
 
-    def evalsha(self, arguments: list[Any]) -> asyncio.Future[list[Any]]:
-        """The script's reply, sent with the other calls of this loop turn."""
+    def evalsha(self, command: bytes) -> asyncio.Future[list[Any]]:
+        """The script's reply to `command` (EVALSHA, packed), sent with the other calls of this loop turn."""
         loop = asyncio.get_running_loop()
         if not self.pending:
             loop.call_soon(self._flush)
         answer: asyncio.Future[list[Any]] = loop.create_future()
-        self.pending.append((arguments, answer))
+        self.pending.append((command, answer))
         return answer
 
     def _flush(self) -> None:
         calls, self.pending = self.pending, []
-        for i in range(0, len(calls), _MAX_BATCH):
-            task = asyncio.ensure_future(self._send(calls[i : i + _MAX_BATCH]))
-            self.sending.add(task)
-            task.add_done_callback(self.sending.discard)
+        pipe = self.pipe
+        if pipe is not None and pipe.lost is None:
+            pipe.send(calls)
+            return
+        task = asyncio.ensure_future(self._connect_and_send(calls))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
 
-    async def _send(self, calls: list[_Call]) -> None:
+    async def _connect_and_send(self, calls: list[Call]) -> None:
+        if self.opening is None:  # the first batch without a connection makes it; the others wait for it
+            self.opening = asyncio.ensure_future(open_pipe(self.url, self.timeout, _LOAD))
+        opening = self.opening
         try:
-            replies = await self._pipeline(calls)
-            if any(isinstance(r, NoScriptError) for r in replies):  # Redis restarted: load, send again
-                await self.client.script_load(_SCRIPT)
-                replies = await self._pipeline(calls)
-        except asyncio.CancelledError:
-            for _, answer in calls:
-                answer.cancel()
-            raise
+            pipe = await opening
         except Exception as exc:  # every caller must hear of it, whatever it is
-            replies = [exc] * len(calls)
-        for (_, answer), reply in zip(calls, replies, strict=True):
-            if answer.done():  # the caller went away (client disconnected)
-                continue
-            if isinstance(reply, BaseException):
-                answer.set_exception(reply)
-            else:
-                answer.set_result(reply)
+            for _, answer in calls:
+                if answer is not None and not answer.done():
+                    answer.set_exception(exc)
+            return
+        finally:
+            if self.opening is opening:
+                self.opening = None
+        self.pipe = pipe
+        pipe.send(calls)
 
-    async def _pipeline(self, calls: list[_Call]) -> list[Any]:
-        if len(calls) == 1:  # a pipeline of one costs more than the command alone
-            try:
-                return [await self.client.evalsha(_SHA, *calls[0][0])]
-            except NoScriptError as exc:
-                return [exc]
-        async with self.client.pipeline(transaction=False) as pipe:
-            for arguments, _ in calls:
-                pipe.evalsha(_SHA, *arguments)
-            return await pipe.execute(raise_on_error=False)
-
-
-def _packing(base: type[AbstractConnection]) -> type[AbstractConnection]:
-    """`base` (redis://, rediss:// or unix://, as the URL chose) packing its commands with hiredis's C
-    packer: redis-py's asyncio connections pack in Python even when hiredis is installed (its sync
-    ones do not), which cost the Redis policy 2.9 us a call against 0.5. The bytes are the same; what
-    hiredis does not take (a command name with a space, a bool or None) goes to redis-py's packer,
-    which splits the name or raises its own error."""
-
-    class HiredisPacking(base):  # type: ignore[valid-type,misc]  # a class chosen at run time
-        def pack_command(self, *args: Any) -> list[bytes]:
-            name = args[0]
-            if (isinstance(name, str) and " " not in name) or (isinstance(name, bytes) and b" " not in name):
-                try:
-                    return [hiredis.pack_command(args)]
-                except TypeError:
-                    pass
-            packed: list[bytes] = super().pack_command(*args)
-            return packed
-
-    HiredisPacking.__name__ = HiredisPacking.__qualname__ = f"HiredisPacking{base.__name__}"
-    return HiredisPacking
+    async def aclose(self) -> None:
+        if self.opening is not None:
+            self.opening.cancel()
+        for task in list(self.sending):
+            task.cancel()
+        pipe, self.pipe = self.pipe, None
+        if pipe is not None:
+            pipe.close()
+            await pipe.closed
 
 
 _backends: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, float], _Backend]] = (
@@ -221,8 +181,8 @@ _backends: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, 
 
 
 def _backend(url: str, timeout: float) -> _Backend:
-    # Keyed by loop: a client's connections belong to the loop that opened them. Shared by the
-    # plugin instances of every snapshot, so a hot reload neither reconnects nor leaks pools.
+    # Keyed by loop: a connection belongs to the loop that opened it. Shared by the plugin instances
+    # of every snapshot, so a hot reload neither reconnects nor leaks connections.
     per_loop = _backends.setdefault(asyncio.get_running_loop(), {})
     backend = per_loop.get((url, timeout))
     if backend is None:
@@ -233,14 +193,14 @@ def _backend(url: str, timeout: float) -> _Backend:
 _ENCODED_MAX = 4096  # callers whose encoded script arguments are kept; forgotten all at once beyond
 
 
-def _arguments(counters: Sequence[Counter]) -> list[bytes]:
-    """EVALSHA's arguments after the script's digest, as bytes: redis-py passes bytes through as they are."""
-    keys: list[bytes] = []
-    args: list[bytes] = []
+def _command(counters: Sequence[Counter]) -> bytes:
+    """The EVALSHA of one call, packed."""
+    keys: list[str] = []
+    args: list[str] = []
     for c in counters:
-        keys += (c.key.encode(), (c.previous_key or c.key).encode())
-        args += (str(c.limit).encode(), repr(c.weight).encode(), str(c.ttl).encode())
-    return [str(len(keys)).encode(), *keys, *args]
+        keys += (c.key, c.previous_key or c.key)
+        args += (str(c.limit), repr(c.weight), str(c.ttl))
+    return pack("EVALSHA", _SHA, str(len(keys)), *keys, *args)
 
 
 class RedisPolicy:
@@ -248,19 +208,19 @@ class RedisPolicy:
         self.url = url
         self.timeout = timeout_ms / 1000
         # The rate-limiting plugin hands a caller the same counters until its shortest fixed window ends
-        # (handler._counters): their arguments are encoded once, not on every call.
-        self._encoded: dict[int, tuple[Sequence[Counter], list[bytes]]] = {}
+        # (handler._counters): their command is packed once, not on every call.
+        self._encoded: dict[int, tuple[Sequence[Counter], bytes]] = {}
 
-    def _arguments(self, counters: Sequence[Counter]) -> list[bytes]:
+    def _command(self, counters: Sequence[Counter]) -> bytes:
         cached = self._encoded.get(id(counters))
         if cached is not None and cached[0] is counters:
             return cached[1]
-        arguments = _arguments(counters)
+        command = _command(counters)
         if all(c.weight == 0 for c in counters):  # a sliding window's weight changes with every call
             if len(self._encoded) >= _ENCODED_MAX:
                 self._encoded.clear()
-            self._encoded[id(counters)] = (counters, arguments)  # kept with them: the id stays theirs
-        return arguments
+            self._encoded[id(counters)] = (counters, command)  # kept with them: the id stays theirs
+        return command
 
     async def hit(self, counters: Sequence[Counter]) -> Hit:
         backend = _backend(self.url, self.timeout)
@@ -268,7 +228,7 @@ class RedisPolicy:
         if not health.may_try(time.monotonic()):
             raise PolicyUnavailable(f"Redis at {health.where} is unreachable")
         try:
-            reply = await backend.evalsha(self._arguments(counters))
+            reply = await backend.evalsha(self._command(counters))
         except (RedisError, OSError) as exc:
             health.failed(time.monotonic(), exc)
             raise PolicyUnavailable(f"Redis at {health.where} is unreachable") from exc
@@ -279,7 +239,6 @@ class RedisPolicy:
 
 
 async def aclose() -> None:
-    """Closes this event loop's clients (the gateway's shutdown, and tests)."""
+    """Closes this event loop's connections (the gateway's shutdown, and tests)."""
     for backend in _backends.pop(asyncio.get_running_loop(), {}).values():
-        await backend.client.aclose()
-        await backend.client.connection_pool.disconnect()
+        await backend.aclose()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import redis
 
-__all__ = ["PrivateRedis", "delete_keys"]
+__all__ = ["PrivateRedis", "delete_keys", "free_port"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -22,12 +22,28 @@ def _free_port() -> int:
 
 
 class PrivateRedis:
-    def __init__(self, workdir: Path) -> None:
+    """`extra`: more redis-server options (a TLS port, a Unix socket...); `password`: its requirepass."""
+
+    def __init__(self, workdir: Path, *extra: str, password: str | None = None) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.workdir = workdir
-        self.port = _free_port()  # kept across restarts: clients find it where it was
+        self.port = free_port()  # kept across restarts: clients find it where it was
+        self.password = password
         port = str(self.port)
-        self.args = [binary, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.args = [
+            binary,
+            "--port",
+            port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            *extra,
+        ]
+        if password is not None:
+            self.args += ["--requirepass", password]
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -38,7 +54,7 @@ class PrivateRedis:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                with redis.Redis(port=self.port, socket_timeout=0.5) as client:
+                with redis.Redis(port=self.port, password=self.password, socket_timeout=0.5) as client:
                     client.ping()
                 return
             except redis.ConnectionError:
@@ -51,8 +67,8 @@ class PrivateRedis:
             self.process.wait(10)
         self.process = None
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=2)
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis(port=self.port, db=db, password=self.password, socket_timeout=2)
 
 
 def delete_keys(url: str, pattern: str) -> int:

@@ -81,23 +81,6 @@ def test_one_command_per_call_and_counters_expire(private_redis: PrivateRedis) -
     server.close()
 
 
-def test_calls_of_one_loop_turn_share_one_pipeline(private_redis: PrivateRedis) -> None:
-    policy = RedisPolicy(private_redis.url, 2000)
-    counter = [Counter(f"batch-{uuid.uuid4().hex}", None, 150, 0.0, 60)]
-    server = private_redis.client()
-
-    async def calls() -> list[bool]:
-        await policy.hit(counter)
-        hits = await asyncio.gather(*(policy.hit(counter) for _ in range(200)))
-        # 200 concurrent calls left in two pipelines (128 calls at most each) on two connections.
-        assert len(server.client_list()) - 1 == 2
-        return [h.allowed for h in hits]
-
-    allowed = run(calls())
-    assert allowed == [True] * 149 + [False] * 51  # answered in order, each by its own reply
-    server.close()
-
-
 def test_an_outage_is_refused_fast_logged_once_and_recovered_from(
     private_redis: PrivateRedis, quick_cooldown: float, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -151,31 +134,3 @@ def test_a_silent_server_costs_one_timeout_then_nothing(quick_cooldown: float) -
         first, second = run(scenario())  # type: ignore[misc]
         assert 0.45 <= first < 0.95  # one timeout of 0.5 s, not retried (that would be 1 s)
         assert second < 0.2  # resting: Redis is not asked again during the cooldown
-
-
-@pytest.mark.parametrize(
-    "url", ["redis://127.0.0.1:6379/0", "rediss://127.0.0.1:6379/0", "unix:///tmp/agora-absent.sock"]
-)
-def test_commands_are_packed_by_hiredis_as_redis_py_packs_them(url: str) -> None:
-    """The backend's connections pack with hiredis (whatever class the URL chose), byte for byte as
-    redis-py's own packer; what hiredis refuses gets redis-py's answer."""
-    from redis.exceptions import DataError
-
-    async def packers() -> None:
-        backend = redis_policy._backend(url, 1.0)
-        pool = backend.client.connection_pool
-        ours = pool.make_connection()
-        theirs = pool.connection_class.__mro__[1](**pool.connection_kwargs)  # the class the URL chose
-        assert type(ours).__name__.startswith("HiredisPacking")
-        commands: list[tuple[object, ...]] = [
-            ("EVALSHA", "f" * 40, b"2", b"agora:rl:k", "k\u00e9", b"100", b"0.0", b"60"),
-            ("PING",),
-            ("CONFIG GET", "maxmemory"),  # a name holding an argument: split by redis-py
-            (b"SET", "k", 1.5, 10**20, memoryview(b"ab")),
-        ]
-        for command in commands:
-            assert b"".join(ours.pack_command(*command)) == b"".join(theirs.pack_command(*command))
-        with pytest.raises(DataError):
-            ours.pack_command("SET", "k", True)
-
-    run(packers())
