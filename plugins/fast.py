@@ -13,7 +13,9 @@ The fast path covers a plugin's common case and nothing else. A step returns Tru
 plugin's whole access phase, or False, having changed nothing, when the PDK phase must decide this
 request (a refusal, a key seen for the first time, a sliding window...): the gateway then builds the
 `kong` object and runs the PDK access phases from that plugin on. A step that must wait for an answer
-(rate-limiting's Redis policy) returns an awaitable of that True or False, which the gateway awaits.
+(rate-limiting's Redis policy) returns an awaitable of that True or False: an asyncio future, which the
+gateway carries on from in the future's callback, without a task (gateway/pipeline/direct.py), or any
+other awaitable, which it awaits in the request's task.
 The host writes the same per-request state the PDK writes, so the hand-over is exact, and the steps
 call the same functions the PDK phases call: a behaviour is written once.
 """

@@ -10,7 +10,9 @@ the raw-protocol yardstick (loadtests/rawforwarder.py) showed it paying above th
 Everything else keeps the task path (entry.py, route.py), entered where the lane stops, so each case
 is handled by the code that always handled it:
 
-    a step that declines or returns an awaitable   `run` from that step, with its result
+    a step that declines, or returns an awaitable  `run` from that step, with its result
+    that is not a pending future
+    a step's future that resolves other than True  `run` from that step, with the future
     a body, a sandbox call, no idle connection,    `run` after the access steps
     an open or half-open breaker
     an answer whose body is still arriving         `stream`, as the request's task (`adopt`)
@@ -18,8 +20,12 @@ is handled by the code that always handled it:
     as the request went (Stale)
     an error nobody expected                       raised again in a task, as if met there
 
-The server treats a `DirectExchange` as the request's task: `cancel()` when the client leaves drops the
-upstream connection and records a 499, as a cancelled task does.
+A step whose answer is a pending future (rate-limiting's Redis call, plugins/fast.py) keeps the lane too:
+a `WaitingStep` carries the request on from the future's callback (the next steps, then the upstream).
+
+The server treats a `DirectExchange` (or a `WaitingStep`) as the request's task: `cancel()` when the
+client leaves drops the upstream connection (or the step's wait) and records a 499, as a cancelled task
+does.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
     from gateway.pipeline.forward import Begun
     from gateway.pipeline.route import RoutePipeline
 
-__all__ = ["DirectExchange"]
+__all__ = ["DirectExchange", "WaitingStep"]
 
 
 async def raise_again(error: BaseException) -> NoReturn:
@@ -157,10 +163,77 @@ class DirectExchange:
         self.responder.adopt(self.entry.guard(self.request, self.responder, self.ctx, work))
 
     def _after(self) -> None:
-        """What the task path runs once the answer is sent: log steps, metrics, usage hooks."""
-        try:
-            self.pipeline.log_fast(self.responder, self.ctx)
-        finally:
-            pending = self.entry.finish(self.responder, self.ctx)
-            if pending is not None:  # an async usage hook (the shipped ones queue, synchronously)
-                self.entry.keep(pending)
+        after(self.pipeline, self.entry, self.responder, self.ctx)
+
+
+def after(pipeline: RoutePipeline, entry: Pipeline, responder: DirectResponder, ctx: RequestContext) -> None:
+    """What the task path runs once the answer is sent: log steps, metrics, usage hooks."""
+    try:
+        pipeline.log_fast(responder, ctx)
+    finally:
+        pending = entry.finish(responder, ctx)
+        if pending is not None:  # an async usage hook (the shipped ones queue, synchronously)
+            entry.keep(pending)
+
+
+class WaitingStep:
+    """A request in the direct lane whose fast access step `index` waits for its pending future."""
+
+    __slots__ = ("ctx", "entry", "finished", "index", "pipeline", "request", "responder", "step", "then")
+
+    def __init__(
+        self,
+        pipeline: RoutePipeline,
+        entry: Pipeline,
+        request: Request,
+        responder: DirectResponder,
+        ctx: RequestContext,
+        index: int,
+        step: asyncio.Future[bool],
+    ) -> None:
+        self.pipeline, self.entry = pipeline, entry
+        self.request, self.responder, self.ctx = request, responder, ctx
+        self.index, self.step = index, step
+        self.finished = False  # the step resolved, or the request was cancelled
+        self.then: DirectExchange | WaitingStep | None = None  # the lane's next in-flight work
+        step.add_done_callback(self._stepped)
+
+    def done(self) -> bool:
+        then = self.then
+        return self.finished if then is None else then.done()
+
+    def cancel(self) -> bool:
+        """The client left while the step waited: the wait is cancelled (a Redis reply that comes is
+        ignored) and the request counted as a 499, as a cancelled task's."""
+        then = self.then
+        if then is not None:
+            return then.cancel()
+        if self.finished:
+            return False
+        self.finished = True
+        self.step.cancel()
+        self.ctx.status = self.ctx.status or 499
+        after(self.pipeline, self.entry, self.responder, self.ctx)
+        return True
+
+    def _stepped(self, step: asyncio.Future[bool]) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        pipeline, entry, request, responder, ctx = (
+            self.pipeline,
+            self.entry,
+            self.request,
+            self.responder,
+            self.ctx,
+        )
+        if step.cancelled() or step.exception() is not None or step.result() is not True:
+            # declined or failed: the task path decides, the future as the step's outcome
+            work = pipeline.run(request, responder, ctx, self.index, step)
+            responder.adopt(entry.guard(request, responder, ctx, work))
+            return
+        going = pipeline.go_on(request, responder, ctx, entry, self.index + 1)
+        if isinstance(going, DirectExchange | WaitingStep):
+            self.then = going
+        else:
+            responder.adopt(going)

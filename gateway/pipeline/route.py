@@ -9,6 +9,7 @@ must be answered by a plugin: otherwise it gets the 405 its path has for OPTIONS
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from gateway.config.model import Route, Service
 from gateway.engine.http import DirectResponder, Headers, Request, Responder
 from gateway.errors import MethodNotAllowed, problem
 from gateway.pipeline.context import RequestContext
-from gateway.pipeline.direct import DirectExchange, raise_again
+from gateway.pipeline.direct import DirectExchange, WaitingStep, raise_again
 from gateway.pipeline.fast import FastChain, FastHost, fast_chain
 from gateway.pipeline.forward import Forward
 from gateway.pipeline.headers import TrustedProxies
@@ -73,20 +74,29 @@ class RoutePipeline:
 
     def begin(
         self, request: Request, responder: DirectResponder, ctx: RequestContext, entry: Entry
-    ) -> Coroutine[Any, Any, None] | DirectExchange:
+    ) -> Coroutine[Any, Any, None] | DirectExchange | WaitingStep:
         """The route's common case without a task (direct.py): the fast access steps, then the request
         sent upstream from here, its answer relayed by callbacks. Whatever does not fit (a step that
         declines or waits, a body, a sandbox call, no idle upstream connection...) goes on in the task
         path from where the lane stopped: `run` from the access step that did not pass at once."""
         if not self.direct or ctx.preflight:
             return entry.guard(request, responder, ctx, self.run(request, responder, ctx))
-        first = 0
+        return self.go_on(request, responder, ctx, entry, 0)
+
+    def go_on(
+        self, request: Request, responder: DirectResponder, ctx: RequestContext, entry: Entry, first: int
+    ) -> Coroutine[Any, Any, None] | DirectExchange | WaitingStep:
+        """The lane from the fast access step `first` on. A step whose answer is a pending future (a
+        Redis call) is waited for by a `WaitingStep`, which carries on from here when it resolves."""
         fast = self.fast
         if fast is not None:
+            steps = fast.access[first:] if first else fast.access
             try:
-                for step in fast.access:
+                for step in steps:
                     done = step(ctx)
                     if done is not True:
+                        if isinstance(done, asyncio.Future) and not done.done():
+                            return WaitingStep(self, entry, request, responder, ctx, first, done)
                         work = self.run(request, responder, ctx, first, done)
                         return entry.guard(request, responder, ctx, work)
                     first += 1

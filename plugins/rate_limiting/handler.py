@@ -19,10 +19,11 @@ until a call fits again). Over a limit: `error_code` (429) problem with `Retry-A
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 from agora.errors import InvalidInput
 from plugins import CTX_PLAN
@@ -76,6 +77,13 @@ def _explicit_limits(config: dict[str, Any]) -> dict[str, int]:
             raise InvalidInput(ERR_LIMIT.format(period, value))
         out[period] = value
     return out
+
+
+class Later(Protocol):
+    """A policy that answers later (policies/redis.py): the call sent, then its reply read."""
+
+    def submit(self, counters: list[Counter]) -> asyncio.Future[Any]: ...
+    def conclude(self, reply: asyncio.Future[Any], counters: list[Counter]) -> Hit: ...
 
 
 class Plugin:
@@ -234,7 +242,7 @@ class Plugin:
         """Allowed calls on fixed windows, counted by consumer, credential, service or address, without
         the PDK; a refusal (or a sliding window, a header...) is the PDK phase's (plugins/fast.py). A
         refused check counts nothing, so the PDK phase checks again from scratch. With the local policy
-        the step answers at once; with Redis it returns the wait for the policy's answer."""
+        the step answers at once; with Redis it returns a future of its answer."""
         check = self._check
         if self.sliding or self.limit_by not in ("consumer", "credential", "service", "ip"):
             return None
@@ -243,19 +251,47 @@ class Plugin:
         every_period = len(explicit) == len(PERIODS)
         headers = not self.hide_client_headers
 
-        async def remote(state: State, counters: list[Counter], rendering: Rendering, now: float) -> bool:
-            try:
-                hit = await policy.hit(counters)
-            except PolicyUnavailable:
-                if fault_tolerant:
-                    return True  # served uncounted and without headers, as `_remote` serves it
-                host.shared(state)[_UNAVAILABLE] = True  # the PDK phase refuses it without asking again
-                return False
+        # The policy that is not local (Redis) answers later, through `submit` and `conclude`: the step
+        # returns a future its reply's callback resolves, which Agora's gateway carries on from without
+        # a task (gateway/pipeline/direct.py).
+        later = cast(Later, policy)
+
+        def unavailable(state: State) -> bool:
+            if fault_tolerant:
+                return True  # served uncounted and without headers, as `_remote` serves it
+            host.shared(state)[_UNAVAILABLE] = True  # the PDK phase refuses it without asking again
+            return False
+
+        def counted(state: State, hit: Hit, rendering: Rendering, now: float) -> bool:
             if not hit.allowed:
-                return False
+                return False  # the PDK phase refuses it (and checks again: nothing was counted)
             if headers:
                 host.set_response_lines(state, fixed_lines(rendering, hit.counts, now))
             return True
+
+        def remote(
+            state: State, counters: list[Counter], rendering: Rendering, now: float
+        ) -> bool | asyncio.Future[bool]:
+            try:
+                reply = later.submit(counters)
+            except PolicyUnavailable:  # Redis rests after a failure: nothing to wait for
+                return unavailable(state)
+            answer: asyncio.Future[bool] = reply.get_loop().create_future()
+
+            def concluded(reply: asyncio.Future[Any]) -> None:
+                if answer.done():  # the client left meanwhile
+                    return
+                try:
+                    hit = later.conclude(reply, counters)
+                except PolicyUnavailable:
+                    answer.set_result(unavailable(state))
+                except Exception as error:
+                    answer.set_exception(error)
+                else:
+                    answer.set_result(counted(state, hit, rendering, now))
+
+            reply.add_done_callback(concluded)
+            return answer
 
         def access(state: State) -> bool | Awaitable[bool]:
             consumer = host.consumer(state)
@@ -281,12 +317,7 @@ class Plugin:
             assert rendering is not None  # fixed windows
             if check is None:
                 return remote(state, counters, rendering, now)
-            hit = check(counters)
-            if not hit.allowed:
-                return False
-            if headers:
-                host.set_response_lines(state, fixed_lines(rendering, hit.counts, now))
-            return True
+            return counted(state, check(counters), rendering, now)
 
         return FastPath(access=access)
 

@@ -6,8 +6,9 @@ and a scripted upstream, all on loopback, on uvloop as the gateway runs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -17,11 +18,12 @@ import uvloop
 from gateway.app import Gateway, create_app
 from gateway.config.compiled import compile_snapshot
 from gateway.engine.server import Server, serve
-from gateway.pipeline.direct import DirectExchange
+from gateway.pipeline.direct import DirectExchange, WaitingStep
 from gateway.pipeline.plugin_host import PluginRegistry
 from gateway.pipeline.usage import RequestFacts
 from gateway.settings import GatewaySettings
 from tests.gateway.engine.upstream.scripted_upstream import Upstream, answer, read_request
+from tests.plugins.rate_limiting.redis_server import PrivateRedis
 
 T = TypeVar("T")
 PREFIX = "/gov/lane/v1"
@@ -260,5 +262,97 @@ def test_an_upstream_failure_in_the_lane_is_a_problem_document(script: str, stat
             assert lane.gateway.health is not None
             breaker = lane.gateway.health.breakers.get(upstream.origin)
             assert (breaker.requests, breaker.failures) == (2, 1)  # it saw both, as on the task path
+
+    run(scenario())
+
+
+# A fast step that waits (rate-limiting's Redis call) keeps the lane: a WaitingStep, then the exchange.
+# The Redis is a private one, which the tests pause (CLIENT PAUSE) to catch a request waiting for it.
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def limited(redis: PrivateRedis, per_minute: int, **config: object) -> list[dict[str, Any]]:
+    limits = {"second": None, "minute": per_minute, "hour": None, "day": None, "month": None}
+    return [{"name": "rate-limiting", "config": {"limit_by": "ip", "policy": "redis", "redis_url": redis.url,
+                                                 "limits": limits, **config}}]  # fmt: skip
+
+
+def test_a_request_waiting_for_redis_keeps_the_lane(redis_server: PrivateRedis) -> None:
+    admin = redis_server.client()
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+        async with gated(release) as upstream, stack(upstream, plugins=limited(redis_server, 100)) as lane:
+            async with httpx.AsyncClient(base_url=lane.url) as client:
+                first = await client.get(PREFIX + "/items")  # connects to Redis and warms the upstream
+                assert first.headers["x-ratelimit-remaining-minute"] == "99"
+                admin.client_pause(300)  # Redis answers nobody for 0.3 s
+                call = asyncio.ensure_future(client.get(PREFIX + "/items"))
+                await eventually(lambda: [type(w) for w in lane.in_flight()] == [WaitingStep])
+                assert not lane.server.tasks and len(upstream.requests) == 1  # no task; not sent yet
+                await eventually(lambda: len(upstream.requests) == 2)  # Redis answered: sent upstream
+                (waiting,) = lane.in_flight()
+                assert isinstance(waiting, WaitingStep) and isinstance(waiting.then, DirectExchange)
+                assert not lane.server.tasks and not waiting.done()
+                release.set()
+                second = await call
+            assert (second.status_code, second.text) == (200, "answer 2")
+            assert second.headers["x-ratelimit-remaining-minute"] == "98"  # the step's headers, as before
+            await eventually(lambda: len(lane.facts) == 2)
+            assert [f.status for f in lane.facts] == [200, 200]
+
+    run(scenario())
+
+
+def test_a_refusal_after_the_wait_is_the_pdk_phase_s(redis_server: PrivateRedis) -> None:
+    async def scenario() -> None:
+        release = asyncio.Event()
+        release.set()
+        async with gated(release) as upstream, stack(upstream, plugins=limited(redis_server, 1)) as lane:
+            async with httpx.AsyncClient(base_url=lane.url) as client:
+                assert (await client.get(PREFIX + "/items")).status_code == 200
+                refused = await client.get(PREFIX + "/items")
+            assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert len(upstream.requests) == 1  # the refused call never went upstream
+            await eventually(lambda: len(lane.facts) == 2)
+            assert [f.status for f in lane.facts] == [200, 429]
+
+    run(scenario())
+
+
+def test_a_client_that_leaves_during_the_wait_counts_a_499(redis_server: PrivateRedis) -> None:
+    admin = redis_server.client()
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+        release.set()
+        async with gated(release) as upstream, stack(upstream, plugins=limited(redis_server, 100)) as lane:
+            port = lane.url.rsplit(":", 1)[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", int(port))
+            request = f"GET {PREFIX}/items HTTP/1.1\r\nHost: gw\r\n\r\n".encode()
+            writer.write(request)
+            await reader.readuntil(b"answer 1")
+            admin.client_pause(300)
+            writer.write(request)
+            await eventually(lambda: [type(w) for w in lane.in_flight()] == [WaitingStep])
+            writer.close()  # gone while the step waits for Redis
+            await eventually(lambda: len(lane.facts) == 2)
+            assert lane.facts[1].status == 499
+            await asyncio.sleep(0.4)  # Redis answers now, to a caller who left: ignored, nothing sent
+            assert len(upstream.requests) == 1
+            async with httpx.AsyncClient(base_url=lane.url) as client:  # the next caller is answered
+                answered = await client.get(PREFIX + "/items")
+            assert answered.status_code == 200
+            assert answered.headers["x-ratelimit-remaining-minute"] == "97"  # the one who left was counted
 
     run(scenario())

@@ -27,7 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["Call", "Pipe", "open_pipe", "pack"]
+__all__ = ["Call", "Pipe", "fail", "open_pipe", "pack"]
 
 Call = tuple[bytes | None, "asyncio.Future[Any] | None"]  # a packed command, who hears its reply
 _NOSCRIPT = "NOSCRIPT"
@@ -59,7 +59,7 @@ class Pipe(asyncio.Protocol):
     def send(self, calls: list[Call]) -> None:
         """Writes the calls' commands together; each caller's future gets its reply."""
         if self.lost is not None:
-            _fail(calls, self.lost)
+            fail(calls, self.lost)
             return
         self._write(b"".join([packed for packed, _ in calls if packed is not None]), calls)
 
@@ -105,7 +105,7 @@ class Pipe(asyncio.Protocol):
 
     def _drop(self, error: Exception) -> None:
         self.lost = error
-        _fail(self.waiting, error)
+        fail(self.waiting, error)
         self.waiting.clear()
         if self.transport is not None:
             self.transport.abort()
@@ -113,7 +113,7 @@ class Pipe(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self.lost is None:
             self.lost = RedisConnectionError(f"Redis closed the connection{f': {exc}' if exc else ''}")
-            _fail(self.waiting, self.lost)
+            fail(self.waiting, self.lost)
             self.waiting.clear()
         if not self.closed.done():
             self.closed.set_result(None)
@@ -125,7 +125,8 @@ class Pipe(asyncio.Protocol):
             self.transport.close()
 
 
-def _fail(calls: Any, error: Exception) -> None:
+def fail(calls: Any, error: Exception) -> None:
+    """Each call's caller, if still waiting, hears `error`."""
     for _, answer in calls:
         if answer is not None and not answer.done():
             answer.set_exception(error)

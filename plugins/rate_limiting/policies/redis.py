@@ -15,6 +15,7 @@ seconds with the number of calls that could not be counted, and its end is logge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -23,10 +24,11 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from . import Counter, Hit, PolicyUnavailable
-from .pipe import Call, Pipe, open_pipe, pack
+from .pipe import Call, Pipe, fail, open_pipe, pack
 
 __all__ = ["COOLDOWN", "WARN_EVERY", "RedisPolicy", "aclose"]
 
@@ -153,10 +155,10 @@ class _Backend:
         opening = self.opening
         try:
             pipe = await opening
-        except Exception as exc:  # every caller must hear of it, whatever it is
-            for _, answer in calls:
-                if answer is not None and not answer.done():
-                    answer.set_exception(exc)
+        except BaseException as exc:  # every caller must hear of it, whatever it is
+            fail(calls, exc if isinstance(exc, Exception) else RedisConnectionError("the policy was closed"))
+            if not isinstance(exc, Exception):
+                raise
             return
         finally:
             if self.opening is opening:
@@ -223,17 +225,32 @@ class RedisPolicy:
         return command
 
     async def hit(self, counters: Sequence[Counter]) -> Hit:
+        reply = self.submit(counters)
+        with contextlib.suppress(RedisError, OSError):  # `conclude` tells it
+            await reply
+        return self.conclude(reply, counters)
+
+    def submit(self, counters: Sequence[Counter]) -> asyncio.Future[list[Any]]:
+        """The call, sent with the other calls of this loop turn: the future of Redis's reply, which
+        `conclude` reads. `PolicyUnavailable` at once while Redis rests after a failure."""
         backend = _backend(self.url, self.timeout)
         health = backend.health
         if not health.may_try(time.monotonic()):
             raise PolicyUnavailable(f"Redis at {health.where} is unreachable")
-        try:
-            reply = await backend.evalsha(self._command(counters))
-        except (RedisError, OSError) as exc:
-            health.failed(time.monotonic(), exc)
-            raise PolicyUnavailable(f"Redis at {health.where} is unreachable") from exc
-        health.succeeded(time.monotonic())
-        numbers = [int(x) for x in reply]
+        return backend.evalsha(self._command(counters))
+
+    def conclude(self, reply: asyncio.Future[list[Any]], counters: Sequence[Counter]) -> Hit:
+        """The `Hit` of a reply `submit` returned, once it is done (`PolicyUnavailable` if it failed)."""
+        health = _backend(self.url, self.timeout).health
+        error = reply.exception()
+        if error is not None:
+            if not isinstance(error, RedisError | OSError):
+                raise error
+            health.failed(time.monotonic(), error)
+            raise PolicyUnavailable(f"Redis at {health.where} is unreachable") from error
+        if health.down_since is not None:
+            health.succeeded(time.monotonic())
+        numbers = [int(x) for x in reply.result()]
         counts = tuple((numbers[1 + 2 * i], numbers[2 + 2 * i]) for i in range(len(counters)))
         return Hit(numbers[0] == 1, counts)
 
