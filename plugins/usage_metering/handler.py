@@ -52,8 +52,9 @@ class Plugin:
         def make() -> Recorder:
             store = make_store(backend, where)
             return Recorder(
-                store, flush_interval=interval, batch_size=batch, max_pending=most, name=f"-{backend}"
-            )
+                store, flush_interval=interval, batch_size=batch, max_pending=most, name=f"-{backend}",
+                early=True,
+            )  # fmt: skip
 
         return recorder_for(self.key, make)
 

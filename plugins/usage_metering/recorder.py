@@ -1,13 +1,20 @@
 """The recorder: pending usage records and the thread that writes them, one per store and settings.
 
 Records are small tuples; the recorder's `to_row` (usage's by default) turns each into the row a store
-writes, in the flusher thread. personal-data-log (plugins/personal_data_log/) reuses it with its own.
+writes. personal-data-log (plugins/personal_data_log/) reuses it with its own.
 
-The request path only appends a tuple to a deque (thread-safe, O(1), no lock, no I/O). A flusher
-thread wakes every `flush_interval`, or earlier when `batch_size` records are pending, and writes
-everything pending in batches of `batch_size`. So a record waits at most one interval (plus the write
-before it): that is all a crash (SIGKILL) can lose. A graceful stop (`shutdown()`, called by the
-gateway after the last request) writes everything left.
+The request path appends to a deque (thread-safe, O(1), no lock, no I/O). With `early` (usage
+metering's choice) and a store that can encode rows ahead (backends: `Encoding`, the database), what it
+appends is the row ready for the driver, made there and then (a few microseconds): the worker's one
+core pays for it request by request, and the flusher's work is the database's alone. Made by the
+flusher instead, a busy second's rows were one burst of Python, which held the GIL and the core from
+the event loop for milliseconds: the full chain's p99 was 3.1x its p50, 2.4x when made early, for the
+same CPU per request. Otherwise (personal-data-log, whose `to_row` computes an HMAC; the http store) the
+record itself is appended and becomes a row in the flusher. A flusher thread wakes every
+`flush_interval`, or earlier when `batch_size` records are pending, and writes everything pending in
+batches of `batch_size`. So a record waits at most one interval (plus the write before it): that is all
+a crash (SIGKILL) can lose. A graceful stop (`shutdown()`, called by the gateway after the last request)
+writes everything left.
 
 A batch whose write fails is kept and retried at the next interval; meanwhile new records wait in the
 deque, of which at most `max_pending` are kept (the oldest dropped, and counted) so that an outage of
@@ -29,7 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from agora.errors import InvalidInput
-from plugins.usage_metering.backends import UsageStore
+from plugins.usage_metering.backends import Encoding, UsageStore
 from plugins.usage_metering.record import to_row as usage_row
 
 __all__ = ["Recorder", "RowOf", "batching", "recorder_for", "shutdown"]
@@ -52,9 +59,12 @@ class Recorder:
         to_row: RowOf = usage_row,
         kind: str = "usage",
         thread: str = "usage-metering",
+        early: bool = False,
     ) -> None:
-        # kind: what the records are, for the log lines; thread: the flusher's name, `name` appended
+        # kind: what the records are, for the log lines; thread: the flusher's name, `name` appended;
+        # early: rows made as records are added, when the store can encode them (see above)
         self.store, self.to_row, self.kind = store, to_row, kind
+        self.early: Encoding | None = store if early and isinstance(store, Encoding) else None
         self.flush_interval, self.batch_size, self.max_pending = flush_interval, batch_size, max_pending
         self.id_prefix = secrets.token_hex(8)  # per recorder, so ids never collide across workers
         self.seq = itertools.count()  # `next()` is atomic under the GIL
@@ -70,7 +80,8 @@ class Recorder:
     def add(self, record: tuple[Any, ...]) -> None:
         """On the event loop, after the response: one append, a wake-up when a batch is full."""
         pending = self._pending
-        pending.append(record)
+        early = self.early
+        pending.append(record if early is None else early.encode(self.to_row(record, self.id_prefix)))
         if len(pending) >= self.batch_size and not self._wake.is_set():
             self._wake.set()
         if len(pending) > self.max_pending:
@@ -125,8 +136,11 @@ class Recorder:
             if not batch:
                 return
             try:
-                to_row, prefix = self.to_row, self.id_prefix
-                self.store.write([to_row(record, prefix) for record in batch])
+                if self.early is not None:
+                    self.early.write_encoded(batch)
+                else:
+                    to_row, prefix = self.to_row, self.id_prefix
+                    self.store.write([to_row(record, prefix) for record in batch])
             except Exception as exc:
                 self._failed = batch
                 # One short line per interval: SQLAlchemy's message would carry the whole statement.

@@ -1,4 +1,6 @@
-"""Where usage records are written: one two-function interface, `write(rows)` and `close()`.
+"""Where usage records are written: one two-function interface, `write(rows)` and `close()`; a store
+may also offer `encode(row)` and `write_encoded(encoded)` (`Encoding`): rows made ready to write on the
+event loop, one per request, so that the flusher's work is the database's alone (recorder.py).
 
     database    the registry's `usage_records` table (SQLAlchemy; SQLite or PostgreSQL)
     http        POST to the admin API's `/admin/usage/ingest` (gateways without a database)
@@ -12,11 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from agora.errors import InvalidInput
 
-__all__ = ["INGEST_TOKEN_ENV", "INGEST_URL_ENV", "UsageStore", "make_store", "store_target"]
+__all__ = ["INGEST_TOKEN_ENV", "INGEST_URL_ENV", "Encoding", "UsageStore", "make_store", "store_target"]
 
 INGEST_URL_ENV = "AGORA_USAGE_INGEST_URL"
 INGEST_TOKEN_ENV = "AGORA_USAGE_INGEST_TOKEN"
@@ -26,6 +28,15 @@ class UsageStore(Protocol):
     def write(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Encoding(Protocol):
+    """A store whose rows can be made ready to write ahead, cheaply and without I/O, in any thread."""
+
+    def encode(self, row: dict[str, Any]) -> tuple[Any, ...]: ...
+
+    def write_encoded(self, encoded: Sequence[tuple[Any, ...]]) -> None: ...
 
 
 def store_target(backend: str | None, http_endpoint: str | None) -> tuple[str, str]:

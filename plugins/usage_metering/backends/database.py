@@ -1,6 +1,7 @@
 """The `database` backend: batch inserts into `usage_records` (idempotent on `request_id`), from the
-recorder's flusher thread, which creates the engine lazily and is its only user. The table is a
-`RowTable` (usage's by default; personal-data-log writes `personal_data_accesses` the same way).
+recorder's flusher thread, the only user of the engine, created lazily (by the first `encode` or
+`write`). The table is a `RowTable` (usage's by default; personal-data-log writes
+`personal_data_accesses` the same way).
 
 The flusher shares the worker's GIL with the event loop, so every microsecond it spends per record is
 taken from requests. The insert is therefore the registry's own statement (`usage_insert`: the same
@@ -11,6 +12,7 @@ them, without its per-row machinery on every batch (38 -> 10 us a record on SQLi
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import re
@@ -142,24 +144,25 @@ class DatabaseStore:
         self._engine = engine
         return engine
 
-    def _flat(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """The rows' parameters in the statement's order, one flat list (the statement's placeholders)."""
-        values, converted = self._values, self._converted
-        flat: list[Any] = []
-        extend = flat.extend
-        for row in rows:
-            params = list(values(row))
-            for index, process in converted:
-                params[index] = process(params[index])
-            extend(params)
-        return flat
+    def encode(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """A row's parameters in the statement's order, each converted for the driver. The recorder calls
+        it on the event loop as a record is added (no I/O: the engine is created, not connected)."""
+        if self._engine is None:
+            self._prepare()
+        params = list(self._values(row))
+        for index, process in self._converted:
+            params[index] = process(params[index])
+        return tuple(params)  # of scalars: the garbage collector stops tracking it
 
     @lru_cache(maxsize=8)  # noqa: B019  (one store per process and backend: the cache dies with it)
     def _statement(self, rows: int) -> str:
         return f"{self._head} VALUES {', '.join([self._group] * rows)}{self._tail}"
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        if not rows:
+        self.write_encoded([self.encode(row) for row in rows])
+
+    def write_encoded(self, encoded: Sequence[tuple[Any, ...]]) -> None:
+        if not encoded:
             return
         engine = self._engine or self._prepare()
         # One statement of many rows, not an executemany: both drivers release the GIL around every row
@@ -167,9 +170,11 @@ class DatabaseStore:
         # (5 ms) each time. On a saturated worker the flusher then wrote about 200 rows a second and
         # dropped records past max_pending (tests/plugins/usage_metering/test_database.py).
         with engine.begin() as connection:
-            for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-                chunk = rows[start : start + _ROWS_PER_STATEMENT]
-                connection.exec_driver_sql(self._statement(len(chunk)), tuple(self._flat(chunk)))
+            for start in range(0, len(encoded), _ROWS_PER_STATEMENT):
+                chunk = encoded[start : start + _ROWS_PER_STATEMENT]
+                connection.exec_driver_sql(
+                    self._statement(len(chunk)), tuple(itertools.chain.from_iterable(chunk))
+                )
 
     def close(self) -> None:
         if self._engine is not None:

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,18 +81,37 @@ def test_sqlite_keeps_the_statement_journal_in_memory(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["rows-in-the-flusher", "rows-made-early"])
 def test_a_recorder_over_the_database_writes_every_record(
-    database_url: str, sessions: sessionmaker[Session]
+    database_url: str, sessions: sessionmaker[Session], early: bool
 ) -> None:
-    recorder = Recorder(DatabaseStore(database_url), flush_interval=0.1, batch_size=100, max_pending=10_000)
-    for _ in range(1000):
+    recorder = Recorder(
+        DatabaseStore(database_url), flush_interval=30, batch_size=10_000, max_pending=10_000, early=early
+    )
+    for seq in range(1000):
+        at = 1_700_000_000.25 + seq
         recorder.add(
-            Usage(next(recorder.seq), 1.0, "g", "a", "1", None, None, None, 200, 1.0, None, 0, 0, "::1")
+            Usage(
+                next(recorder.seq), at, "g", "a", "1", "op", "app", "cred", 200, 1.5, 0.5, 3, 9, "192.0.2.77"
+            )
         )
+    pending = list(recorder._pending)
+    # Early, the deque holds what the driver takes (the address already truncated), not the record.
+    assert all(isinstance(p, Usage) != early for p in pending)
+    if early:
+        assert "192.0.2.0/24" in pending[0] and "192.0.2.7" not in pending[0]
     recorder.close()
     got = stored(sessions)
     assert len(got) == 1000 and len({r.request_id for r in got}) == 1000
     assert recorder.written == 1000 and recorder.dropped == 0
+    first = got[0]
+    assert first.request_id == f"{recorder.id_prefix}-0"
+    assert first.at == datetime.fromtimestamp(1_700_000_000.25, UTC)
+    assert (first.agency, first.api, first.version, first.operation_id) == ("g", "a", "1", "op")
+    assert (first.application_id, first.credential_id, first.status, first.client_ip) == (
+        "app", "cred", 200, "192.0.2.0/24",
+    )  # fmt: skip
+    assert (first.latency_ms, first.upstream_latency_ms, first.bytes_in, first.bytes_out) == (1.5, 0.5, 3, 9)
 
 
 def test_the_flusher_keeps_up_while_the_event_loop_thread_never_rests(
@@ -101,7 +121,9 @@ def test_the_flusher_keeps_up_while_the_event_loop_thread_never_rests(
     around every row of an executemany, the flusher waited a switch interval (5 ms) per row: 200 rows a
     second, and records dropped past `max_pending`. Here this thread adds 3,000 records and keeps computing
     (never sleeping) until they are stored or 10 s have passed; the fix stores them in well under a second."""
-    recorder = Recorder(DatabaseStore(database_url), flush_interval=0.1, batch_size=100, max_pending=100_000)
+    recorder = Recorder(
+        DatabaseStore(database_url), flush_interval=0.1, batch_size=100, max_pending=100_000, early=True
+    )
     try:
         for _ in range(3000):
             recorder.add(
