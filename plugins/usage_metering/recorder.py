@@ -64,7 +64,14 @@ class Recorder:
         # kind: what the records are, for the log lines; thread: the flusher's name, `name` appended;
         # early: rows made as records are added, when the store can encode them (see above)
         self.store, self.to_row, self.kind = store, to_row, kind
-        self.early: Encoding | None = store if early and isinstance(store, Encoding) else None
+        self.early: Encoding | None = None
+        if early and isinstance(store, Encoding):
+            try:
+                store.prepare()
+                self.early = store
+            except Exception as exc:  # a store that cannot be used: the flusher's writes will say so
+                log.warning("%s store cannot make rows ahead (%s: %s); its flusher will",
+                            kind, type(exc).__name__, exc)  # fmt: skip
         self.flush_interval, self.batch_size, self.max_pending = flush_interval, batch_size, max_pending
         self.id_prefix = secrets.token_hex(8)  # per recorder, so ids never collide across workers
         self.seq = itertools.count()  # `next()` is atomic under the GIL

@@ -34,6 +34,8 @@ class UsageStore(Protocol):
 class Encoding(Protocol):
     """A store whose rows can be made ready to write ahead, cheaply and without I/O, in any thread."""
 
+    def prepare(self) -> None: ...  # what `encode` needs (no I/O); raises if the store cannot be used
+
     def encode(self, row: dict[str, Any]) -> tuple[Any, ...]: ...
 
     def write_encoded(self, encoded: Sequence[tuple[Any, ...]]) -> None: ...

@@ -145,6 +145,10 @@ class DatabaseStore:
         self._engine = engine
         return engine
 
+    def prepare(self) -> None:
+        if self._engine is None:
+            self._prepare()
+
     def encode(self, row: dict[str, Any]) -> tuple[Any, ...]:
         """A row's parameters in the statement's order, each converted for the driver. The recorder calls
         it on the event loop as a record is added (no I/O: the engine is created, not connected)."""

@@ -166,3 +166,28 @@ def test_the_sqlite_timestamp_is_the_text_sqlalchemy_would_store() -> None:
              generator.randint(0, 4 * 10**9) + generator.choice([0.9999995, 0.0000005, 0.9999996, 0.5])]
         )  # fmt: skip
         assert _sqlite_instant(unix) == processor(datetime.fromtimestamp(unix, UTC)), unix
+
+
+def test_a_store_that_cannot_be_used_keeps_its_records_pending(caplog: pytest.LogCaptureFixture) -> None:
+    """Rows made early need the store's statement; a store that cannot make it (here a URL no driver
+    takes) leaves the records as they are, and its flusher's writes fail and keep them, as any outage."""
+    recorder = Recorder(
+        DatabaseStore("nodriver://nowhere/usage"),
+        flush_interval=0.05,
+        batch_size=10,
+        max_pending=100,
+        early=True,
+    )
+    try:
+        assert recorder.early is None
+        assert "cannot make rows ahead" in caplog.text
+        for _ in range(5):
+            recorder.add(
+                Usage(next(recorder.seq), 1.0, "g", "a", "1", None, None, None, 200, 1.0, None, 0, 0, "::1")
+            )
+        time.sleep(0.2)
+        assert recorder.pending() == 5 and recorder.written == 0
+        assert "store write failed (5 records kept for retry)" in caplog.text
+    finally:
+        recorder.close(timeout=5)  # its last write fails too: the records are reported unwritten
+    assert "stopped with 5 records unwritten" in caplog.text
