@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from gateway.pipeline.forward import Begun
     from gateway.pipeline.route import RoutePipeline
 
-__all__ = ["DirectExchange", "WaitingStep"]
+__all__ = ["DirectExchange", "InLane", "WaitingStep"]
 
 
 async def raise_again(error: BaseException) -> NoReturn:
@@ -55,24 +55,41 @@ async def raise_again(error: BaseException) -> NoReturn:
     raise error
 
 
-class DirectExchange:
-    """One request in the direct lane, from its upstream request to the end of its answer."""
+class InLane:
+    """What a request in the direct lane holds, whatever it waits for: its route's pipeline, the entry
+    (for the task path and what runs after the answer), the request, its responder and context."""
 
-    __slots__ = ("begun", "ctx", "entry", "finished", "pipeline", "request", "responder")
+    __slots__ = ("ctx", "entry", "finished", "pipeline", "request", "responder")
 
     def __init__(
-        self,
-        pipeline: RoutePipeline,
-        entry: Pipeline,
-        request: Request,
-        responder: DirectResponder,
+        self, pipeline: RoutePipeline, entry: Pipeline, request: Request, responder: DirectResponder,
         ctx: RequestContext,
-        begun: Begun,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.pipeline, self.entry = pipeline, entry
         self.request, self.responder, self.ctx = request, responder, ctx
+        self.finished = False  # answered, cancelled, or handed on
+
+    def _after(self) -> None:
+        """What the task path runs once the answer is sent: log steps, metrics, usage hooks."""
+        try:
+            self.pipeline.log_fast(self.responder, self.ctx)
+        finally:
+            pending = self.entry.finish(self.responder, self.ctx)
+            if pending is not None:  # an async usage hook (the shipped ones queue, synchronously)
+                self.entry.keep(pending)
+
+
+class DirectExchange(InLane):
+    """One request in the direct lane, from its upstream request to the end of its answer."""
+
+    __slots__ = ("begun",)
+
+    def __init__(
+        self, pipeline: RoutePipeline, entry: Pipeline, request: Request, responder: DirectResponder,
+        ctx: RequestContext, begun: Begun,
+    ) -> None:  # fmt: skip
+        super().__init__(pipeline, entry, request, responder, ctx)
         self.begun = begun
-        self.finished = False  # answered, cancelled, or handed to a task
         begun.waiter.add_done_callback(self._answered)
 
     # The server's side (gateway/engine/http.py: InFlight).
@@ -162,39 +179,18 @@ class DirectExchange:
         """The rest of the request in a task of its own, guarded as the task path guards its own."""
         self.responder.adopt(self.entry.guard(self.request, self.responder, self.ctx, work))
 
-    def _after(self) -> None:
-        after(self.pipeline, self.entry, self.responder, self.ctx)
 
-
-def after(pipeline: RoutePipeline, entry: Pipeline, responder: DirectResponder, ctx: RequestContext) -> None:
-    """What the task path runs once the answer is sent: log steps, metrics, usage hooks."""
-    try:
-        pipeline.log_fast(responder, ctx)
-    finally:
-        pending = entry.finish(responder, ctx)
-        if pending is not None:  # an async usage hook (the shipped ones queue, synchronously)
-            entry.keep(pending)
-
-
-class WaitingStep:
+class WaitingStep(InLane):
     """A request in the direct lane whose fast access step `index` waits for its pending future."""
 
-    __slots__ = ("ctx", "entry", "finished", "index", "pipeline", "request", "responder", "step", "then")
+    __slots__ = ("index", "step", "then")
 
     def __init__(
-        self,
-        pipeline: RoutePipeline,
-        entry: Pipeline,
-        request: Request,
-        responder: DirectResponder,
-        ctx: RequestContext,
-        index: int,
-        step: asyncio.Future[bool],
-    ) -> None:
-        self.pipeline, self.entry = pipeline, entry
-        self.request, self.responder, self.ctx = request, responder, ctx
+        self, pipeline: RoutePipeline, entry: Pipeline, request: Request, responder: DirectResponder,
+        ctx: RequestContext, index: int, step: asyncio.Future[bool],
+    ) -> None:  # fmt: skip
+        super().__init__(pipeline, entry, request, responder, ctx)
         self.index, self.step = index, step
-        self.finished = False  # the step resolved, or the request was cancelled
         self.then: DirectExchange | WaitingStep | None = None  # the lane's next in-flight work
         step.add_done_callback(self._stepped)
 
@@ -213,7 +209,7 @@ class WaitingStep:
         self.finished = True
         self.step.cancel()
         self.ctx.status = self.ctx.status or 499
-        after(self.pipeline, self.entry, self.responder, self.ctx)
+        self._after()
         return True
 
     def _stepped(self, step: asyncio.Future[bool]) -> None:
