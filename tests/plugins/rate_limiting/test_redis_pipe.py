@@ -155,3 +155,43 @@ def test_one_connection_per_loop_whatever_the_concurrency(
 
     admin = server.client()
     assert run(calls()) == [True] * 450 + [False] * 150  # answered in order
+
+
+@pytest.mark.parametrize(
+    "answer", [b"?not RESP\r\n", b"+OK\r\n+OK\r\n+OK\r\n"], ids=["garbage", "extra-replies"]
+)
+def test_a_peer_that_breaks_the_protocol_is_dropped_at_once(answer: bytes) -> None:
+    """Whatever answers on the port (not Redis, or a Redis answering more than it was asked): the calls
+    waiting fail at once, well before the timeout, and the connection is dropped."""
+
+    async def scenario() -> float:
+        dropped = asyncio.Event()
+
+        async def peer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                await reader.read(65536)  # the connection's first commands (SCRIPT LOAD)
+                writer.write(answer)
+                await writer.drain()
+                await reader.read()  # until the policy drops the connection
+            except ConnectionError:
+                pass
+            finally:
+                writer.close()
+                dropped.set()
+
+        server = await asyncio.start_server(peer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        policy = RedisPolicy(f"redis://127.0.0.1:{port}/0", 5000)
+        started = asyncio.get_running_loop().time()
+        try:
+            with pytest.raises(PolicyUnavailable):
+                await policy.hit(counter())
+            elapsed = asyncio.get_running_loop().time() - started
+            await asyncio.wait_for(dropped.wait(), 2)  # the policy closed its side
+            return elapsed
+        finally:
+            await aclose()
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(scenario()) < 1.0  # not the 5 s timeout
