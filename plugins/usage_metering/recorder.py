@@ -8,13 +8,15 @@ metering's choice) and a store that can encode rows ahead (backends: `Encoding`,
 appends is the row ready for the driver, made there and then (a few microseconds): the worker's one
 core pays for it request by request, and the flusher's work is the database's alone. Made by the
 flusher instead, a busy second's rows were one burst of Python, which held the GIL and the core from
-the event loop for milliseconds: the full chain's p99 was 3.1x its p50, 2.4x when made early, for the
-same CPU per request. Otherwise (personal-data-log, whose `to_row` computes an HMAC; the http store) the
-record itself is appended and becomes a row in the flusher. A flusher thread wakes every
-`flush_interval`, or earlier when `batch_size` records are pending, and writes everything pending in
-batches of `batch_size`. So a record waits at most one interval (plus the write before it): that is all
-a crash (SIGKILL) can lose. A graceful stop (`shutdown()`, called by the gateway after the last request)
-writes everything left.
+the event loop for milliseconds: the full chain's p99 was 3.2x its p50, 2.4x when made early, for
+about 3 us more per request on the loop (docs/benchmarks.md, "Ninth round"). Otherwise
+(personal-data-log, whose `to_row` computes an HMAC; the http store) the record itself is appended and
+becomes a row in the flusher.
+
+A flusher thread wakes every `flush_interval`, or earlier when `batch_size` records are pending, and
+writes everything pending in batches of `batch_size`. So a record waits at most one interval (plus the
+write before it): that is all a crash (SIGKILL) can lose. A graceful stop (`shutdown()`, called by the
+gateway after the last request) writes everything left.
 
 A batch whose write fails is kept and retried at the next interval; meanwhile new records wait in the
 deque, of which at most `max_pending` are kept (the oldest dropped, and counted) so that an outage of
