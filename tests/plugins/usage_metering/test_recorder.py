@@ -3,10 +3,15 @@ batch-size flushes, a final flush on close, retries, the memory bound, unique id
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from plugins.usage_metering.record import Usage, to_row
 from plugins.usage_metering.recorder import Recorder, recorder_for, shutdown
@@ -144,3 +149,26 @@ def test_recorders_are_shared_by_key_and_replaced_after_shutdown() -> None:
     second = recorder_for(("memory", 1), make)
     assert second is not first and not second.closed
     shutdown()
+
+
+def _nice(thread: int) -> int:
+    # /proc/<pid>/task/<tid>/stat: the 19th field is the nice value (after the command in parentheses)
+    fields = Path(f"/proc/self/task/{thread}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[16])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_the_flusher_runs_at_a_lower_priority_than_the_event_loop() -> None:
+    recorder = Recorder(MemoryStore(), flush_interval=0.05, batch_size=10, max_pending=100)
+    try:
+        recorder.add(usage(recorder))
+        deadline = time.monotonic() + 5
+        while recorder.written < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        flusher = recorder._thread.native_id
+        assert flusher is not None
+        own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert _nice(flusher) == min(19, own + 10)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the caller's untouched
+    finally:
+        recorder.close()
