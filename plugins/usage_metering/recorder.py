@@ -21,7 +21,7 @@ gateway after the last request) writes everything left.
 The flusher runs at a lower priority than the event loop (`_FLUSHER_NICE` more, on Linux): on a
 saturated core, the kernel then runs its writes in the loop's idle moments rather than preempting a
 request for a scheduler slice (milliseconds) each time a batch is due. Measured on the full chain
-(one pinned worker, wrk -c32, alternated): p99/p50 1.84 -> 1.62x, the same CPU per request; at -c256 it
+(one pinned worker, wrk -c32, alternated): p99/p50 1.81 -> 1.61x, the same CPU per request; at -c256 it
 still wrote every record within the run. Nice 19 (1.5% of the core when both want it) fell behind at
 -c256; SCHED_IDLE starved it and dropped records; 10 leaves it about a tenth of a saturated core, more
 than its inserts take (docs/benchmarks.md, "Tenth round").
