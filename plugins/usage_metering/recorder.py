@@ -106,6 +106,8 @@ class Recorder:
         self.closed = False
         self._pending: deque[tuple[Any, ...]] = deque()
         self._failed: list[tuple[Any, ...]] = []  # the batch whose write failed, retried first
+        self._writing: list[tuple[Any, ...]] = []  # the batch being written (counted as pending)
+        self._batch_lock = threading.Lock()  # a batch moves between the three lists under it
         self._wake = threading.Event()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name=f"{thread}{name}", daemon=True)
@@ -126,7 +128,9 @@ class Recorder:
                 pass
 
     def pending(self) -> int:
-        return len(self._pending) + len(self._failed)
+        """Records not yet written: waiting, being written, or kept after a failed write."""
+        with self._batch_lock:
+            return len(self._pending) + len(self._writing) + len(self._failed)
 
     def close(self, timeout: float = 30.0) -> None:
         """Writes what is pending and stops the thread (blocking: call it from a thread)."""
@@ -167,7 +171,9 @@ class Recorder:
 
     def _drain(self) -> None:
         while True:
-            batch, self._failed = self._failed or self._take(), []
+            with self._batch_lock:  # never out of every list, so `pending()` counts it at any moment
+                batch, self._failed = self._failed or self._take(), []
+                self._writing = batch
             if not batch:
                 return
             try:
@@ -177,13 +183,16 @@ class Recorder:
                     to_row, prefix = self.to_row, self.id_prefix
                     self.store.write([to_row(record, prefix) for record in batch])
             except Exception as exc:
-                self._failed = batch
+                with self._batch_lock:
+                    self._failed, self._writing = batch, []
                 # One short line per interval: SQLAlchemy's message would carry the whole statement.
                 reason = (str(exc).splitlines() or [""])[0][:300]
                 log.warning("%s store write failed (%d records kept for retry): %s: %s",
                             self.kind, len(batch), type(exc).__name__, reason)  # fmt: skip
                 return
-            self.written += len(batch)
+            with self._batch_lock:
+                self.written += len(batch)
+                self._writing = []
 
 
 _recorders: dict[tuple[Any, ...], Recorder] = {}

@@ -172,3 +172,34 @@ def test_the_flusher_runs_at_a_lower_priority_than_the_event_loop() -> None:
         assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the caller's untouched
     finally:
         recorder.close()
+
+
+def test_a_batch_being_written_still_counts_as_pending() -> None:
+    """`pending()` is exact at any moment: a batch the flusher holds (writing, or between a failed write
+    and its retry) is neither lost from the count nor counted twice."""
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowStore(MemoryStore):
+        def write(self, rows: Sequence[dict[str, Any]]) -> None:
+            entered.set()
+            release.wait(5)
+            super().write(rows)
+
+    store = SlowStore(failures=1)
+    recorder = Recorder(store, flush_interval=0.02, batch_size=10, max_pending=100)
+    try:
+        for _ in range(5):
+            recorder.add(usage(recorder))
+        assert entered.wait(5)
+        assert recorder.pending() == 5 and recorder.written == 0  # in the store's hands
+        recorder.add(usage(recorder))
+        assert recorder.pending() == 6
+        release.set()  # the first write fails (kept), the retry writes them
+        deadline = time.monotonic() + 5
+        while recorder.written < 6 and time.monotonic() < deadline:
+            assert recorder.pending() + recorder.written == 6
+            time.sleep(0.001)
+        assert recorder.written == 6 and recorder.pending() == 0
+    finally:
+        release.set()
+        recorder.close()
